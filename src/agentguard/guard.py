@@ -1,0 +1,133 @@
+"""The :class:`Guard`: one object that carries everything a guarded run needs.
+
+Providers, policy, approver, prices and capture settings are injected here; nothing reaches for a
+global except the module-level default guard, which is a convenience built from the global OTel
+providers the first time it is needed.
+
+>>> import agentguard as ag
+>>> guard = ag.Guard(capture_content=False)
+>>> @ag.guarded(guard=guard, task="demo")
+... def agent() -> str:
+...     return "done"
+>>> agent()
+'done'
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from opentelemetry import metrics, trace
+
+from ._version import __version__
+from .content import capture_from_env
+from .cost import PriceBook
+from .decision import ALLOW, Decision, Outcome
+from .metrics import Instruments
+
+if TYPE_CHECKING:
+    from .action import Action
+    from .run import RunState
+
+OnDeny = Literal["raise", "return"]
+
+
+@runtime_checkable
+class PolicyLike(Protocol):
+    """What the guard needs from a policy: a decision for an action (the policy issue builds ``Policy``)."""
+
+    def check(self, action: Action, run: RunState | None = None) -> Decision: ...
+
+
+class Guard:
+    """Everything a guarded run uses: telemetry providers, policy, approver, prices, capture settings.
+
+    All arguments are keyword-only and optional; ``None`` means the global OpenTelemetry provider,
+    no policy (everything allowed), no approver (``ask`` means deny), the ``genai-prices`` table,
+    and content capture from ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
+    """
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        policy: PolicyLike | None = None,
+        approver: Any = None,
+        prices: PriceBook | None = None,
+        capture_content: bool | None = None,
+        history_size: int = 256,
+        on_deny: OnDeny = "raise",
+        propagate_to_threads: bool = True,
+    ) -> None:
+        if on_deny not in ("raise", "return"):
+            raise ValueError(f"on_deny must be 'raise' or 'return', not {on_deny!r}")
+        if history_size < 1:
+            raise ValueError("history_size must be at least 1")
+        self.tracer = trace.get_tracer("agentguard", __version__, tracer_provider)
+        self.meter = metrics.get_meter("agentguard", __version__, meter_provider)
+        self.instruments = Instruments(self.meter)
+        self.policy = policy
+        self.approver = approver
+        self.prices = prices if prices is not None else PriceBook()
+        self.capture_content = capture_from_env() if capture_content is None else capture_content
+        self.history_size = history_size
+        self.on_deny: OnDeny = on_deny
+        self.propagate_to_threads = propagate_to_threads
+
+    # -- the decision seam -------------------------------------------------------------------------
+    def decide(self, action: Action, run: RunState | None) -> Decision:
+        """The one place an action is decided before it runs. Fails closed: an error denies."""
+        policy = run.policy if run is not None and run.policy is not None else self.policy
+        if policy is None:
+            return ALLOW
+        try:
+            decision = policy.check(action, run)
+        except Exception as exc:
+            return Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
+        if decision.outcome == "ask":
+            return self._approve(action, decision, run)
+        return decision
+
+    def _approve(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
+        """Resolve an ``ask``: the run's or the guard's approver answers; none means deny."""
+        approver = run.approver if run is not None and run.approver is not None else self.approver
+        if approver is None:
+            return Decision.deny(
+                f"approval required ({decision.reason}) but no approver is configured",
+                rule_id=decision.rule_ids[0] if decision.rule_ids else None,
+            )
+        try:
+            answer = approver.approve(action, decision, run)
+        except Exception as exc:
+            return Decision.deny(f"approver raised {type(exc).__name__}: {exc}", rule_id="approver.error")
+        if isinstance(answer, Decision):
+            return answer
+        outcome: Outcome = "allow" if answer else "deny"
+        return Decision(
+            outcome=outcome, reason=f"approver said {outcome}: {decision.reason}", rule_ids=decision.rule_ids
+        )
+
+
+_default: Guard | None = None
+_default_lock = threading.Lock()
+
+
+def default_guard() -> Guard:
+    """The guard used when none is given: global providers, no policy. Created on first use."""
+    global _default  # noqa: PLW0603 - the one module-level convenience, set once behind a lock
+    guard = _default
+    if guard is None:
+        with _default_lock:
+            if _default is None:
+                _default = Guard()
+            guard = _default
+    return guard
+
+
+def set_default_guard(guard: Guard | None) -> None:
+    """Replace the default guard (``None`` rebuilds it from the global providers on next use)."""
+    global _default  # noqa: PLW0603
+    with _default_lock:
+        _default = guard

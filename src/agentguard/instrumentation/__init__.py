@@ -1,0 +1,1 @@
+"""Instrumentation of LLM SDKs. Each instrumentor is applied and removed explicitly, never at import."""

@@ -1,0 +1,114 @@
+"""Every span, event, attribute and metric name agentguard emits, in one place.
+
+The ``gen_ai.*`` names follow the OpenTelemetry GenAI semantic conventions. The constants in
+``opentelemetry-semantic-conventions`` are marked deprecated while they move to their own repository,
+so we keep our own copy: a rename upstream is one change here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- GenAI semantic conventions -------------------------------------------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+ERROR_TYPE: Final = "error.type"
+
+# gen_ai.operation.name values
+OP_CHAT: Final = "chat"
+OP_INVOKE_AGENT: Final = "invoke_agent"
+OP_EXECUTE_TOOL: Final = "execute_tool"
+
+# span event carrying one tool call the model requested
+EVENT_TOOL_CALL: Final = "gen_ai.tool.call"
+
+# GenAI metrics
+METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+# Bucket boundaries the semantic conventions advise for the two metrics above.
+TOKEN_USAGE_BUCKETS: Final = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)  # fmt: skip
+DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+
+# --- agentguard --------------------------------------------------------------------------------
+RUN_ID: Final = "agentguard.run.id"
+TASK: Final = "agentguard.task"
+SCOPE_ROOT: Final = "agentguard.scope.root"
+SCOPE_READ: Final = "agentguard.scope.read"
+SCOPE_WRITE: Final = "agentguard.scope.write"
+SCOPE_HOSTS: Final = "agentguard.scope.hosts"
+SCOPE_IN_SCOPE: Final = "agentguard.scope.in_scope"
+COST_USD: Final = "agentguard.cost.usd"
+RUN_COST_USD: Final = "agentguard.run.cost.usd"
+RUN_INPUT_TOKENS: Final = "agentguard.run.input_tokens"
+RUN_OUTPUT_TOKENS: Final = "agentguard.run.output_tokens"
+RUN_LLM_CALLS: Final = "agentguard.run.llm_calls"
+RUN_TOOL_CALLS: Final = "agentguard.run.tool_calls"
+RUN_REFUSALS: Final = "agentguard.run.refusals"
+REFUSAL: Final = "agentguard.refusal"
+REFUSAL_SOURCE: Final = "agentguard.refusal.source"
+TOOL_KIND: Final = "agentguard.tool.kind"
+POLICY_DECISION: Final = "agentguard.policy.decision"
+POLICY_RULE_IDS: Final = "agentguard.policy.rule_ids"
+POLICY_REASON: Final = "agentguard.policy.reason"
+POLICY_MODE: Final = "agentguard.policy.mode"
+FILE_DIFF: Final = "agentguard.file.diff"
+
+# span event carrying a policy decision
+EVENT_POLICY_DECISION: Final = "agentguard.policy.decision"
+# span event carrying a detector signal
+EVENT_SIGNAL: Final = "agentguard.signal"
+
+# agentguard metrics (labels are low-cardinality: kind, tool, model, provider, decision, source)
+METRIC_RUNS: Final = "agentguard.runs"
+METRIC_RUN_DURATION: Final = "agentguard.run.duration"
+METRIC_COST: Final = "agentguard.cost"
+METRIC_REFUSALS: Final = "agentguard.refusals"
+METRIC_TOOL_CALLS: Final = "agentguard.tool.calls"
+METRIC_LLM_CALLS: Final = "agentguard.llm.calls"
+METRIC_DECISIONS: Final = "agentguard.policy.decisions"
+METRIC_SIGNALS: Final = "agentguard.signals"
+RUN_DURATION_BUCKETS: Final = (
+    0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
+)  # fmt: skip
+
+# label keys
+LABEL_KIND: Final = "agentguard.tool.kind"
+LABEL_OUTCOME: Final = "agentguard.outcome"
+LABEL_AGENT: Final = GEN_AI_AGENT_NAME
