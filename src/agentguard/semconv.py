@@ -112,3 +112,10 @@ RUN_DURATION_BUCKETS: Final = (
 LABEL_KIND: Final = "agentguard.tool.kind"
 LABEL_OUTCOME: Final = "agentguard.outcome"
 LABEL_AGENT: Final = GEN_AI_AGENT_NAME
+
+# --- added by the OpenAI instrumentation ----------------------------------------------------------
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+PROVIDER_OPENAI: Final = "openai"
+# token type label values of gen_ai.client.token.usage
+TOKEN_TYPE_INPUT: Final = "input"
+TOKEN_TYPE_OUTPUT: Final = "output"

@@ -1,0 +1,117 @@
+"""Wrapper factories for the SDK methods, and the switch that turns them on and off.
+
+Each factory takes an :class:`~._record.ApiSpec` and returns a ``(wrapped, instance, args, kwargs)``
+function for :func:`wrapt.wrap_function_wrapper`; the async twin awaits the SDK call. Every wrapper
+first reads :data:`STATE`: bound methods captured while instrumented (``with_raw_response`` objects
+hold them) keep calling the wrapper after :func:`~agentguard.uninstrument_openai`, and must then pass
+straight through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ... import _safe
+from ...guard import Guard
+from ._record import ApiSpec, LLMCall, decide, finish, start_call
+from ._stream import AsyncStreamProxy, SyncStreamProxy
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+class _State:
+    __slots__ = ("enabled", "guard")
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.guard: Guard | None = None
+
+
+STATE = _State()
+
+
+def _start(api: ApiSpec, instance: Any, kwargs: dict[str, Any], *, stream_ok: bool) -> LLMCall | None:
+    try:
+        call = start_call(api, instance, kwargs, STATE.guard)
+        if not stream_ok:
+            call.streaming = False
+        return call
+    except Exception as exc:
+        _safe.report("openai.start", exc)
+        return None
+
+
+def _result(call: LLMCall, result: Any, *, is_async: bool) -> Any:
+    """Read what the SDK returned into the span (or wrap a stream); the user gets ``result``."""
+    try:
+        raw = call.raw
+        if raw is not None:
+            summary = None
+            if raw == "true" and not call.streaming:  # with_raw_response: parse() caches
+                summary = call.api.summarize(result.parse(), call.capture)
+            finish(call, summary, None)  # with_streaming_response: body left unread
+            return result
+        if call.streaming:
+            proxy = AsyncStreamProxy if is_async else SyncStreamProxy
+            return proxy(result, call, call.api.new_stream_state())
+        finish(call, call.api.summarize(result, call.capture), None)
+    except Exception as exc:
+        _safe.report("openai.result", exc)
+        finish(call, None, None)
+    return result
+
+
+def sync_wrapper(api: ApiSpec, *, stream_ok: bool = True) -> Wrapper:
+    """Wrapper for a sync SDK method (``create`` or ``parse``)."""
+
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        if not STATE.enabled:
+            return wrapped(*args, **kwargs)
+        call = _start(api, instance, kwargs, stream_ok=stream_ok)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        if call.needs_decision:
+            decide(call)
+        call.activate()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.deactivate()
+            finish(call, None, exc)
+            raise
+        call.deactivate()
+        return _result(call, result, is_async=False)
+
+    return wrapper
+
+
+def async_wrapper(api: ApiSpec, *, stream_ok: bool = True) -> Wrapper:
+    """Wrapper for an async SDK method; returns the coroutine the caller awaits."""
+
+    async def wrapper(
+        wrapped: Callable[..., Awaitable[Any]],
+        instance: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        if not STATE.enabled:
+            return await wrapped(*args, **kwargs)
+        call = _start(api, instance, kwargs, stream_ok=stream_ok)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        if call.needs_decision:
+            decide(call)
+        call.activate()
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            call.deactivate()
+            finish(call, None, exc)
+            raise
+        call.deactivate()
+        return _result(call, result, is_async=True)
+
+    return wrapper
