@@ -6,9 +6,46 @@ high-cardinality values go on spans only. Metrics are recorded whether or not th
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
 
 from . import semconv as sc
+
+
+class TallyCounter:
+    """A monotonic counter for hot paths: counts in-process, reported when metrics are collected.
+
+    ``add`` costs a dictionary update under a lock instead of the SDK's per-measurement attribute
+    hashing; the totals reach the meter through an observable counter's callback, so exporters and
+    Prometheus see an ordinary cumulative counter. Label sets are given as hashable keys whose
+    attribute mappings are built once by the caller.
+    """
+
+    __slots__ = ("_attrs", "_counts", "_lock")
+
+    def __init__(self, meter: metrics.Meter, name: str, *, unit: str, description: str) -> None:
+        self._counts: dict[Any, float] = {}
+        self._attrs: dict[Any, Mapping[str, Any]] = {}
+        self._lock = threading.Lock()
+        meter.create_observable_counter(name, callbacks=[self._observe], unit=unit, description=description)
+
+    def add(self, amount: float, key: Any, attributes: Mapping[str, Any]) -> None:
+        with self._lock:
+            count = self._counts.get(key)
+            if count is None:
+                self._attrs[key] = dict(attributes)
+                self._counts[key] = amount
+            else:
+                self._counts[key] = count + amount
+
+    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            items = list(self._counts.items())
+        return [Observation(value, self._attrs[key]) for key, value in items]
 
 
 class Instruments:
@@ -54,8 +91,8 @@ class Instruments:
             sc.METRIC_REFUSALS, unit="{refusal}", description="LLM responses that refused the request."
         )
         self.llm_calls = meter.create_counter(sc.METRIC_LLM_CALLS, unit="{call}", description="LLM calls.")
-        self.tool_calls = meter.create_counter(
-            sc.METRIC_TOOL_CALLS, unit="{call}", description="Tool calls by kind and tool."
+        self.tool_calls = TallyCounter(
+            meter, sc.METRIC_TOOL_CALLS, unit="{call}", description="Tool calls by kind and tool."
         )
         self.decisions = meter.create_counter(
             sc.METRIC_DECISIONS, unit="{decision}", description="Policy decisions by outcome and rule."

@@ -29,7 +29,7 @@ from . import _safe
 from . import semconv as sc
 from .action import Action, ActionKind, normalise_kind
 from .content import to_text
-from .decision import Decision, Denied
+from .decision import ALLOW, Decision, Denied
 from .guard import Guard, OnDeny, default_guard
 from .run import RunState, current_run
 
@@ -223,19 +223,26 @@ class ToolWrapper:
             span.end()
             if run is not None:
                 run.record_action(action)
-            labels = self._metric_labels
-            if error is not None:
-                labels = {**labels, sc.ERROR_TYPE: type(error).__qualname__}
-            guard.instruments.tool_calls.add(1, labels)
+            if error is None:
+                guard.instruments.tool_calls.add(1, self, self._metric_labels)
+            else:
+                error_type = type(error).__qualname__
+                labels = {**self._metric_labels, sc.ERROR_TYPE: error_type}
+                guard.instruments.tool_calls.add(1, (self, error_type), labels)
         except Exception as exc:
             _safe.report("tool.finish", exc)
 
 
 def _prepare(
-    tw: ToolWrapper, args: tuple[Any, ...], kwargs: dict[str, Any]
+    tw: ToolWrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[Guard, RunState | None, Action, trace.Span] | None:
     """Our work before a call; ``None`` means the call does not fit the signature."""
-    bound = tw._binder.bind(args, kwargs)
+    if instance is None:
+        bound = tw._binder.bind(args, kwargs)
+    else:  # a method: wrapt passes self (or cls) apart from args
+        bound = tw._binder.bind((instance, *args), kwargs)
+        if bound is not None:
+            bound.pop(tw._binder.parameters[0], None)
     if bound is None:
         return None
     run = current_run()
@@ -253,6 +260,8 @@ def _decide(
     tw: ToolWrapper, guard: Guard, run: RunState | None, action: Action, span: trace.Span
 ) -> Decision:
     decision = guard.decide(action, run)
+    if decision is ALLOW:  # no policy: nothing was decided, nothing to record
+        return decision
     try:
         tw.record_decision(span, guard, decision)
     except Exception as exc:
@@ -268,7 +277,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         ) -> Any:
             try:
-                prepared = _prepare(tw, args, kwargs)
+                prepared = _prepare(tw, instance, args, kwargs)
             except Exception as exc:
                 _safe.report("tool.prepare", exc)
                 return await wrapped(*args, **kwargs)
@@ -299,7 +308,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         try:
-            prepared = _prepare(tw, args, kwargs)
+            prepared = _prepare(tw, instance, args, kwargs)
         except Exception as exc:
             _safe.report("tool.prepare", exc)
             return wrapped(*args, **kwargs)
