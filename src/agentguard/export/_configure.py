@@ -60,7 +60,12 @@ SpanProcessorKind = Literal["batch", "simple"]
 
 
 class Telemetry:
-    """What :func:`configure` installed: the providers, where spans go, and flush/shutdown."""
+    """What :func:`configure` installed: the providers, where spans go, and flush/shutdown.
+
+    ``store_path`` is the local store (``None`` when spans go only to OTLP), ``otlp_protocol`` the
+    OTLP protocol in use (``None`` without OTLP), ``local_exporter.dropped`` counts spans the local
+    store could not write.
+    """
 
     def __init__(
         self,
@@ -68,6 +73,8 @@ class Telemetry:
         tracer_provider: TracerProvider,
         meter_provider: MeterProvider,
         store_path: Path | None,
+        span_exporters: tuple[SpanExporter, ...],
+        metric_readers: tuple[MetricReader, ...],
         local_exporter: LocalStoreSpanExporter | None,
         otlp_protocol: _otlp.Protocol | None,
         prometheus: _otlp.PrometheusEndpoint | None,
@@ -75,6 +82,8 @@ class Telemetry:
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.store_path = store_path
+        self.span_exporters = span_exporters
+        self.metric_readers = metric_readers
         self.local_exporter = local_exporter
         self.otlp_protocol = otlp_protocol
         self._prometheus = prometheus
@@ -245,6 +254,8 @@ def _build(
         tracer_provider=tracer_provider,
         meter_provider=meter_provider,
         store_path=local.path if local is not None else None,
+        span_exporters=tuple(exporters),
+        metric_readers=tuple(readers),
         local_exporter=local,
         otlp_protocol=otlp_protocol,
         prometheus=prometheus,
