@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, StatusCode
@@ -74,8 +75,11 @@ WHERE trace_id = :trace AND span_id IN sub AND span_id != :root AND run_id IS NO
 _WHERE = "export.local_store"
 
 
+_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str, separators=(",", ":"))
+    return _encode(value)
 
 
 def _attrs(attributes: Any) -> dict[str, Any]:
@@ -97,7 +101,7 @@ class _Row:
         self.own_run_id = str(own) if own is not None else None
         self.run_id: str | None = self.own_run_id
 
-    def values(self) -> tuple[Any, ...]:
+    def values(self, resources: dict[int, tuple[Resource, str]]) -> tuple[Any, ...]:
         span = self.span
         scope = span.instrumentation_scope
         events = [
@@ -119,7 +123,7 @@ class _Row:
             str(operation) if operation is not None else None,
             _json(self.attributes),
             _json(events),
-            _json(_attrs(span.resource.attributes)),
+            _resource_json(span.resource, resources),
             scope.name if scope is not None else None,
             scope.version if scope is not None else None,
         )
@@ -152,6 +156,14 @@ class _Row:
             _int(a.get(sc.RUN_TOOL_CALLS)),
             _int(a.get(sc.RUN_REFUSALS)),
         )
+
+
+def _resource_json(resource: Resource, cache: dict[int, tuple[Resource, str]]) -> str:
+    # Every span of a provider shares one Resource object: encode it once per batch.
+    cached = cache.get(id(resource))
+    if cached is None or cached[0] is not resource:
+        cached = cache[id(resource)] = (resource, _json(_attrs(resource.attributes)))
+    return cached[1]
 
 
 def _int(value: Any) -> int | None:
@@ -251,7 +263,8 @@ class LocalStoreSpanExporter(SpanExporter):
         try:
             conn.execute("BEGIN IMMEDIATE")
             _attribute_runs(rows, conn)
-            conn.executemany(_INSERT_SPAN, [r.values() for r in rows])
+            resources: dict[int, tuple[Resource, str]] = {}
+            conn.executemany(_INSERT_SPAN, [r.values(resources) for r in rows])
             for row in rows:
                 run = row.run_values()
                 if run is not None:
