@@ -21,8 +21,7 @@ class TallyCounter:
 
     ``add`` costs a dictionary update under a lock instead of the SDK's per-measurement attribute
     hashing; the totals reach the meter through an observable counter's callback, so exporters and
-    Prometheus see an ordinary cumulative counter. Label sets are given as hashable keys whose
-    attribute mappings are built once by the caller.
+    Prometheus see an ordinary cumulative counter.
     """
 
     __slots__ = ("_attrs", "_counts", "_lock")
@@ -33,7 +32,10 @@ class TallyCounter:
         self._lock = threading.Lock()
         meter.create_observable_counter(name, callbacks=[self._observe], unit=unit, description=description)
 
-    def add(self, amount: float, key: Any, attributes: Mapping[str, Any]) -> None:
+    def add(self, amount: float, attributes: Mapping[str, Any], key: Any = None) -> None:
+        """Add ``amount`` for ``attributes``; pass a precomputed hashable ``key`` on hot paths."""
+        if key is None:
+            key = tuple(attributes.items())
         with self._lock:
             count = self._counts.get(key)
             if count is None:
@@ -84,13 +86,16 @@ class Instruments:
             description="Duration of guarded agent runs.",
             explicit_bucket_boundaries_advisory=list(sc.RUN_DURATION_BUCKETS),
         )
-        self.cost = meter.create_counter(
-            sc.METRIC_COST, unit="{USD}", description="Cost of LLM calls in US dollars, from token usage."
+        self.cost = TallyCounter(
+            meter,
+            sc.METRIC_COST,
+            unit="{USD}",
+            description="Cost of LLM calls in US dollars, from token usage.",
         )
-        self.refusals = meter.create_counter(
-            sc.METRIC_REFUSALS, unit="{refusal}", description="LLM responses that refused the request."
+        self.refusals = TallyCounter(
+            meter, sc.METRIC_REFUSALS, unit="{refusal}", description="LLM responses that refused the request."
         )
-        self.llm_calls = meter.create_counter(sc.METRIC_LLM_CALLS, unit="{call}", description="LLM calls.")
+        self.llm_calls = TallyCounter(meter, sc.METRIC_LLM_CALLS, unit="{call}", description="LLM calls.")
         self.tool_calls = TallyCounter(
             meter, sc.METRIC_TOOL_CALLS, unit="{call}", description="Tool calls by kind and tool."
         )

@@ -224,11 +224,11 @@ class ToolWrapper:
             if run is not None:
                 run.record_action(action)
             if error is None:
-                guard.instruments.tool_calls.add(1, self, self._metric_labels)
+                guard.instruments.tool_calls.add(1, self._metric_labels, self)
             else:
                 error_type = type(error).__qualname__
                 labels = {**self._metric_labels, sc.ERROR_TYPE: error_type}
-                guard.instruments.tool_calls.add(1, (self, error_type), labels)
+                guard.instruments.tool_calls.add(1, labels, (self, error_type))
         except Exception as exc:
             _safe.report("tool.finish", exc)
 

@@ -469,7 +469,7 @@ def test_telemetry_fault_never_breaks_the_call(
     elif target == "summarize":
         monkeypatch.setattr(_chat.CHAT, "summarize", _boom)
     else:
-        monkeypatch.setattr(cap.guard.instruments.llm_calls, "add", _boom)
+        monkeypatch.setattr(cap.guard.instruments.operation_duration, "record", _boom)
     ag.instrument_openai(guard=cap.guard)
     reply = server.client().chat.completions.create(model="gpt-4o-mini", messages=USER)
     assert reply.choices[0].message.content == "Hello there."
