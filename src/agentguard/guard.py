@@ -60,6 +60,7 @@ class Guard:
         history_size: int = 256,
         on_deny: OnDeny = "raise",
         propagate_to_threads: bool = True,
+        detectors: Any = None,
     ) -> None:
         if on_deny not in ("raise", "return"):
             raise ValueError(f"on_deny must be 'raise' or 'return', not {on_deny!r}")
@@ -75,6 +76,8 @@ class Guard:
         self.history_size = history_size
         self.on_deny: OnDeny = on_deny
         self.propagate_to_threads = propagate_to_threads
+        self.detectors = detectors
+        """Online misalignment detectors (see :mod:`agentguard.detect`); ``None`` means the built-in set."""
 
     # -- the decision seam -------------------------------------------------------------------------
     def decide(self, action: Action, run: RunState | None) -> Decision:
