@@ -15,7 +15,7 @@ reads in a worker thread, so the event loop keeps running while the human thinks
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import os
 import select
 import sys
@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from typing import TextIO
 
 from ._model import ApprovalRequest, ApprovalResult, GrantScope, timed_out
+from ._resolve import in_daemon_thread
 from ._store import ApprovalStore
 
 _ANSWERS: dict[str, GrantScope | None] = {
@@ -85,7 +86,7 @@ class ConsoleApprover:
             self._prompt_lock.release()
 
     async def aapprove(self, request: ApprovalRequest, *, timeout: float | None) -> ApprovalResult:
-        return await asyncio.to_thread(self.approve, request, timeout=timeout)
+        return await in_daemon_thread(functools.partial(self.approve, request, timeout=timeout))
 
     def _ask(
         self, request: ApprovalRequest, stream_in: TextIO, out: TextIO, limit: float, started: float

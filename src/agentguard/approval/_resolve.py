@@ -19,6 +19,7 @@ with ``by="grant:<id>"``. Answers given through a file store are also kept in it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import threading
@@ -112,7 +113,7 @@ async def aresolve(
             answer: Any = await asyncio.wait_for(aapprove(request, timeout=timeout), limit)
         else:
             call = functools.partial(approver.approve, request, timeout=timeout)
-            answer = await asyncio.wait_for(asyncio.to_thread(call), limit)
+            answer = await asyncio.wait_for(in_daemon_thread(call), limit)
     except TimeoutError:
         answer = timed_out(timeout or 0.0, by="agentguard", wait_s=time.perf_counter() - started)
     except Exception as exc:
@@ -162,6 +163,38 @@ def call_in_thread(fn: Callable[[], T], timeout: float | None) -> T:
     if errors:
         raise errors[0]
     return box[0]  # type: ignore[no-any-return]
+
+
+async def in_daemon_thread(fn: Callable[[], T]) -> T:
+    """Await ``fn`` run in a daemon thread (with the caller's context).
+
+    Unlike :func:`asyncio.to_thread`, a thread still blocked when the awaiter gives up (a prompt
+    nobody answers) does not hold up the loop's shutdown or the interpreter's exit.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    ctx = contextvars.copy_context()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def target() -> None:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            value = ctx.run(fn)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed while we ran: nobody is waiting
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=target, name="agentguard-approval", daemon=True).start()
+    return await future
 
 
 def _checked(answer: Any, elapsed: float) -> ApprovalResult:

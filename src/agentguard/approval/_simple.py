@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from ._model import ApprovalRequest, ApprovalResult, timed_out
-from ._resolve import call_in_thread
+from ._resolve import call_in_thread, in_daemon_thread
 from ._store import ApprovalStore
 
 CallbackResult = bool | ApprovalResult
@@ -49,7 +49,7 @@ class CallbackApprover:
         if inspect.iscoroutinefunction(self.fn):
             pending: Awaitable[Any] = self.fn(request)
         else:
-            pending = asyncio.to_thread(_call_to_completion, self.fn, request)
+            pending = in_daemon_thread(functools.partial(_call_to_completion, self.fn, request))
         try:
             answer = await asyncio.wait_for(pending, timeout)
         except TimeoutError:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
@@ -262,29 +262,34 @@ class ApprovalStore:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         now = time.time()
+        refused: Exception | None = None
         with self._write() as conn:
             row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
             if row is None:
                 raise UnknownIdError(f"no approval request {request_id!r}")
             current = _record(row)
             if current.status == "pending" and current.expires is not None and current.expires <= now:
+                # Its waiter has given up: record that (this transaction commits), and refuse the answer.
                 conn.execute("UPDATE requests SET status = 'expired' WHERE id = ?", (request_id,))
-                current = _record(
-                    conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-                )
+                current = replace(current, status="expired")
             if current.status != "pending":
-                raise AlreadyAnsweredError(_already(current))
-            grant_id = None
-            if granted and scope != "once":
-                if scope == "run" and current.request.run_id is None:
-                    raise ValueError(f"request {request_id} is not part of a run; answer with once or always")
-                grant_id = self._insert_grant(conn, current.request, scope, by=by, now=now)
-            conn.execute(
-                "UPDATE requests SET status = ?, answered = ?, answered_by = ?, scope = ?, answer_reason = ?,"
-                " grant_id = ? WHERE id = ?",
-                ("granted" if granted else "denied", now, by, scope, reason, grant_id, request_id),
-            )
-            return _record(conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone())
+                refused = AlreadyAnsweredError(_already(current))
+            else:
+                grant_id = None
+                if granted and scope != "once":
+                    if scope == "run" and current.request.run_id is None:
+                        raise ValueError(
+                            f"request {request_id} is not part of a run; answer with once or always"
+                        )
+                    grant_id = self._insert_grant(conn, current.request, scope, by=by, now=now)
+                conn.execute(
+                    "UPDATE requests SET status = ?, answered = ?, answered_by = ?, scope = ?,"
+                    " answer_reason = ?, grant_id = ? WHERE id = ?",
+                    ("granted" if granted else "denied", now, by, scope, reason, grant_id, request_id),
+                )
+        if refused is not None:
+            raise refused
+        return self.get(request_id)
 
     def expire(self, request_id: str) -> RequestRecord:
         """Mark a request expired if nobody answered it yet; returns it as it now stands."""

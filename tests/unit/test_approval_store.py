@@ -1,0 +1,220 @@
+"""ApprovalStore: pending requests, answers (exactly one wins), grants, revocation, history, schema."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from agentguard.approval import (
+    AlreadyAnsweredError,
+    ApprovalError,
+    ApprovalRequest,
+    ApprovalStore,
+    UnknownIdError,
+)
+
+
+def _request(rid: str = "r1", *, run_id: str | None = "run-1", action_hash: str = "h1") -> ApprovalRequest:
+    return ApprovalRequest(
+        id=rid,
+        action_hash=action_hash,
+        tool="run",
+        kind="shell",
+        summary="rm -rf build",
+        reason="destructive command",
+        rule_ids=("destructive_commands",),
+        run_id=run_id,
+        agent="fixer",
+        created=time.time(),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ApprovalStore:
+    s = ApprovalStore(tmp_path / "approvals.db")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_file_is_created_in_wal_mode_with_a_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "approvals.db"
+    ApprovalStore(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
+
+
+def test_default_path_is_under_dot_agentguard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGENTGUARD_APPROVALS_DB", raising=False)
+    with ApprovalStore() as s:
+        assert s.path == tmp_path / ".agentguard" / "approvals.db"
+    monkeypatch.setenv("AGENTGUARD_APPROVALS_DB", str(tmp_path / "env.db"))
+    with ApprovalStore() as s:
+        assert s.path == tmp_path / "env.db"
+
+
+def test_create_false_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        ApprovalStore(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(ApprovalError, match="newer"):
+        ApprovalStore(path)
+
+
+def test_pending_request_round_trips(store: ApprovalStore) -> None:
+    request = _request()
+    store.submit(request)
+    assert store.pending() == [request]
+    assert store.get("r1").status == "pending"
+
+
+def test_answer_once_grants_without_a_grant(store: ApprovalStore) -> None:
+    store.submit(_request())
+    record = store.answer("r1", True, by="alice", reason="looks fine")
+    assert (record.status, record.by, record.scope, record.grant_id, record.reason) == (
+        "granted",
+        "alice",
+        "once",
+        None,
+        "looks fine",
+    )
+    assert store.pending() == []
+    assert store.grants() == []
+
+
+@pytest.mark.parametrize("scope", ["run", "always"])
+def test_answer_with_scope_creates_a_grant_bound_to_the_hash(store: ApprovalStore, scope: str) -> None:
+    store.submit(_request())
+    record = store.answer("r1", True, by="alice", scope=scope)  # type: ignore[arg-type]
+    (grant,) = store.grants()
+    assert grant.id == record.grant_id
+    assert (grant.action_hash, grant.scope, grant.by, grant.request_id) == ("h1", scope, "alice", "r1")
+    assert grant.run_id == ("run-1" if scope == "run" else None)
+    assert store.find_grant("h1", "run-1") == grant
+    assert store.find_grant("h2", "run-1") is None
+    assert (store.find_grant("h1", "run-2") is None) == (scope == "run")
+
+
+def test_run_scope_needs_a_run(store: ApprovalStore) -> None:
+    store.submit(_request(run_id=None))
+    with pytest.raises(ValueError, match="not part of a run"):
+        store.answer("r1", True, by="alice", scope="run")
+    assert store.get("r1").status == "pending"
+
+
+def test_deny_creates_no_grant(store: ApprovalStore) -> None:
+    store.submit(_request())
+    record = store.answer("r1", False, by="bob", scope="always", reason="no")
+    assert record.status == "denied"
+    assert store.grants() == []
+
+
+def test_unknown_and_already_answered_ids_raise(store: ApprovalStore) -> None:
+    with pytest.raises(UnknownIdError):
+        store.answer("nope", True, by="alice")
+    store.submit(_request())
+    store.answer("r1", False, by="bob")
+    with pytest.raises(AlreadyAnsweredError, match="already denied by bob"):
+        store.answer("r1", True, by="alice")
+
+
+def test_expired_requests_leave_pending_and_refuse_answers(store: ApprovalStore) -> None:
+    store.submit(_request(), expires=time.time() - 1)
+    assert store.pending() == []
+    with pytest.raises(AlreadyAnsweredError, match="expired"):
+        store.answer("r1", True, by="alice")
+    assert store.get("r1").status == "expired"
+
+
+def test_expire_keeps_an_answer_that_came_first(store: ApprovalStore) -> None:
+    store.submit(_request())
+    store.answer("r1", True, by="alice")
+    assert store.expire("r1").status == "granted"
+
+
+def test_concurrent_answers_exactly_one_wins(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.db"
+    with ApprovalStore(path) as s:
+        s.submit(_request())
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def answer(i: int) -> None:
+        with ApprovalStore(path) as own:  # one connection each, as separate processes would have
+            barrier.wait()
+            try:
+                own.answer("r1", i % 2 == 0, by=f"user{i}", scope="always")
+                outcomes.append("won")
+            except AlreadyAnsweredError:
+                outcomes.append("lost")
+
+    threads = [threading.Thread(target=answer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+    with ApprovalStore(path) as s:
+        assert len(s.grants()) <= 1
+
+
+def test_revoke_hides_a_grant_and_cannot_repeat(store: ApprovalStore) -> None:
+    store.submit(_request())
+    grant_id = store.answer("r1", True, by="alice", scope="always").grant_id
+    assert grant_id is not None
+    revoked = store.revoke(grant_id, by="carol")
+    assert revoked.revoked is not None
+    assert store.grants() == []
+    assert [g.id for g in store.grants(include_revoked=True)] == [grant_id]
+    assert store.find_grant("h1", None) is None
+    with pytest.raises(AlreadyAnsweredError, match="already revoked"):
+        store.revoke(grant_id)
+    with pytest.raises(UnknownIdError):
+        store.revoke("gnope")
+
+
+def test_history_holds_every_request_newest_first(store: ApprovalStore) -> None:
+    store.submit(_request("r1"))
+    time.sleep(0.01)
+    store.submit(_request("r2"))
+    store.answer("r1", False, by="bob")
+    records = store.history()
+    assert [(r.request.id, r.status) for r in records] == [("r2", "pending"), ("r1", "denied")]
+    assert records[1].to_dict()["request"]["rule_ids"] == ["destructive_commands"]
+
+
+def test_record_keeps_an_outside_answer_once(store: ApprovalStore) -> None:
+    request = _request()
+    store.record(request, granted=True, by="console", scope="once", reason="ok")
+    store.record(request, granted=False, by="console", scope="once", reason="again")
+    (record,) = store.history()
+    assert (record.status, record.by, record.reason) == ("granted", "console", "ok")
+
+
+def test_memory_store_works_from_many_threads() -> None:
+    s = ApprovalStore(":memory:")
+
+    def work(i: int) -> None:
+        s.submit(_request(f"r{i}"))
+        s.answer(f"r{i}", True, by="t", scope="always")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(s.grants()) == 10
+    s.close()
