@@ -23,7 +23,7 @@ from ._version import __version__
 from .action import Action, ActionKind
 from .cost import PriceBook, TokenUsage
 from .decision import Decision, Denied
-from .export import configure
+from .export import LocalStore, Telemetry, configure
 from .guard import Guard, PolicyLike, default_guard, set_default_guard
 from .guarded import guarded
 from .instrumentation.openai import instrument_openai, uninstrument_openai
@@ -37,10 +37,12 @@ __all__ = [
     "Decision",
     "Denied",
     "Guard",
+    "LocalStore",
     "PolicyLike",
     "PriceBook",
     "RunState",
     "Scope",
+    "Telemetry",
     "TokenUsage",
     "__version__",
     "configure",
