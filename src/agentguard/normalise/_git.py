@@ -1,0 +1,525 @@
+"""``git`` command lines, normalised: ``git -C . -c x=y push --force`` and ``git push origin +main`` are
+both force pushes.
+
+Global options (``-C``, ``-c``, ``--git-dir``, ``--work-tree``, ``--exec-path``, ``--no-pager``...) are
+peeled off; ``-C`` moves the repository directory. What cannot be known statically is reported as a
+reason to treat the command as opaque: a ``-c`` setting (or ``git config`` write) that defines an alias
+or makes git run or reach something else (``core.sshCommand``, ``core.hooksPath``, ``url.*.insteadOf``),
+``--exec-path``, ``--receive-pack``/``--upload-pack``, and any subcommand git does not ship (an alias or
+an external ``git-*`` program).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ._facts import Access, GitFact, UrlFact
+from ._options import getopt, has, values
+from ._urls import host_fact, parse_scp_like, parse_url
+from ._words import Word
+
+RefFn = Callable[[Word, Access, str, str | None], None]
+
+_RISKY_CONFIG = re.compile(
+    r"^(alias\.|core\.(sshcommand|pager|editor|hookspath|fsmonitor|gitproxy|askpass)|diff\..*(external|textconv|command)"
+    r"|filter\.|credential\.|sequence\.editor|gpg\.|url\.|http\.proxy|https?\..*proxy|include|merge\..*driver"
+    r"|pager\.|interactive\.|uploadpack\.|receive\.|protocol\.|ssh\.|difftool\.|mergetool\.|remote\..*(url|proxy|receivepack|uploadpack)"
+    r"|submodule\..*(url|update)|core\.worktree)",
+    re.IGNORECASE,
+)
+_KNOWN = frozenset(
+    (
+        "add",
+        "am",
+        "annotate",
+        "apply",
+        "archive",
+        "bisect",
+        "blame",
+        "branch",
+        "bundle",
+        "cat-file",
+        "check-attr",
+        "check-ignore",
+        "check-mailmap",
+        "check-ref-format",
+        "checkout",
+        "checkout-index",
+        "cherry",
+        "cherry-pick",
+        "citool",
+        "clean",
+        "clone",
+        "column",
+        "commit",
+        "commit-graph",
+        "commit-tree",
+        "config",
+        "count-objects",
+        "credential",
+        "describe",
+        "diff",
+        "diff-files",
+        "diff-index",
+        "diff-tree",
+        "difftool",
+        "fetch",
+        "fetch-pack",
+        "filter-branch",
+        "fmt-merge-msg",
+        "for-each-ref",
+        "for-each-repo",
+        "format-patch",
+        "fsck",
+        "gc",
+        "get-tar-commit-id",
+        "grep",
+        "gui",
+        "hash-object",
+        "help",
+        "index-pack",
+        "init",
+        "instaweb",
+        "interpret-trailers",
+        "lfs",
+        "log",
+        "ls-files",
+        "ls-remote",
+        "ls-tree",
+        "mailinfo",
+        "mailsplit",
+        "maintenance",
+        "merge",
+        "merge-base",
+        "merge-file",
+        "merge-tree",
+        "mktag",
+        "mktree",
+        "multi-pack-index",
+        "mv",
+        "name-rev",
+        "notes",
+        "pack-objects",
+        "pack-refs",
+        "patch-id",
+        "prune",
+        "prune-packed",
+        "pull",
+        "push",
+        "range-diff",
+        "read-tree",
+        "rebase",
+        "reflog",
+        "remote",
+        "repack",
+        "replace",
+        "request-pull",
+        "rerere",
+        "reset",
+        "restore",
+        "rev-list",
+        "rev-parse",
+        "revert",
+        "rm",
+        "send-email",
+        "shortlog",
+        "show",
+        "show-branch",
+        "show-ref",
+        "sparse-checkout",
+        "stash",
+        "status",
+        "stripspace",
+        "submodule",
+        "switch",
+        "symbolic-ref",
+        "tag",
+        "unpack-objects",
+        "update-index",
+        "update-ref",
+        "update-server-info",
+        "var",
+        "verify-commit",
+        "verify-pack",
+        "verify-tag",
+        "version",
+        "whatchanged",
+        "worktree",
+        "write-tree",
+    )
+)
+_GLOBAL_VALUE = frozenset(
+    {
+        "-C",
+        "-c",
+        "--git-dir",
+        "--work-tree",
+        "--namespace",
+        "--config-env",
+        "--super-prefix",
+        "--list-cmds",
+        "--exec-path",
+    }
+)
+
+
+@dataclass(slots=True)
+class GitResult:
+    fact: GitFact
+    urls: list[UrlFact] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def _remote_url(word: Word, urls: list[UrlFact], ref: RefFn, cwd: str | None) -> None:
+    if not word.static:
+        return
+    value = word.value
+    if "://" in value:
+        if value.lower().startswith("file://"):
+            ref(Word(value[7:], True), "read", "git", cwd)
+            return
+        fact = parse_url(value, via="git", program="git")
+        if fact is not None:
+            urls.append(fact)
+        return
+    scp = parse_scp_like(value)
+    if scp is not None:
+        urls.append(
+            host_fact(
+                scp[1], raw=value, scheme="ssh", via="git", program="git", had_userinfo=scp[0] is not None
+            )
+        )
+    elif "/" in value or value.startswith("."):
+        ref(word, "read", "git", cwd)
+
+
+def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
+    """Normalise ``git ARGS`` run in ``cwd``; ``ref(word, access, via, base)`` records path facts."""
+    reasons: list[str] = []
+    config: list[str] = []
+    i = 0
+    while i < len(args):
+        w = args[i]
+        v = w.value
+        if not w.static or not v.startswith("-"):
+            break
+        name, eq, attached = v.partition("=")
+        value: Word | None = Word(attached, True) if eq else None
+        if name in _GLOBAL_VALUE and not eq and name not in ("--exec-path", "--list-cmds"):
+            value = args[i + 1] if i + 1 < len(args) else None
+            i += 1
+        i += 1
+        if name == "-C" and value is not None:
+            cwd = os.path.normpath(os.path.join(cwd, value.value)) if value.static and cwd else None
+        elif name == "-c" and value is not None:
+            config.append(value.value)
+            if not value.static or _RISKY_CONFIG.match(value.value):
+                reasons.append(f"git -c {value.value}: defines an alias or changes what git runs or reaches")
+        elif name in ("--exec-path", "--config-env") and value is not None:
+            reasons.append(f"git {name}: git programs or settings come from elsewhere")
+        elif name in ("--git-dir", "--work-tree") and value is not None:
+            ref(value, "read", "option", cwd)
+    rest = args[i:]
+    sub = rest[0].value if rest and rest[0].static else None
+    sargs = rest[1:]
+    if rest and sub is None:
+        reasons.append("git subcommand is computed at run time")
+    elif sub is not None and sub not in _KNOWN:
+        reasons.append(f"git {sub}: not a git command (an alias or an external git-{sub} program)")
+    result = GitResult(
+        GitFact(subcommand=sub, args=tuple(w.value for w in sargs), cwd=cwd, config=tuple(config))
+    )
+    result.reasons = reasons
+    handler = _HANDLERS.get(sub or "")
+    if handler is not None:
+        handler(sargs, cwd, ref, result)
+    return result
+
+
+def _replace(result: GitResult, **changes: object) -> None:
+    f = result.fact
+    data = {s: getattr(f, s) for s in GitFact.__slots__}
+    data.update(changes)
+    result.fact = GitFact(**data)
+
+
+def _push(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, short="o", long=frozenset({"repo", "push-option", "receive-pack", "exec"}))
+    force = has(p, "-f", "--force", "--force-with-lease", "--force-if-includes", "--mirror")
+    delete = has(p, "-d", "--delete", "--prune", "--mirror")
+    if has(p, "--receive-pack", "--exec"):
+        r.reasons.append("git push --receive-pack: runs a program on the remote side")
+    remote_words = values(p, "--repo")
+    operands = p.operands
+    if not remote_words and operands:
+        remote_words, operands = operands[:1], operands[1:]
+    refspecs = tuple(w.value for w in operands)
+    force = force or any(s.startswith("+") for s in refspecs)
+    delete = delete or any(s.startswith(":") and len(s) > 1 for s in refspecs)
+    if any(not w.static for w in operands):
+        force = force or any(w.value.startswith("+") for w in operands)
+    remote = remote_words[0].value if remote_words else None
+    for w in remote_words:
+        _remote_url(w, r.urls, ref, cwd)
+    _replace(r, force=force, delete=delete, remote=remote, refspecs=refspecs)
+
+
+def _fetch(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(
+        a,
+        short="jo",
+        long=frozenset(
+            {
+                "upload-pack",
+                "depth",
+                "deepen",
+                "shallow-since",
+                "shallow-exclude",
+                "refmap",
+                "server-option",
+                "jobs",
+                "recurse-submodules-default",
+                "negotiation-tip",
+                "filter",
+                "strategy",
+                "strategy-option",
+                "gpg-sign",
+            }
+        ),
+    )
+    if has(p, "--upload-pack"):
+        r.reasons.append("git --upload-pack: runs a program on the remote side")
+    if p.operands:
+        _remote_url(p.operands[0], r.urls, ref, cwd)
+        _replace(r, remote=p.operands[0].value, refspecs=tuple(w.value for w in p.operands[1:]))
+
+
+def _clone(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(
+        a,
+        short="bojcu",
+        long=frozenset(
+            {
+                "branch",
+                "origin",
+                "depth",
+                "reference",
+                "reference-if-able",
+                "config",
+                "template",
+                "upload-pack",
+                "separate-git-dir",
+                "filter",
+                "jobs",
+                "shallow-since",
+                "shallow-exclude",
+                "server-option",
+                "bundle-uri",
+                "ref-format",
+            }
+        ),
+    )
+    for c in values(p, "-c", "--config"):
+        if not c.static or _RISKY_CONFIG.match(c.value):
+            r.reasons.append(f"git clone -c {c.value}: changes what git runs or reaches")
+    if has(p, "-u", "--upload-pack", "--template"):
+        r.reasons.append("git clone --upload-pack/--template: runs or installs programs")
+    if p.operands:
+        _remote_url(p.operands[0], r.urls, ref, cwd)
+        if len(p.operands) > 1:
+            ref(p.operands[1], "write", "argument", cwd)
+        elif p.operands[0].static:
+            name = p.operands[0].value.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
+            if name:
+                ref(Word(name, True), "write", "argument", cwd)
+        _replace(r, remote=p.operands[0].value)
+
+
+def _remote(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if not a:
+        return
+    verb = a[0].value
+    p = getopt(a[1:], short="tm", long=frozenset({"mirror"}))
+    if (verb == "add" and len(p.operands) >= 2) or (verb == "set-url" and len(p.operands) >= 2):
+        _remote_url(p.operands[1], r.urls, ref, cwd)
+        _replace(r, remote=p.operands[0].value)
+    elif verb in ("remove", "rm"):
+        _replace(r, delete=True)
+
+
+def _ls_remote(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, long=frozenset({"upload-pack", "sort", "server-option"}))
+    if p.operands:
+        _remote_url(p.operands[0], r.urls, ref, cwd)
+
+
+def _submodule(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if a and a[0].value == "add":
+        p = getopt(a[1:], short="b", long=frozenset({"branch", "name", "reference", "depth"}))
+        if p.operands:
+            _remote_url(p.operands[0], r.urls, ref, cwd)
+
+
+def _config(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, short="f", long=frozenset({"file", "blob", "type", "default", "comment", "value"}))
+    ops = p.operands
+    if ops and ops[0].value in ("set", "unset", "get", "list", "edit", "rename-section", "remove-section"):
+        verb, ops = ops[0].value, ops[1:]
+        writing = verb in ("set", "unset", "edit", "rename-section", "remove-section")
+    else:
+        writing = len(ops) >= 2 or has(
+            p,
+            "--add",
+            "--unset",
+            "--unset-all",
+            "--replace-all",
+            "--edit",
+            "-e",
+            "--rename-section",
+            "--remove-section",
+        )
+    if not writing:
+        return
+    key = ops[0].value if ops else ""
+    if not (ops and ops[0].static) or _RISKY_CONFIG.match(key):
+        r.reasons.append(f"git config {key}: defines an alias or changes what git runs or reaches")
+    files = values(p, "-f", "--file")
+    if files:
+        ref(files[0], "write", "option", cwd)
+    elif has(p, "--global"):
+        ref(Word("~/.gitconfig", True), "write", "option", cwd)
+    elif has(p, "--system"):
+        ref(Word("/etc/gitconfig", True), "write", "option", cwd)
+    else:
+        ref(Word(".git/config", True), "write", "option", cwd)
+
+
+def _pathspecs(access: Access) -> Callable[[list[Word], str | None, RefFn, GitResult], None]:
+    def handle(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+        p = getopt(
+            a,
+            short="mFCcSs",
+            long=frozenset({"message", "file", "chmod", "pathspec-from-file", "source", "conflict"}),
+        )
+        for w in p.operands:
+            ref(w, access, "argument", cwd)
+        if has(p, "-f", "--force"):
+            _replace(r, force=True)
+
+    return handle
+
+
+def _checkout(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if any(w.value == "--" for w in a):
+        for w in a[[w.value for w in a].index("--") + 1 :]:
+            ref(w, "write", "argument", cwd)
+    p = getopt(a, short="bBt", long=frozenset({"conflict", "orphan", "pathspec-from-file"}))
+    if has(p, "-f", "--force", "-B") or any(w.value == "." for w in p.operands):
+        _replace(r, force=True)
+
+
+def _restore(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, short="s", long=frozenset({"source", "conflict", "pathspec-from-file"}))
+    for w in p.operands:
+        ref(w, "write", "argument", cwd)
+    _replace(r, force=True)
+
+
+def _reset(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if any(w.value in ("--hard", "--merge", "--keep") for w in a):
+        _replace(r, force=True)
+
+
+def _clean(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, short="e", long=frozenset({"exclude"}))
+    if has(p, "-n", "--dry-run"):
+        return
+    for w in p.operands or [Word("*", True, glob=True)]:
+        ref(w, "delete", "argument", cwd)
+    _replace(r, force=True, delete=True)
+
+
+def _flags(
+    force: tuple[str, ...], delete: tuple[str, ...]
+) -> Callable[[list[Word], str | None, RefFn, GitResult], None]:
+    def handle(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+        p = getopt(a, short="mFu", long=frozenset({"message", "file"}))
+        _replace(r, force=has(p, *force), delete=has(p, *delete))
+
+    return handle
+
+
+def _stash(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if a and a[0].value in ("drop", "clear"):
+        _replace(r, delete=True)
+
+
+def _apply(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(
+        a,
+        short="pC",
+        long=frozenset({"directory", "exclude", "include", "whitespace", "build-fake-ancestor"}),
+    )
+    for w in p.operands:
+        ref(w, "read", "argument", cwd)
+    if not has(p, "--check", "--stat", "--numstat", "--summary", "--cached"):
+        ref(Word("*", True, glob=True), "write", "argument", cwd)
+
+
+def _commit(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(
+        a,
+        short="mFCcSut",
+        long=frozenset(
+            {
+                "message",
+                "file",
+                "reuse-message",
+                "reedit-message",
+                "fixup",
+                "squash",
+                "author",
+                "date",
+                "template",
+                "cleanup",
+                "trailer",
+                "pathspec-from-file",
+                "gpg-sign",
+                "untracked-files",
+            }
+        ),
+    )
+    for w in values(p, "-F", "--file", "-t", "--template"):
+        ref(w, "read", "option", cwd)
+    _replace(r, force=has(p, "--amend"))
+
+
+_HANDLERS: dict[str, Callable[[list[Word], str | None, RefFn, GitResult], None]] = {
+    "push": _push,
+    "fetch": _fetch,
+    "pull": _fetch,
+    "clone": _clone,
+    "remote": _remote,
+    "ls-remote": _ls_remote,
+    "submodule": _submodule,
+    "config": _config,
+    "add": _pathspecs("read"),
+    "rm": _pathspecs("delete"),
+    "checkout": _checkout,
+    "switch": _flags(("-f", "--force", "--discard-changes", "-C"), ()),
+    "restore": _restore,
+    "reset": _reset,
+    "clean": _clean,
+    "branch": _flags(("-D", "-f", "--force", "-M", "-C"), ("-d", "-D", "--delete")),
+    "tag": _flags(("-f", "--force"), ("-d", "--delete")),
+    "stash": _stash,
+    "apply": _apply,
+    "am": _apply,
+    "commit": _commit,
+    "filter-branch": _flags(("-f", "--force", "--tree-filter", "--index-filter"), ()),
+    "update-ref": _flags((), ("-d",)),
+    "worktree": _flags(("-f", "--force"), ()),
+}
