@@ -47,6 +47,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.components)
 
 
+@pytest.fixture
+def instrumented_openai() -> Iterator[None]:
+    """``agentguard.instrument_openai()`` for one test; calls inside a guarded run use the run's guard."""
+    import agentguard
+
+    agentguard.instrument_openai()
+    try:
+        yield
+    finally:
+        agentguard.uninstrument_openai()
+
+
 @pytest.fixture(scope="session")
 def component_logs(request: pytest.FixtureRequest) -> Path:
     path = request.config.rootpath / "test-output" / "components"

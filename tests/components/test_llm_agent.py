@@ -79,22 +79,13 @@ def assistant_turn(message: Any) -> dict[str, Any]:
 
 # --- fixtures ------------------------------------------------------------------------------------------
 @pytest.fixture
-def instrumented() -> Iterator[None]:
-    agentguard.instrument_openai()
-    try:
-        yield
-    finally:
-        agentguard.uninstrument_openai()
-
-
-@pytest.fixture
-def client(llm_server: LLMServer, instrumented: None) -> Iterator[OpenAI]:
+def client(llm_server: LLMServer, instrumented_openai: None) -> Iterator[OpenAI]:
     with OpenAI(base_url=llm_server.base_url, api_key="local", max_retries=0, timeout=120) as c:
         yield c
 
 
 @pytest.fixture
-def aclient(llm_server: LLMServer, instrumented: None) -> AsyncOpenAI:
+def aclient(llm_server: LLMServer, instrumented_openai: None) -> AsyncOpenAI:
     return AsyncOpenAI(base_url=llm_server.base_url, api_key="local", max_retries=0, timeout=120)
 
 
