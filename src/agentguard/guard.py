@@ -15,7 +15,10 @@ providers the first time it is needed.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from opentelemetry import metrics, trace
@@ -46,6 +49,8 @@ class Guard:
     All arguments are keyword-only and optional; ``None`` means the global OpenTelemetry provider,
     no policy (everything allowed), no approver (``ask`` means deny), the ``genai-prices`` table,
     and content capture from ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
+    ``approval_timeout`` bounds how long an ``ask`` waits for the approver (``None``: the approver's
+    own default); no answer in time means deny.
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class Guard:
         on_deny: OnDeny = "raise",
         propagate_to_threads: bool = True,
         detectors: Any = None,
+        approval_timeout: float | None = None,
     ) -> None:
         if on_deny not in ("raise", "return"):
             raise ValueError(f"on_deny must be 'raise' or 'return', not {on_deny!r}")
@@ -76,12 +82,29 @@ class Guard:
         self.history_size = history_size
         self.on_deny: OnDeny = on_deny
         self.propagate_to_threads = propagate_to_threads
+        self.approval_timeout = approval_timeout
         self.detectors = detectors
         """Online misalignment detectors (see :mod:`agentguard.detect`); ``None`` means the built-in set."""
 
     # -- the decision seam -------------------------------------------------------------------------
     def decide(self, action: Action, run: RunState | None) -> Decision:
-        """The one place an action is decided before it runs. Fails closed: an error denies."""
+        """The one place an action is decided before it runs. Fails closed: an error denies.
+
+        An enforced ``ask`` waits for the approver (blocking); see :meth:`adecide` for async callers.
+        """
+        decision = self._check(action, run)
+        if decision.outcome == "ask" and decision.mode == "enforce":
+            return self._approve(action, decision, run)
+        return decision
+
+    async def adecide(self, action: Action, run: RunState | None) -> Decision:
+        """:meth:`decide` for async callers: an ``ask`` is awaited without blocking the event loop."""
+        decision = self._check(action, run)
+        if decision.outcome == "ask" and decision.mode == "enforce":
+            return await self._aapprove(action, decision, run)
+        return decision
+
+    def _check(self, action: Action, run: RunState | None) -> Decision:
         policy = run.policy if run is not None and run.policy is not None else self.policy
         if policy is None:
             return ALLOW
@@ -89,28 +112,102 @@ class Guard:
             decision = policy.check(action, run)
         except Exception as exc:
             return Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
-        if decision.outcome == "ask":
-            return self._approve(action, decision, run)
+        if not isinstance(decision, Decision):
+            return Decision.deny(
+                f"policy returned {type(decision).__name__}, not a Decision", rule_id="policy.error"
+            )
         return decision
+
+    def _approver(self, run: RunState | None) -> Any:
+        return run.approver if run is not None and run.approver is not None else self.approver
 
     def _approve(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
         """Resolve an ``ask``: the run's or the guard's approver answers; none means deny."""
-        approver = run.approver if run is not None and run.approver is not None else self.approver
+        approver = self._approver(run)
         if approver is None:
-            return Decision.deny(
-                f"approval required ({decision.reason}) but no approver is configured",
-                rule_id=decision.rule_ids[0] if decision.rule_ids else None,
-            )
+            return _no_approver(decision)
+        if _is_legacy(approver):
+            return _legacy_approve(approver, action, decision, run)
         try:
-            answer = approver.approve(action, decision, run)
+            from .approval import resolve
+
+            result = resolve(approver, action, decision, run, timeout=self.approval_timeout)
         except Exception as exc:
-            return Decision.deny(f"approver raised {type(exc).__name__}: {exc}", rule_id="approver.error")
-        if isinstance(answer, Decision):
-            return answer
-        outcome: Outcome = "allow" if answer else "deny"
-        return Decision(
-            outcome=outcome, reason=f"approver said {outcome}: {decision.reason}", rule_ids=decision.rule_ids
-        )
+            return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
+        return _answered(decision, result)
+
+    async def _aapprove(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
+        approver = self._approver(run)
+        if approver is None:
+            return _no_approver(decision)
+        if _is_legacy(approver):
+            return await asyncio.to_thread(_legacy_approve, approver, action, decision, run)
+        try:
+            from .approval import aresolve
+
+            result = await aresolve(approver, action, decision, run, timeout=self.approval_timeout)
+        except Exception as exc:
+            return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
+        return _answered(decision, result)
+
+
+def _no_approver(decision: Decision) -> Decision:
+    return replace(
+        decision,
+        outcome="deny",
+        reason=f"approval required ({decision.reason}) but no approver is configured",
+        rule_ids=decision.rule_ids or ("approval",),
+    )
+
+
+def _answered(asked: Decision, result: Any) -> Decision:
+    """The decision that replaces the policy's ``ask``, carrying the approver's answer."""
+    if isinstance(result, Decision):
+        return result
+    granted = bool(getattr(result, "granted", False))
+    by = str(getattr(result, "by", "") or "approver")
+    verb = "approved" if granted else "denied"
+    extra = str(getattr(result, "reason", "") or "")
+    reason = (
+        f"{verb} by {by}"
+        + (f": {extra}" if extra else "")
+        + (f" (asked: {asked.reason})" if asked.reason else "")
+    )
+    outcome: Outcome = "allow" if granted else "deny"
+    return replace(asked, outcome=outcome, reason=reason, approval=result)
+
+
+_legacy_cache: dict[type, bool] = {}
+
+
+def _is_legacy(approver: Any) -> bool:
+    """An approver whose ``approve(action, decision, run)`` answers a bool or a Decision (the core's
+    first protocol), rather than ``approve(request, *, timeout)``."""
+    cls = type(approver)
+    known = _legacy_cache.get(cls)
+    if known is not None:
+        return known
+    legacy = False
+    approve = getattr(approver, "approve", None)
+    if approve is not None:
+        try:
+            params = inspect.signature(approve).parameters
+            legacy = "timeout" not in params and len(params) >= 3
+        except (TypeError, ValueError):
+            legacy = False
+    _legacy_cache[cls] = legacy
+    return legacy
+
+
+def _legacy_approve(approver: Any, action: Action, decision: Decision, run: RunState | None) -> Decision:
+    try:
+        answer = approver.approve(action, decision, run)
+    except Exception as exc:
+        return Decision.deny(f"approver raised {type(exc).__name__}: {exc}", rule_id="approver.error")
+    if isinstance(answer, Decision):
+        return answer
+    outcome: Outcome = "allow" if answer else "deny"
+    return replace(decision, outcome=outcome, reason=f"approver said {outcome}: {decision.reason}")
 
 
 _default: Guard | None = None

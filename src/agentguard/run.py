@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from .policy._budget import Budget
+
 if TYPE_CHECKING:
     from .action import Action
     from .guard import Guard, PolicyLike
@@ -54,6 +56,8 @@ class RunState:
     history: deque[Action] = field(default_factory=lambda: deque(maxlen=256))
     """The most recent actions, oldest first (bounded)."""
     signals: list[Any] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)
+    """The run's spend ledger: budget rules reserve against it before LLM calls (thread-safe)."""
     ended: bool = False
     _pending_tool_calls: dict[str, deque[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

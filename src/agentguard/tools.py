@@ -183,18 +183,10 @@ class ToolWrapper:
     def record_decision(self, span: trace.Span, guard: Guard, decision: Decision) -> None:
         if span.is_recording():
             span.set_attribute(sc.POLICY_DECISION, decision.outcome)
-            span.add_event(
-                sc.EVENT_POLICY_DECISION,
-                {
-                    sc.POLICY_DECISION: decision.outcome,
-                    sc.POLICY_MODE: decision.mode,
-                    sc.POLICY_RULE_IDS: decision.rule_ids,
-                    sc.POLICY_REASON: decision.reason,
-                },
-            )
-        guard.instruments.decisions.add(
-            1, {"agentguard.policy.decision": decision.outcome, **self._metric_labels}
-        )
+            if decision.approval is not None:
+                span.set_attributes(decision.approval_attributes())
+            span.add_event(sc.EVENT_POLICY_DECISION, decision.event_attributes())
+        guard.instruments.decisions.add(1, {**decision.metric_attributes(), **self._metric_labels})
 
     def denial(self, guard: Guard, decision: Decision) -> str:
         """What a denied call returns (``on_deny="return"``) or raises."""
@@ -269,6 +261,21 @@ def _decide(
     return decision
 
 
+async def _adecide(
+    tw: ToolWrapper, guard: Guard, run: RunState | None, action: Action, span: trace.Span
+) -> Decision:
+    if guard.policy is None and (run is None or run.policy is None):
+        return ALLOW  # no policy: skip the coroutine on the hot path
+    decision = await guard.adecide(action, run)
+    if decision is ALLOW:
+        return decision
+    try:
+        tw.record_decision(span, guard, decision)
+    except Exception as exc:
+        _safe.report("tool.record_decision", exc)
+    return decision
+
+
 def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(fn):
 
@@ -284,7 +291,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             if prepared is None:  # let the function raise its own TypeError
                 return await wrapped(*args, **kwargs)
             guard, run, action, span = prepared
-            decision = _decide(tw, guard, run, action, span)
+            decision = await _adecide(tw, guard, run, action, span)
             if decision.denied and decision.mode == "enforce":
                 tw.finish(span, guard, run, action, None, None)
                 return tw.denial(guard, decision)

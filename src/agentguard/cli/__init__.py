@@ -20,6 +20,8 @@ from ._common import CommandError
 COMMANDS: Final[dict[str, str]] = {
     "runs": "agentguard.cli._runs",
     "approvals": "agentguard.cli._approvals",
+    "check": "agentguard.cli._check",
+    "hook": "agentguard.cli._hook",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import _safe
 from ...guard import Guard
-from ._record import ApiSpec, LLMCall, decide, finish, start_call
+from ._record import ApiSpec, LLMCall, adecide, decide, finish, start_call
 from ._stream import AsyncStreamProxy, SyncStreamProxy
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
@@ -103,7 +103,7 @@ def async_wrapper(api: ApiSpec, *, stream_ok: bool = True) -> Wrapper:
         if call is None:
             return await wrapped(*args, **kwargs)
         if call.needs_decision:
-            decide(call)
+            await adecide(call)
         call.activate()
         try:
             result = await wrapped(*args, **kwargs)

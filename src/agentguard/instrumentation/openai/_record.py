@@ -24,6 +24,7 @@ from ...content import to_text
 from ...cost import TokenUsage
 from ...decision import Decision, Denied
 from ...guard import Guard, default_guard
+from ...policy._budget import reconcile, release
 from ...refusal import looks_like_refusal
 from ...run import RunState, current_run
 
@@ -105,6 +106,7 @@ class LLMCall:
     """The state of one in-flight call."""
 
     __slots__ = (
+        "action",
         "api",
         "capture",
         "done",
@@ -139,6 +141,8 @@ class LLMCall:
         self.capture = guard.capture_content
         self.done = False
         self.token: Token[Context] | None = None
+        self.action: Action | None = None
+        """The ``llm`` action the policy decided (budget reservations are keyed by it)."""
         self.labels: dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
             sc.GEN_AI_PROVIDER_NAME: sc.PROVIDER_OPENAI,
@@ -202,10 +206,25 @@ def start_call(api: ApiSpec, instance: Any, kwargs: Mapping[str, Any], fixed: Gu
     return call
 
 
+def _llm_action(call: LLMCall) -> Action:
+    action = Action(kind="llm", tool=call.api.tool, model=call.request_model or None, arguments={})
+    call.action = action
+    return action
+
+
 def decide(call: LLMCall) -> None:
     """Ask the policy about the call; raise :class:`Denied` (without sending) when it is enforced."""
-    action = Action(kind="llm", tool=call.api.tool, model=call.request_model or None, arguments={})
-    decision = call.guard.decide(action, call.run)
+    action = _llm_action(call)
+    _apply_decision(call, action, call.guard.decide(action, call.run))
+
+
+async def adecide(call: LLMCall) -> None:
+    """:func:`decide` for async calls: an ``ask`` waits for the approver without blocking the loop."""
+    action = _llm_action(call)
+    _apply_decision(call, action, await call.guard.adecide(action, call.run))
+
+
+def _apply_decision(call: LLMCall, action: Action, decision: Decision) -> None:
     try:
         _record_decision(call, decision)
     except Exception as exc:
@@ -213,6 +232,7 @@ def decide(call: LLMCall) -> None:
     if decision.denied and decision.mode == "enforce":
         call.done = True
         try:
+            release(call.run, action)
             call.span.end()
         except Exception as exc:
             _safe.report("openai.deny", exc)
@@ -223,18 +243,28 @@ def _record_decision(call: LLMCall, decision: Decision) -> None:
     span = call.span
     if span.is_recording():
         span.set_attribute(sc.POLICY_DECISION, decision.outcome)
-        span.add_event(
-            sc.EVENT_POLICY_DECISION,
-            {
-                sc.POLICY_DECISION: decision.outcome,
-                sc.POLICY_MODE: decision.mode,
-                sc.POLICY_RULE_IDS: decision.rule_ids,
-                sc.POLICY_REASON: decision.reason,
-            },
-        )
+        if decision.approval is not None:
+            span.set_attributes(decision.approval_attributes())
+        span.add_event(sc.EVENT_POLICY_DECISION, decision.event_attributes())
     call.guard.instruments.decisions.add(
-        1, {sc.POLICY_DECISION: decision.outcome, sc.LABEL_KIND: "llm", sc.GEN_AI_TOOL_NAME: call.api.tool}
+        1, {**decision.metric_attributes(), sc.LABEL_KIND: "llm", sc.GEN_AI_TOOL_NAME: call.api.tool}
     )
+
+
+def _reconcile(
+    call: LLMCall, summary: Summary | None, error: BaseException | None, cost: float | None
+) -> None:
+    """Settle the call's budget reservation with what it really used."""
+    action = call.action
+    if action is None or call.run is None:
+        return
+    if error is not None:
+        release(call.run, action)
+        return
+    tokens: int | None = None
+    if summary is not None and (summary.input_tokens is not None or summary.output_tokens is not None):
+        tokens = (summary.input_tokens or 0) + (summary.output_tokens or 0)
+    reconcile(call.run, action, cost_usd=cost, tokens=tokens)
 
 
 def finish(call: LLMCall, summary: Summary | None, error: BaseException | None) -> None:
@@ -244,10 +274,12 @@ def finish(call: LLMCall, summary: Summary | None, error: BaseException | None) 
     call.done = True
     duration = time.perf_counter() - call.started
     try:
+        cost: float | None = None
         if error is not None:
             _finish_error(call, error, duration)
         else:
-            _finish_ok(call, summary, duration)
+            cost = _finish_ok(call, summary, duration)
+        _reconcile(call, summary, error, cost)
     except Exception as exc:
         _safe.report("openai.finish", exc)
         try:
@@ -274,7 +306,8 @@ def _finish_error(call: LLMCall, error: BaseException, duration: float) -> None:
         call.run.record_llm_call()
 
 
-def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> None:
+def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> float | None:
+    """Finish a call that returned; its cost in USD when known."""
     span = call.span
     guard = call.guard
     instruments = guard.instruments
@@ -285,7 +318,7 @@ def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> None:
         instruments.llm_calls.add(1, labels)
         if call.run is not None:
             call.run.record_llm_call()
-        return
+        return None
 
     model = summary.response_model
     if model:
@@ -341,6 +374,7 @@ def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> None:
             refusal=source is not None,
             tool_calls=[(name, call_id) for name, call_id, _ in tool_calls if name and call_id],
         )
+    return cost
 
 
 def _set_response_attributes(

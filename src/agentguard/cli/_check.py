@@ -1,0 +1,135 @@
+"""``agentguard check``: decide one action with a policy file, print the decision as JSON.
+
+::
+
+    $ agentguard check --policy p.py '{"kind": "shell", "tool": "run", "command": "git push -f"}'
+    {"decision": "deny", "reason": "git push force-pushes (-f)", "rules": ["destructive_commands"], ...}
+    $ echo '{"tool": "Bash", "arguments": {"command": "cat .env"}}' | agentguard check --policy p.py -
+    $ echo $?
+    2
+
+Exit status: 0 allow, 2 deny, 3 ask, 1 bad input (one line on stderr). A policy file is a Python
+file that defines ``policy`` (an :class:`agentguard.Policy`, or anything with ``check(action)``). The
+action is agentguard's shape (``kind``, ``tool``, ``command``/``path``/``content``/``url``/``cwd``,
+``model``) or another agent's tool call (``tool``/``tool_name`` with ``arguments``/``tool_input``,
+optional ``cwd`` and ``profile``: ``claude_code``, ``codex``, ``mcp_filesystem``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._common import CommandError
+
+if TYPE_CHECKING:
+    from ..action import Action
+    from ..guard import PolicyLike
+
+HELP = "Decide one action (JSON) with a policy file; exit 0 allow, 2 deny, 3 ask."
+
+EXIT_CODES = {"allow": 0, "deny": 2, "ask": 3}
+_CANONICAL = ("path", "content", "command", "cwd", "url", "model", "call_id")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", required=True, metavar="FILE", help="a Python file that defines `policy`")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        default="-",
+        metavar="ACTION_JSON",
+        help="the action as JSON, or - (the default) to read it from standard input",
+    )
+    parser.add_argument("--compact", action="store_true", help="print the JSON on one line")
+
+
+def load_policy(path: str) -> PolicyLike:
+    """Run a policy file and return its ``policy``; :class:`CommandError` says what is wrong."""
+    try:
+        namespace = runpy.run_path(path, run_name="agentguard_policy")
+    except FileNotFoundError:
+        raise CommandError(f"policy file not found: {path}") from None
+    except (Exception, SystemExit) as exc:
+        raise CommandError(f"policy file {path} failed: {type(exc).__name__}: {exc}") from None
+    policy = namespace.get("policy")
+    if policy is None:
+        raise CommandError(f"policy file {path} does not define `policy`")
+    if not callable(getattr(policy, "check", None)):
+        raise CommandError(f"`policy` in {path} has no check(action) method ({type(policy).__name__})")
+    return policy  # type: ignore[no-any-return]
+
+
+def parse_json(text: str, what: str = "action") -> Mapping[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CommandError(f"{what} must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise CommandError(f"action field {key!r} must be a string")
+    return str(value)
+
+
+def action_from_json(data: Mapping[str, Any]) -> Action:
+    """agentguard's action shape, or another agent's tool call mapped through the tool profiles."""
+    from ..action import Action, normalise_kind
+    from ..normalise import action_from_tool_call
+
+    if "kind" in data:
+        try:
+            kind = normalise_kind(str(data["kind"]))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        arguments = data.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise CommandError("action field 'arguments' must be an object")
+        action = Action(kind=kind, tool=str(data.get("tool") or kind), arguments=arguments)
+        for key in _CANONICAL:
+            value = _text(data, key)
+            if value is None and key in arguments and isinstance(arguments[key], str):
+                value = arguments[key]
+            if value is not None:
+                setattr(action, key, value)
+        return action
+    tool = data.get("tool", data.get("tool_name"))
+    if not isinstance(tool, str) or not tool:
+        raise CommandError("action needs a 'kind' (agentguard's shape) or a 'tool' name (a tool call)")
+    arguments = data.get("arguments", data.get("tool_input", {}))
+    if not isinstance(arguments, dict):
+        raise CommandError("tool call 'arguments' must be an object")
+    profile = data.get("profile")
+    if profile is not None and not isinstance(profile, str):
+        raise CommandError("'profile' must be a string")
+    try:
+        return action_from_tool_call(tool, arguments, cwd=_text(data, "cwd"), profile=profile)
+    except (KeyError, ValueError) as exc:
+        raise CommandError(f"cannot map tool call: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..decision import Decision
+
+    policy = load_policy(args.policy)
+    text = sys.stdin.read() if args.action == "-" else args.action
+    action = action_from_json(parse_json(text))
+    try:
+        decision = policy.check(action)
+    except Exception as exc:
+        decision = Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
+    out = decision.to_dict()
+    out["explanation"] = decision.explain()
+    print(json.dumps(out, indent=None if args.compact else 2, default=str))
+    return EXIT_CODES.get(decision.outcome, 2)

@@ -1,0 +1,92 @@
+"""Path globs as users write them in a scope or a ``protect`` list, compiled once to one regex.
+
+``*`` and ``?`` stay inside one path component, ``**`` crosses components (``src/**`` is everything
+below ``src``; ``**/x`` is ``x`` at any depth, including the top), ``[...]`` is a character class.
+Patterns without a ``/`` match the name in any directory (``*.pem`` matches ``keys/a.pem``), as in
+``.gitignore``; a pattern that names a directory covers everything below it. Matching is on POSIX
+paths relative to the scope root, or on absolute paths for patterns that start with ``/`` or ``~``.
+
+    >>> g = GlobSet(["src/**", "*.md"])
+    >>> g.match("src/a/b.py"), g.match("docs/x.md"), g.match("tests/t.py")
+    (True, True, False)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if pattern.startswith("**", i):
+                j = i + 2
+                at_start = i == 0 or pattern[i - 1] == "/"
+                if at_start and j < n and pattern[j] == "/":
+                    out.append("(?:.*/)?")  # "**/" : zero or more directories
+                    i = j + 1
+                    continue
+                out.append(".*")
+                i = j
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 2 if i + 1 < n and pattern[i + 1] in "!^" else i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def normalise_pattern(pattern: str) -> str:
+    """``./src/`` → ``src/**``-style canonical form; ``~`` expanded; trailing ``/`` means the tree."""
+    p = pattern.strip()
+    if p.startswith("~"):
+        p = os.path.expanduser(p)
+    while p.startswith("./"):
+        p = p[2:]
+    if p.endswith("/") and len(p) > 1:
+        p = p + "**"
+    if not p.startswith("/") and "/" not in p.rstrip("/") and p not in ("**",):
+        p = "**/" + p  # a bare name matches at any depth
+    return p
+
+
+class GlobSet:
+    """A set of globs compiled to one regex; ``match(path)`` takes a relative or absolute POSIX path."""
+
+    __slots__ = ("_absolute", "_relative", "patterns")
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns: tuple[str, ...] = tuple(patterns)
+        rel: list[str] = []
+        absolute: list[str] = []
+        for pattern in self.patterns:
+            p = normalise_pattern(pattern)
+            (absolute if p.startswith("/") else rel).append(_translate(p))
+        self._relative = re.compile("(?:" + "|".join(rel) + r")(?:/.*)?\Z", re.S) if rel else None
+        self._absolute = re.compile("(?:" + "|".join(absolute) + r")(?:/.*)?\Z", re.S) if absolute else None
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def match(self, relative: str | None, resolved: str | None = None) -> bool:
+        """Whether the path (relative to the root, and/or absolute) matches any pattern."""
+        if relative is not None and self._relative is not None and self._relative.match(relative):
+            return True
+        return resolved is not None and self._absolute is not None and bool(self._absolute.match(resolved))

@@ -1,0 +1,65 @@
+"""Rules indexed by action kind (and, when a rule declares them, tool names).
+
+A rule that declares ``kinds = frozenset({"shell"})`` is never called for a file write; one that also
+declares ``tools = frozenset({"Bash"})`` is only called for that tool. The candidate list for a
+``(kind, tool)`` pair is computed once, in policy order, so a policy of a thousand narrow rules costs
+what its few relevant rules cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..action import ACTION_KINDS
+from ._base import Rule, kinds_of, rule_id_of
+
+_CACHE_MAX = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rule: Rule
+    rule_id: str
+    position: int
+    tools: frozenset[str] | None
+
+
+class RuleIndex:
+    """``candidates(kind, tool)``: the rules that apply, in the order they were given."""
+
+    __slots__ = ("_by_kind", "_cache", "_lock", "entries")
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        entries: list[Entry] = []
+        by_kind: dict[str, list[Entry]] = {kind: [] for kind in ACTION_KINDS}
+        for position, rule in enumerate(rules):
+            if not callable(rule):
+                raise TypeError(f"a rule must be callable (action, run) -> Decision | None, not {rule!r}")
+            tools = getattr(rule, "tools", None)
+            entry = Entry(
+                rule=rule,
+                rule_id=rule_id_of(rule),
+                position=position,
+                tools=frozenset(tools) if tools is not None and not callable(tools) else None,
+            )
+            entries.append(entry)
+            for kind in kinds_of(rule) or ACTION_KINDS:
+                by_kind[kind].append(entry)
+        self.entries: tuple[Entry, ...] = tuple(entries)
+        self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
+        self._cache: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, kind: str, tool: str) -> tuple[Entry, ...]:
+        key = (kind, tool)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        found = tuple(e for e in self._by_kind.get(kind, ()) if e.tools is None or tool in e.tools)
+        with self._lock:
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = found
+        return found

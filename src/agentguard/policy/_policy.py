@@ -1,0 +1,139 @@
+"""The :class:`Policy`: a scope, rules and a default, combined into one decision per action.
+
+>>> import agentguard as ag
+>>> policy = ag.Policy(scope=ag.Scope(root=".", write=["src/**"]), rules=[ag.rules.destructive_commands()])
+>>> policy.check(ag.Action(kind="shell", tool="run", command="git push --force")).outcome
+'deny'
+
+Combination: any ``deny`` wins, then ``ask``, then ``allow``; when no rule has an opinion the
+policy's ``default`` applies. ``mode="shadow"`` decides and records the same way but the decision is
+marked ``shadow`` and never blocks. A rule that raises denies, naming itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from ..action import Action
+from ..decision import Decision, Mode, Outcome, Vote
+from ._base import Rule, facts_of
+from ._index import RuleIndex
+from ._rules._scope import scope_rules
+
+if TYPE_CHECKING:
+    from ..run import RunState
+    from ..scope import Scope
+
+Default = Literal["allow", "deny", "ask"]
+_OUTCOMES = ("allow", "deny", "ask")
+
+
+class Policy:
+    """Rules, an optional :class:`~agentguard.Scope` (itself three rules) and a default outcome.
+
+    ``check(action, run=None)`` works with no agent running; it derives the action's facts once
+    (cached on ``action.facts``) against the scope's root (a relative root is taken against the
+    action's ``cwd`` when it has one, else the process's).
+    """
+
+    __slots__ = ("_index", "_root", "default", "mode", "name", "rules", "scope")
+
+    def __init__(
+        self,
+        *,
+        scope: Scope | None = None,
+        rules: Sequence[Rule] = (),
+        default: Default = "allow",
+        mode: Mode = "enforce",
+        name: str = "policy",
+    ) -> None:
+        if default not in _OUTCOMES:
+            raise ValueError(f"default must be 'allow', 'deny' or 'ask', not {default!r}")
+        if mode not in ("enforce", "shadow"):
+            raise ValueError(f"mode must be 'enforce' or 'shadow', not {mode!r}")
+        self.scope = scope
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.default: Default = default
+        self.mode: Mode = mode
+        self.name = name
+        self._root = scope.root if scope is not None else None
+        all_rules: list[Rule] = [*(scope_rules(scope) if scope is not None else ()), *self.rules]
+        self._index = RuleIndex(all_rules)
+
+    def __repr__(self) -> str:
+        n = len(self._index.entries)
+        return f"Policy(name={self.name!r}, rules={n}, default={self.default!r}, mode={self.mode!r})"
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule's id, scope rules first, in the order they are consulted."""
+        return tuple(e.rule_id for e in self._index.entries)
+
+    def check(self, action: Action, run: RunState | None = None) -> Decision:
+        """Decide one action: combine every applicable rule's answer (deny > ask > allow > default)."""
+        facts = None
+        if action.kind != "llm":
+            try:
+                facts = facts_of(action, self._root)
+            except Exception as exc:
+                return self._finish(
+                    Decision.deny(
+                        f"the action could not be normalised ({type(exc).__name__}: {exc})",
+                        rule_id="normalise.error",
+                    ),
+                )
+        votes: list[Vote] = []
+        for entry in self._index.candidates(action.kind, action.tool):
+            try:
+                decision = entry.rule(action, run)
+            except Exception as exc:
+                votes.append(
+                    Vote(
+                        rule_id=entry.rule_id,
+                        outcome="deny",
+                        reason=f"rule {entry.rule_id} raised {type(exc).__name__}: {exc}",
+                    )
+                )
+                continue
+            if decision is None:
+                continue
+            if not isinstance(decision, Decision) or decision.outcome not in _OUTCOMES:
+                votes.append(
+                    Vote(
+                        rule_id=entry.rule_id,
+                        outcome="deny",
+                        reason=f"rule {entry.rule_id} returned {decision!r}, not a Decision or None",
+                    )
+                )
+                continue
+            votes.append(Vote(rule_id=entry.rule_id, outcome=decision.outcome, reason=decision.reason))
+        return self._finish(combine(votes, self.default), facts=facts)
+
+    def _finish(self, decision: Decision, *, facts: object = None) -> Decision:
+        return Decision(
+            outcome=decision.outcome,
+            reason=decision.reason,
+            rule_ids=decision.rule_ids,
+            matched=decision.matched,
+            mode=self.mode,
+            votes=decision.votes,
+            facts=facts,
+            policy=self.name,
+        )
+
+
+def combine(votes: Sequence[Vote], default: Outcome) -> Decision:
+    """Any deny wins, then ask, then allow, then ``default``; every other vote is listed as matched."""
+    if not votes:
+        return Decision(outcome=default, reason=f"no rule matched; the default is {default}")
+    for outcome in ("deny", "ask", "allow"):
+        deciding = [v for v in votes if v.outcome == outcome]
+        if deciding:
+            break
+    ids = tuple(dict.fromkeys(v.rule_id for v in deciding))
+    reasons = "; ".join(dict.fromkeys(v.reason for v in deciding if v.reason))
+    matched = tuple(dict.fromkeys(v.rule_id for v in votes if v.rule_id not in ids))
+    return Decision(
+        outcome=deciding[0].outcome, reason=reasons, rule_ids=ids, matched=matched, votes=tuple(votes)
+    )

@@ -1,0 +1,96 @@
+"""``no_agent_spawn()``: an agent may not start another coding agent (which no policy would govern).
+
+Matched on the program that finally runs in any shell position (pipelines, ``bash -c``, ``sudo``,
+``env``, ``xargs``), including through package runners (``npx @openai/codex``, ``pipx run aider-chat``,
+``uvx llm``, ``pnpm dlx``, ``bunx``) and ``python -m aider``. Tool calls of kind ``agent`` are denied
+too when ``agent_tools=True``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
+
+if TYPE_CHECKING:
+    from ...action import Action
+    from ...decision import Decision
+    from ...run import RunState
+
+AGENT_PROGRAMS: frozenset[str] = frozenset(
+    {
+        "codex", "claude", "claude-code", "gemini", "gemini-cli", "aider", "aider-chat", "cursor-agent",
+        "opencode", "opencode-ai", "goose", "amp", "copilot", "github-copilot-cli", "llm", "cn", "qwen",
+        "qwen-code", "crush", "kiro-cli", "cline", "plandex", "openhands", "auggie", "droid", "kimi",
+        "sgpt", "shell-gpt", "interpreter", "open-interpreter", "gpt-engineer", "gpte", "devin", "q",
+    }
+)  # fmt: skip
+"""Program (or package) names of coding agents and LLM command-line clients."""
+
+_LAUNCHERS = frozenset(
+    {"npx", "pnpx", "bunx", "uvx", "pipx", "pnpm", "npm", "yarn", "bun", "uv", "deno", "dlx"}
+)
+_PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
+_VERSION = re.compile(r"@[^/@]*$")
+
+
+def package_name(word: str) -> str:
+    """``@openai/codex@latest`` → ``codex``; ``aider-chat==0.50`` → ``aider-chat``;
+    ``/usr/bin/claude`` → ``claude``."""
+    name = word.strip()
+    name = re.split(r"[=<>~!\[]", name, maxsplit=1)[0]
+    if name.startswith("@"):
+        name = name[1:]
+        name = _VERSION.sub("", name)
+    else:
+        name = name.split("@", 1)[0]
+    return name.rsplit("/", 1)[-1].lower()
+
+
+class NoAgentSpawn(BuiltinRule):
+    rule_id = "no_agent_spawn"
+    kinds = NON_LLM_KINDS
+
+    def __init__(
+        self, *, programs: Iterable[str] = (), allow: Iterable[str] = (), agent_tools: bool = False
+    ) -> None:
+        self.programs = (AGENT_PROGRAMS | frozenset(programs)) - frozenset(allow)
+        self.agent_tools = agent_tools
+
+    def _agent(self, program: str, args: tuple[str, ...], subcommand: str | None) -> str | None:
+        name = package_name(program)
+        if name == "continue":
+            return None  # the shell builtin
+        if name in self.programs:
+            return name
+        if name == "gh" and subcommand == "copilot":
+            return "gh copilot"
+        if name in _LAUNCHERS:
+            for a in args:
+                if a.startswith("-"):
+                    continue
+                candidate = package_name(a)
+                if candidate in self.programs:
+                    return candidate
+        if _PYTHON.match(name) and "-m" in args:
+            i = args.index("-m")
+            if i + 1 < len(args) and package_name(args[i + 1]) in self.programs:
+                return package_name(args[i + 1])
+        return None
+
+    def check(self, action: Action, run: RunState | None) -> Decision | None:
+        if self.agent_tools and action.kind == "agent":
+            return self.deny(f"tool {action.tool!r} starts another agent")
+        facts = facts_of(action)
+        for c in facts.commands:
+            found = self._agent(c.program, c.args, c.subcommand)
+            if found is None:
+                for w in c.wrappers:
+                    if package_name(w) in self.programs:
+                        found = package_name(w)
+                        break
+            if found is not None:
+                return self.deny(f"starts another coding agent ({found})")
+        return None

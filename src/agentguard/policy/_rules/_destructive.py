@@ -1,0 +1,232 @@
+"""``destructive_commands()``: commands that destroy data, history or machines.
+
+Decided on the normaliser's facts, so quoting, wrappers (``sudo``, ``env``, ``xargs``), ``bash -c``
+strings, ``cd`` and ``git -C`` change nothing:
+
+- recursive ``rm`` outside the scope root, on the root itself, ``/``, the home directory or ``.git``
+  (and ``--no-preserve-root``); moving or deleting ``/``, ``~``, the root or ``.git`` in any way;
+  ``find ... -delete`` outside the root;
+- ``mkfs*``, ``wipefs``, ``fdisk`` and friends, ``dd of=/dev/...``, any write to a block device;
+  ``shred``, ``truncate``; ``chmod -R 777`` (recursive world-writable or set-id);
+- ``git push --force/--force-with-lease/+refspec/--delete/:branch``, ``git reset --hard``,
+  ``git clean -f``, ``git filter-branch``; other forced git operations ask;
+- SQL that drops or empties (``psql -c "DROP TABLE ..."``, ``mysql -e``, ``sqlite3``), ``dropdb``,
+  ``redis-cli FLUSHALL``; ``shutdown``/``reboot``, ``kill -9 -1``, ``crontab -r``, fork bombs.
+
+A command the normaliser cannot see through answers ``opaque`` (``"ask"`` by default, or ``"deny"``);
+its text is also searched for the spellings above, which deny.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Literal
+
+from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
+
+if TYPE_CHECKING:
+    from ...action import Action
+    from ...decision import Decision
+    from ...normalise import CommandFact, Facts, PathFact
+    from ...run import RunState
+
+_DISK_TOOLS = frozenset(
+    {"mkswap", "wipefs", "fdisk", "sfdisk", "cfdisk", "gdisk", "sgdisk", "parted", "blkdiscard", "badblocks"}
+)
+_ALWAYS = frozenset(
+    {"shred", "truncate", "dropdb", "dropuser", "killall5", "halt", "poweroff", "reboot", "shutdown"}
+)
+_SQL_CLIENTS = frozenset(
+    {
+        "psql",
+        "mysql",
+        "mariadb",
+        "sqlite3",
+        "sqlcmd",
+        "clickhouse-client",
+        "clickhouse",
+        "duckdb",
+        "cockroach",
+        "mongo",
+        "mongosh",
+    }
+)
+_SQL = re.compile(
+    r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|COLLECTION)|TRUNCATE\s+(?:TABLE\s+)?\w"
+    r"|DELETE\s+FROM\s+[\w.\"`]+\s*(?:;|$)|dropDatabase\s*\(|\.drop\s*\(\s*\))",
+    re.I | re.M,
+)
+_REDIS = frozenset({"flushall", "flushdb"})
+_WORLD = re.compile(
+    r"^(?:0?[0-7]?[0-7][0-7]7|[ugoa]*[+=][rwxXst]*w[rwxXst]*|[ugoa]*\+[rwxX]*s[rwxX]*|[2-7][0-7]{3})$"
+)
+_FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
+_TEXT_HINTS = re.compile(
+    r"\brm\s+(?:-\w*\s+)*-\w*[rR]|\bmkfs|\bdd\b[^|;&]*\bof=/dev/|\bpush\b[^|;&]*(?:\s-f\b|--force|--delete|\s\+\w)"
+    r"|\breset\s+--hard|\bclean\s+-\w*f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b|/dev/[sh]d[a-z]|/dev/nvme",
+    re.I,
+)
+_HARMLESS_DEVICES = (
+    "/dev/null",
+    "/dev/zero",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/tty",
+    "/dev/fd/",
+    "/dev/pts/",
+    "/dev/shm/",
+)
+
+
+def _home() -> str:
+    try:
+        return os.path.realpath(os.path.expanduser("~"))
+    except Exception:
+        return "/root"
+
+
+def _flags(args: tuple[str, ...]) -> str:
+    """Short option letters given (``-rf`` → ``rf``), up to ``--``."""
+    out: list[str] = []
+    for a in args:
+        if a == "--":
+            break
+        if a.startswith("-") and not a.startswith("--"):
+            out.append(a[1:])
+    return "".join(out)
+
+
+class DestructiveCommands(BuiltinRule):
+    rule_id = "destructive_commands"
+    kinds = NON_LLM_KINDS
+
+    def __init__(self, *, opaque: Literal["ask", "deny"] = "ask") -> None:
+        if opaque not in ("ask", "deny"):
+            raise ValueError(f"opaque must be 'ask' or 'deny', not {opaque!r}")
+        self.opaque = opaque
+        self.home = _home()
+
+    # -- paths ------------------------------------------------------------------------------------
+    def _precious(self, p: PathFact, root: str | None) -> str | None:
+        """Why deleting this path is never routine, or ``None``."""
+        r = p.resolved
+        if r in ("/", self.home):
+            return "the file system root" if r == "/" else "the home directory"
+        if root is not None and r == root:
+            return "the scope root"
+        if "/.git" in r + "/" and (r.endswith("/.git") or p.relative in (".git",)):
+            return "a git repository's history"
+        if p.relative is not None and (p.relative == ".git" or p.relative.startswith(".git/")):
+            return "a git repository's history"
+        if p.glob and p.relative is not None and "/" not in p.relative and p.relative.strip("*?.") == "":
+            return "everything in the scope root"
+        return None
+
+    def _paths(self, facts: Facts, recursive_rm: bool) -> Decision | None:
+        for p in facts.paths:
+            if p.access == "delete":
+                why = self._precious(p, facts.root)
+                if why is not None:
+                    return self.deny(f"deletes or moves {p.raw!r}: {why}")
+                if p.program in ("rm", "srm") and recursive_rm:
+                    if p.dynamic:
+                        return self.verdict(self.opaque, f"recursive rm of {p.raw!r}, known only at run time")
+                    if not p.inside_root:
+                        return self.deny(f"recursive rm of {p.resolved}, outside the scope root")
+            elif (
+                p.access == "write"
+                and p.resolved.startswith("/dev/")
+                and not p.resolved.startswith(_HARMLESS_DEVICES)
+            ):
+                return self.deny(f"writes to the device {p.resolved}")
+            elif p.program == "find" and not p.inside_root and _find_deletes(facts):
+                return self.deny(f"find -delete over {p.resolved}, outside the scope root")
+        return None
+
+    # -- commands ---------------------------------------------------------------------------------
+    def _command(self, c: CommandFact) -> Decision | None:
+        prog, args = c.program, c.args
+        if prog.startswith("mkfs") or prog in _DISK_TOOLS:
+            return self.deny(f"{prog} formats or repartitions disks")
+        if prog in _ALWAYS:
+            return self.deny(f"{prog} destroys data or stops the machine")
+        if prog == "rm" and "--no-preserve-root" in args:
+            return self.deny("rm --no-preserve-root")
+        if prog == "dd":
+            for a in args:
+                if a.startswith("of=/dev/") and not a[3:].startswith(_HARMLESS_DEVICES):
+                    return self.deny(f"dd writes to the device {a[3:]}")
+        if prog in ("chmod", "chown", "chgrp"):
+            recursive = "R" in _flags(args) or "--recursive" in args
+            if prog == "chmod" and recursive and any(_WORLD.match(a) for a in args if not a.startswith("-")):
+                return self.deny("chmod -R makes a tree world-writable or set-id")
+        if prog in _SQL_CLIENTS and _SQL.search(" ".join(args)):
+            return self.deny(f"{prog} drops or empties a database object")
+        if prog == "redis-cli" and any(a.lower() in _REDIS for a in args):
+            return self.deny("redis-cli flushes a database")
+        if prog in ("kill", "pkill") and "-1" in args:
+            return self.deny("kill -1 signals every process")
+        if prog == "init" and args[:1] in (("0",), ("6",)):
+            return self.deny("init 0/6 stops the machine")
+        if prog == "systemctl" and c.subcommand in ("poweroff", "reboot", "halt", "kexec"):
+            return self.deny(f"systemctl {c.subcommand} stops the machine")
+        if prog == "crontab" and "r" in _flags(args):
+            return self.deny("crontab -r removes every scheduled job")
+        return None
+
+    def _git(self, facts: Facts) -> Decision | None:
+        ask: str | None = None
+        for g in facts.git:
+            sub = g.subcommand or ""
+            if sub == "push" and (g.force or g.delete):
+                what = "force-pushes" if g.force else "deletes remote refs"
+                return self.deny(f"git push {what} ({' '.join(g.args)})".strip())
+            if sub == "reset" and g.force:
+                return self.deny("git reset --hard discards uncommitted work")
+            if sub == "clean" and g.force:
+                return self.deny("git clean -f deletes untracked files")
+            if sub in ("filter-branch", "filter-repo"):
+                return self.deny(f"git {sub} rewrites history")
+            if g.force or g.delete:
+                ask = ask or f"git {sub} {' '.join(g.args)}".strip() + " discards or deletes work"
+            if sub in ("reflog", "gc", "update-ref", "stash") and any(
+                a in ("expire", "--prune=now", "-d", "clear", "drop") for a in g.args
+            ):
+                ask = ask or f"git {sub} {' '.join(g.args)}".strip() + " discards history"
+        return self.ask(ask) if ask else None
+
+    def check(self, action: Action, run: RunState | None) -> Decision | None:
+        facts = facts_of(action)
+        recursive_rm = False
+        for c in facts.commands:
+            if c.program in ("rm", "srm") and ("r" in _flags(c.args).lower() or "--recursive" in c.args):
+                recursive_rm = True
+            found = self._command(c)
+            if found is not None:
+                return found
+        found = self._git(facts) if facts.shell is not None else None
+        if found is not None and found.outcome == "deny":
+            return found
+        by_path = self._paths(facts, recursive_rm)
+        if by_path is not None:
+            return by_path
+        shell = facts.shell
+        if shell is not None:
+            if _FORK_BOMB.search(shell.command):
+                return self.deny("a fork bomb")
+            if shell.opaque:
+                if _TEXT_HINTS.search(shell.command):
+                    return self.deny("an opaque command whose text spells a destructive command")
+                return found or self.verdict(
+                    self.opaque,
+                    "what this command does cannot be known before it runs: " + "; ".join(shell.reasons),
+                )
+        return found
+
+
+def _find_deletes(facts: Facts) -> bool:
+    return any(
+        c.program == "find" and ("-delete" in c.args or "-exec" in c.args or "-execdir" in c.args)
+        for c in facts.commands
+    )

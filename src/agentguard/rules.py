@@ -1,0 +1,121 @@
+"""The built-in policy rules, as ``agentguard.rules.<name>(...)``.
+
+Each returns a rule object (a callable ``(action, run) -> Decision | None`` with a ``rule_id`` and
+the action ``kinds`` it applies to) to put in ``Policy(rules=[...])``::
+
+    import agentguard as ag
+
+    ag.Policy(rules=[
+        ag.rules.destructive_commands(),           # rm -rf outside scope, force pushes, mkfs, DROP TABLE...
+        ag.rules.secrets(),                        # .env, keys, credentials, env dumps, through any tool
+        ag.rules.protect(["agentguard_policy.py", ".git/**"]),
+        ag.rules.no_agent_spawn(),                 # codex, claude, gemini, aider... in any shell position
+        ag.rules.budget(usd=2.0, tokens=200_000),  # LLM calls reserve before, reconcile after
+        ag.rules.rate_limit(30, per_seconds=60, kinds=["shell"]),
+        ag.rules.tools(deny=["delete_*"]),
+        ag.rules.models(allow=["gpt-4.1*"]),
+    ])
+
+A :class:`~agentguard.Scope` given to the policy adds ``scope.read``, ``scope.write``, ``scope.hosts``
+and ``scope.opaque`` (see :func:`scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from .policy._base import BuiltinRule
+from .policy._budget import BudgetRule
+from .policy._rules._agents import AGENT_PROGRAMS, NoAgentSpawn
+from .policy._rules._destructive import DestructiveCommands
+from .policy._rules._limits import Models, RateLimit, Tools
+from .policy._rules._protect import Protect
+from .policy._rules._scope import ScopeHosts, ScopeOpaque, ScopeRead, ScopeWrite, scope_rules
+from .policy._rules._secrets import NOT_SECRET, SECRET_FILES, Secrets
+from .scope import Scope
+
+
+def destructive_commands(*, opaque: Literal["ask", "deny"] = "ask") -> DestructiveCommands:
+    """Deny commands that destroy data, history or machines; ``opaque`` shell commands ask or deny."""
+    return DestructiveCommands(opaque=opaque)
+
+
+def secrets(*, extra: Iterable[str] = (), allow: Iterable[str] = (), env_dumps: bool = True) -> Secrets:
+    """Deny reading secret files (``.env*``, keys, cloud credentials...) and dumping the environment.
+
+    ``extra`` adds globs of secret files, ``allow`` exempts look-alikes (``.env.example`` is exempt).
+    """
+    return Secrets(extra=extra, allow=allow, env_dumps=env_dumps)
+
+
+def protect(globs: Iterable[str] | str) -> Protect:
+    """Deny writes and deletes to paths matching ``globs`` (relative to the scope root, or absolute)."""
+    return Protect(globs)
+
+
+def no_agent_spawn(
+    *, programs: Iterable[str] = (), allow: Iterable[str] = (), agent_tools: bool = False
+) -> NoAgentSpawn:
+    """Deny starting another coding agent (codex, claude, gemini, aider...), also through npx/pipx/uvx."""
+    return NoAgentSpawn(programs=programs, allow=allow, agent_tools=agent_tools)
+
+
+def budget(
+    usd: float | None = None,
+    tokens: int | None = None,
+    *,
+    estimate_usd: float | None = None,
+    estimate_tokens: int | None = None,
+) -> BudgetRule:
+    """Deny LLM calls once the run's spend plus calls in flight would pass ``usd`` or ``tokens``."""
+    return BudgetRule(usd, tokens, estimate_usd=estimate_usd, estimate_tokens=estimate_tokens)
+
+
+def rate_limit(max_calls: int, per_seconds: float, *, kinds: Iterable[str] | None = None) -> RateLimit:
+    """Deny more than ``max_calls`` actions (of ``kinds``, default all) per ``per_seconds`` in a run."""
+    return RateLimit(max_calls, per_seconds, kinds=kinds)
+
+
+def tools(*, allow: Iterable[str] | None = None, deny: Iterable[str] = ()) -> Tools:
+    """Deny tools by name (globs): those in ``deny``, and with ``allow``, every tool not in it."""
+    return Tools(allow=allow, deny=deny)
+
+
+def models(*, allow: Iterable[str]) -> Models:
+    """Deny LLM calls to models not matching ``allow`` (globs such as ``gpt-4.1*``)."""
+    return Models(allow=allow)
+
+
+def scope(scope: Scope) -> tuple[BuiltinRule, ...]:
+    """The rules a :class:`~agentguard.Scope` stands for (a policy given ``scope=`` adds them itself)."""
+    return tuple(r for r in scope_rules(scope) if isinstance(r, BuiltinRule))
+
+
+__all__ = [
+    "AGENT_PROGRAMS",
+    "NOT_SECRET",
+    "SECRET_FILES",
+    "BudgetRule",
+    "BuiltinRule",
+    "DestructiveCommands",
+    "Models",
+    "NoAgentSpawn",
+    "Protect",
+    "RateLimit",
+    "ScopeHosts",
+    "ScopeOpaque",
+    "ScopeRead",
+    "ScopeWrite",
+    "Secrets",
+    "Tools",
+    "budget",
+    "destructive_commands",
+    "models",
+    "no_agent_spawn",
+    "protect",
+    "rate_limit",
+    "scope",
+    "secrets",
+    "tools",
+]
