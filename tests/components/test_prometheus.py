@@ -22,25 +22,27 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, start_http_server
 
 import agentguard
-from agentguard.cost import Price, PriceBook
 
 pytestmark = pytest.mark.components
 
-# made-up prices: the local model is in no price table, and an unknown model has no cost at all
-PRICE = Price(input=100.0, output=200.0)
+# made-up prices in USD per million tokens: the local model is in no price table, and an unknown
+# model has no cost at all
+INPUT_PRICE, OUTPUT_PRICE = 100.0, 200.0
 
 
 class Scraped:
     """A guard whose metrics Prometheus scrapes from a fresh registry on a free port."""
 
     def __init__(self, prometheus: Prometheus, model: str) -> None:
+        from agentguard.cost import Price, PriceBook  # here, not at import: a missing name fails one test
+
         self.registry = CollectorRegistry()  # not the global REGISTRY: nothing else leaks in
         self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])
         self.tracer_provider = TracerProvider()
         self.guard = agentguard.Guard(
             tracer_provider=self.tracer_provider,
             meter_provider=self.meter_provider,
-            prices=PriceBook(overrides={model: PRICE}),
+            prices=PriceBook(overrides={model: Price(input=INPUT_PRICE, output=OUTPUT_PRICE)}),
         )
         self.port = free_port()
         self.server, self.thread = start_http_server(self.port, addr="127.0.0.1", registry=self.registry)
@@ -145,7 +147,7 @@ def test_token_cost_and_tool_series_reach_prometheus(
     # cost: the override prices every call, so the counter is positive and matches the tokens
     (cost,) = values(prometheus.query(f"sum(agentguard_cost_total{sel})")).values()
     by_type_sum = {dict(k)["gen_ai_token_type"]: v for k, v in token_sum.items()}
-    expected = (by_type_sum["input"] * PRICE.input + by_type_sum["output"] * PRICE.output) / 1e6
+    expected = (by_type_sum["input"] * INPUT_PRICE + by_type_sum["output"] * OUTPUT_PRICE) / 1e6
     assert cost == pytest.approx(expected, rel=1e-6)
 
     # calls by kind and tool: low-cardinality labels only
