@@ -35,6 +35,7 @@ _SCOPE_TEXT = {"once": "once", "run": "for the run", "always": "always"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     db_help = "the approvals queue (default: $AGENTGUARD_APPROVALS_DB, else .agentguard/approvals.db)"
     parser.add_argument("--db", metavar="PATH", help=db_help)
+    parser.set_defaults(json=False)  # plain `agentguard approvals` lists
     sub = parser.add_subparsers(dest="approvals_command", metavar="ACTION")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
