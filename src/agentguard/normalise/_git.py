@@ -166,11 +166,15 @@ _GLOBAL_VALUE = frozenset(
 )
 
 
+_EMPTY = GitFact(subcommand=None, args=(), cwd=None)
+
+
 @dataclass(slots=True)
 class GitResult:
     fact: GitFact
     urls: list[UrlFact] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    changes: dict[str, object] = field(default_factory=dict)
 
 
 def _remote_url(word: Word, urls: list[UrlFact], ref: RefFn, cwd: str | None) -> None:
@@ -229,21 +233,23 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
         reasons.append("git subcommand is computed at run time")
     elif sub is not None and sub not in _KNOWN:
         reasons.append(f"git {sub}: not a git command (an alias or an external git-{sub} program)")
-    result = GitResult(
-        GitFact(subcommand=sub, args=tuple(w.value for w in sargs), cwd=cwd, config=tuple(config))
-    )
+    result = GitResult(_EMPTY)
     result.reasons = reasons
     handler = _HANDLERS.get(sub or "")
     if handler is not None:
         handler(sargs, cwd, ref, result)
+    result.fact = GitFact(
+        subcommand=sub,
+        args=tuple(w.value for w in sargs),
+        cwd=cwd,
+        config=tuple(config),
+        **result.changes,  # type: ignore[arg-type]
+    )
     return result
 
 
 def _replace(result: GitResult, **changes: object) -> None:
-    f = result.fact
-    data = {s: getattr(f, s) for s in GitFact.__slots__}
-    data.update(changes)
-    result.fact = GitFact(**data)
+    result.changes.update(changes)
 
 
 def _push(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:

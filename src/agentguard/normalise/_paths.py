@@ -17,12 +17,14 @@ outside. A path that depends on a run-time value is never reported inside the ro
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ._facts import Access, PathFact
 
 GLOB_CHARS = frozenset("*?[")
+_MAX_LINKS = 40
 
 # Device files a command may read from or write to without touching anyone's data.
 _HARMLESS = frozenset(
@@ -83,22 +85,93 @@ def absolute(raw: str, base: str) -> str:
     return "/" + norm.lstrip("/")  # POSIX keeps a leading '//'; we do not
 
 
+def joined(raw: str, base: str) -> str:
+    """``raw`` made absolute against ``base``, ``..`` left for the resolver (symlinks come first)."""
+    path = expand_home(raw)
+    return path if path.startswith("/") else base.rstrip("/") + "/" + path
+
+
+def real(path: str, anchor: str | None = None) -> tuple[str, bool] | None:
+    """``(real path, exists)`` of an absolute path, as the kernel resolves it; ``None`` on a loop.
+
+    Like :func:`os.path.realpath` (symlinks resolved component by component, ``..`` applied to the
+    real parent, a missing tail appended as written) but it starts from ``anchor``, an already real
+    prefix (the root), skips the look-ups a missing component makes pointless, and says whether the
+    target exists, so a typical path costs one ``lstat`` per component below the root.
+    """
+    if anchor and anchor != "/" and (path == anchor or path.startswith(anchor + "/")):
+        current, rest = anchor, path[len(anchor) :]
+    else:
+        current, rest = "", path
+    pending = [p for p in reversed(rest.split("/")) if p and p != "."]
+    missing_base: str | None = None
+    hops = 0
+    while pending:
+        name = pending.pop()
+        if name == "..":
+            current = current.rsplit("/", 1)[0]
+            if missing_base is not None and len(current) <= len(missing_base):
+                missing_base = None
+            continue
+        candidate = current + "/" + name
+        if missing_base is not None:
+            current = candidate
+            continue
+        try:
+            st = os.lstat(candidate)
+        except (OSError, ValueError):
+            missing_base, current = current, candidate
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            hops += 1
+            if hops > _MAX_LINKS:
+                return None
+            try:
+                target = os.readlink(candidate)
+            except (OSError, ValueError):
+                missing_base, current = current, candidate
+                continue
+            if target.startswith("/"):
+                current = ""
+            pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
+            continue
+        current = candidate
+    return (current or "/"), missing_base is None
+
+
 def realpath(path: str) -> str | None:
     """The real path of an absolute path, or ``None`` when it cannot be resolved."""
     if "\x00" in path:
         return None
     try:
-        return os.path.realpath(path)
+        found = real(path)
     except Exception:
         return None
+    return found[0] if found is not None else None
+
+
+_ROOTS: dict[tuple[str, str], str] = {}
 
 
 def resolve_root(root: str | None, cwd: str | None) -> str | None:
-    """The scope root as a real path; a relative root is taken against ``cwd``, else the process's."""
+    """The scope root as a real path; a relative root is taken against ``cwd``, else the process's.
+
+    Existing roots are remembered (a root that is itself re-pointed by a symlink while a process runs
+    is not noticed).
+    """
     if root is None:
         return None
     base = cwd if cwd and cwd.startswith("/") else _getcwd()
-    return realpath(absolute(root or ".", base)) or absolute(root or ".", base)
+    key = (root, base if not root.startswith("/") else "")
+    cached = _ROOTS.get(key)
+    if cached is not None:
+        return cached
+    found = real(joined(root or ".", base)) if "\x00" not in root else None
+    if found is None:
+        return absolute(root.replace("\x00", "") or ".", base)
+    if found[1] and len(_ROOTS) < 256:
+        _ROOTS[key] = found[0]
+    return found[0]
 
 
 def _getcwd() -> str:
@@ -127,7 +200,10 @@ def _glob_escapes(path: str) -> bool:
     Shells never let a leading ``*``, ``?`` or ``[...]`` match a leading dot, so only components that
     start with a literal ``.`` (or a bracket) can; older bash versions do match ``..`` with ``.*``.
     """
-    return any(part and GLOB_CHARS.intersection(part) and fnmatchcase("..", part) for part in path.split("/"))
+    return any(
+        part[:1] in (".", "[") and GLOB_CHARS.intersection(part) and fnmatchcase("..", part)
+        for part in path.split("/")
+    )
 
 
 def resolve(ref: PathRef, root: str | None) -> PathFact:
@@ -136,17 +212,14 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     dynamic = ref.dynamic or ref.base is None or "\x00" in raw or raw.startswith(("~+", "~-"))
     base = ref.base or "/"
     try:
-        lexical = absolute(raw.replace("\x00", ""), base)
+        lexical = joined(raw.replace("\x00", ""), base)
+        found = real(lexical, root)
     except Exception:
-        lexical, dynamic = "/", True
-    resolved = realpath(lexical)
-    if resolved is None:
-        resolved, dynamic = lexical, True
-    exists = False
-    try:
-        exists = os.path.lexists(resolved)
-    except Exception:
-        exists = False
+        lexical, found = "/", None
+    if found is None:
+        resolved, exists, dynamic = absolute(lexical, "/"), False, True
+    else:
+        resolved, exists = found
     inside = (
         root is not None
         and not dynamic

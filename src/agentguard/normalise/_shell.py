@@ -36,7 +36,7 @@ from ._paths import PathRef, absolute, is_harmless_device
 from ._programs import NETWORK, SPECS, apply_spec
 from ._urls import host_fact, parse_url
 from ._words import Word, decode_ansi_c, literal, text, words
-from ._wrappers import unwrap
+from ._wrappers import RUNNERS, WRAPPER_NAMES, Unwrapped, unwrap
 
 MAX_DEPTH = 5
 """Nested shell strings (``bash -c "eval '...'"``) analysed before giving up (opaque)."""
@@ -150,6 +150,82 @@ _SUBCOMMANDS = frozenset(
     }
 )
 _ENV_DUMP = frozenset({"printenv", "env"})
+_RISKY_ENV = frozenset(
+    {
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "BASH_ENV",
+        "ENV",
+        "PROMPT_COMMAND",
+        "GIT_SSH_COMMAND",
+        "GIT_SSH",
+        "GIT_EXEC_PATH",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_GLOBAL",
+        "PYTHONSTARTUP",
+        "NODE_OPTIONS",
+        "PERL5OPT",
+        "RUBYOPT",
+        "GIT_ASKPASS",
+        "SSH_ASKPASS",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "GIT_EDITOR",
+        "GIT_PAGER",
+        "GIT_CONFIG_",
+    }
+)
+_BENIGN = frozenset(
+    [
+        "echo",
+        "printf",
+        "true",
+        "false",
+        ":",
+        "test",
+        "[",
+        "[[",
+        "exit",
+        "return",
+        "sleep",
+        "wait",
+        "read",
+        "shift",
+        "local",
+        "type",
+        "which",
+        "hash",
+        "date",
+        "pwd",
+        "whoami",
+        "id",
+        "uname",
+        "seq",
+        "yes",
+        "basename",
+        "dirname",
+        "expr",
+        "let",
+        "kill",
+        "jobs",
+        "fg",
+        "bg",
+        "disown",
+        "ulimit",
+        "umask",
+        "history",
+        "help",
+        "break",
+        "continue",
+        "shopt",
+        "unset",
+        "getopts",
+        "command",
+    ]
+)
+_PLAIN = frozenset("\\{*?[~")
+"""Characters that make a word need more than its text (escapes, braces, globs, tilde)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
 
 
@@ -224,6 +300,7 @@ class _Sink:
 class _Walker:
     def __init__(self, home: str) -> None:
         self.home = home
+        self.src = b""
         self.out = _Out()
         self.nesting = 0
 
@@ -281,7 +358,11 @@ class _Walker:
         if root.has_error:
             self.out.parse_error = True
             self.opaque(f"{where}: could not be parsed as shell" if depth else "could not be parsed as shell")
-        self.node(root, env, depth)
+        saved, self.src = self.src, data[: _parser.MAX_BYTES]
+        try:
+            self.node(root, env, depth)
+        finally:
+            self.src = saved
 
     def node(
         self,
@@ -299,10 +380,8 @@ class _Walker:
             self.opaque("too many commands")
             return
         self.nesting += 1
-        try:
-            self._node(n, env, depth, gate, stdin, redirects)
-        finally:
-            self.nesting -= 1
+        self._node(n, env, depth, gate, stdin, redirects)
+        self.nesting -= 1
 
     def _node(
         self,
@@ -378,7 +457,7 @@ class _Walker:
     def declaration(self, n: Node, env: _Env, depth: int) -> None:
         keyword = n.children[0].type if n.children else ""
         named = n.named_children
-        flags = [text(c) for c in named if c.type == "word" and text(c).startswith("-")]
+        flags = [text(c, self.src) for c in named if c.type == "word" and text(c, self.src).startswith("-")]
         if keyword in ("export", "declare", "typeset") and (
             not [c for c in named if c.type != "word"] and (not flags or "-p" in flags or "-x" in flags)
         ):
@@ -387,9 +466,9 @@ class _Walker:
             self.substitutions(c, env, depth)
         self.out.commands.append(
             CommandFact(
-                argv=(keyword, *(text(c) for c in named)),
+                argv=(keyword, *(text(c, self.src) for c in named)),
                 program=keyword,
-                args=tuple(text(c) for c in named),
+                args=tuple(text(c, self.src) for c in named),
                 cwd=env.cwds[0],
                 depth=depth,
             )
@@ -402,20 +481,31 @@ class _Walker:
         assigns: list[str] = []
         argv: list[Word] = []
         reds: list[Node] = list(outer)
+        src, home = self.src, self.home
         for c in n.children:
             t = c.type
-            if t == "variable_assignment":
+            if t == "word":  # the common case, inlined
+                raw = src[c.start_byte : c.end_byte].decode("utf-8", "replace")
+                argv.append(Word(raw, True) if _PLAIN.isdisjoint(raw) else words(c, home, src)[0])
+                if not _PLAIN.isdisjoint(raw):
+                    argv.extend(words(c, home, src)[1:])
+            elif t == "variable_assignment":
                 name = c.child_by_field_name("name")
-                assigns.append(text(name) if name is not None else text(c))
+                assigns.append(text(name, self.src) if name is not None else text(c, self.src))
                 self.substitutions(c, env, depth)
             elif t == "command_name":
-                inner = c.named_children[0] if c.named_children else c
-                argv.extend(words(inner, self.home))
+                inner = c.named_child(0) if c.named_child_count else c
+                if inner.type == "word":
+                    raw = src[inner.start_byte : inner.end_byte].decode("utf-8", "replace")
+                    if _PLAIN.isdisjoint(raw):
+                        argv.append(Word(raw, True))
+                        continue
+                argv.extend(words(inner, home, src))
                 self.substitutions(c, env, depth)
             elif t.endswith("redirect"):
                 reds.append(c)
             elif c.is_named and t != "comment":
-                argv.extend(words(c, self.home))
+                argv.extend(words(c, self.home, self.src))
                 if t in ("command_substitution", "process_substitution"):
                     self.node(c, env, depth)
                 elif t not in ("word", "raw_string", "number"):
@@ -432,7 +522,7 @@ class _Walker:
         t = r.type
         if t == "heredoc_redirect":
             body = next((c for c in r.named_children if c.type == "heredoc_body"), None)
-            raw = text(body) if body is not None else ""
+            raw = text(body, self.src) if body is not None else ""
             if any(not c.is_named and c.type == "<<-" for c in r.children):
                 raw = "\n".join(line.lstrip("\t") for line in raw.split("\n"))
             return _Stdin(text=raw, source="here-doc")
@@ -440,13 +530,13 @@ class _Walker:
             word = next((c for c in r.named_children), None)
             if word is None:
                 return None
-            ws = words(word, self.home)
+            ws = words(word, self.home, self.src)
             return _Stdin(text=" ".join(w.value for w in ws), source="here-string")
         if t == "file_redirect":
             op = next((c.type for c in r.children if not c.is_named), "")
             dest = r.child_by_field_name("destination")
             if op == "<" and dest is not None:
-                ws = words(dest, self.home)
+                ws = words(dest, self.home, self.src)
                 if ws:
                     return _Stdin(file=ws[0], source="redirect")
         return None
@@ -459,9 +549,9 @@ class _Walker:
             if dest is None:
                 return
             self.substitutions(r, env, depth)
-            if op in (">&", "<&", ">&-", "<&-") and (dest.type == "number" or text(dest) == "-"):
+            if op in (">&", "<&", ">&-", "<&-") and (dest.type == "number" or text(dest, self.src) == "-"):
                 return
-            ws = words(dest, self.home)
+            ws = words(dest, self.home, self.src)
             if not ws:
                 return
             if any(c.type == "ERROR" for c in r.children):  # '<>' (read-write), which the grammar lacks
@@ -508,40 +598,23 @@ class _Walker:
                 )
             )
             return None
-        u = unwrap(argv)
+        head = argv[0].value
+        name = head.rsplit("/", 1)[-1]
+        if (
+            name in WRAPPER_NAMES
+            or _PYTHON.match(name)
+            or (len(argv) > 1 and (name, argv[1].value) in RUNNERS)
+        ):
+            u = unwrap(argv)
+        else:
+            u = Unwrapped(words=argv)
         for reason in u.reasons:
             self.opaque(reason)
         all_wrappers = (*wrappers, *u.wrappers)
         assignments = (*assigns, *u.assignments)
-        risky = [
-            a
-            for a in assignments
-            if a
-            in (
-                "LD_PRELOAD",
-                "LD_LIBRARY_PATH",
-                "BASH_ENV",
-                "ENV",
-                "PROMPT_COMMAND",
-                "GIT_SSH_COMMAND",
-                "GIT_SSH",
-                "GIT_EXEC_PATH",
-                "GIT_CONFIG_PARAMETERS",
-                "GIT_CONFIG_GLOBAL",
-                "PYTHONSTARTUP",
-                "NODE_OPTIONS",
-                "PERL5OPT",
-                "RUBYOPT",
-                "GIT_ASKPASS",
-                "SSH_ASKPASS",
-                "EDITOR",
-                "VISUAL",
-                "PAGER",
-                "GIT_EDITOR",
-                "GIT_PAGER",
-            )
-            or a.startswith("GIT_CONFIG_")
-        ]
+        risky = (
+            [a for a in assignments if a in _RISKY_ENV or a.startswith("GIT_CONFIG_")] if assignments else []
+        )
         for a in risky:
             self.opaque(f"{a}=...: makes the command load or run other code")
         cmd_env = env
@@ -731,52 +804,7 @@ class _Walker:
         if spec is not None:
             apply_spec(spec, program, args, sink)
             return None
-        if program in (
-            "echo",
-            "printf",
-            "true",
-            "false",
-            ":",
-            "test",
-            "[",
-            "[[",
-            "exit",
-            "return",
-            "sleep",
-            "wait",
-            "read",
-            "shift",
-            "local",
-            "type",
-            "which",
-            "hash",
-            "date",
-            "pwd",
-            "whoami",
-            "id",
-            "uname",
-            "seq",
-            "yes",
-            "basename",
-            "dirname",
-            "expr",
-            "let",
-            "kill",
-            "jobs",
-            "fg",
-            "bg",
-            "disown",
-            "ulimit",
-            "umask",
-            "history",
-            "help",
-            "break",
-            "continue",
-            "shopt",
-            "unset",
-            "getopts",
-            "command",
-        ):
+        if program in _BENIGN:
             return None
         # Unknown program: operands that look like paths are taken as reads.
         for w in args:
@@ -902,13 +930,13 @@ class _Walker:
         argv: list[Word] = []
         for c in n.children:
             if c.type == "command_name":
-                argv.extend(words(c.named_children[0] if c.named_children else c, self.home))
+                argv.extend(words(c.named_children[0] if c.named_children else c, self.home, self.src))
             elif (
                 c.is_named
                 and not c.type.endswith("redirect")
                 and c.type not in ("variable_assignment", "comment")
             ):
-                argv.extend(words(c, self.home))
+                argv.extend(words(c, self.home, self.src))
         u = unwrap(argv)
         if not u.words or not u.words[0].static:
             return None

@@ -51,7 +51,7 @@ _SIMPLE: dict[str, tuple[str, frozenset[str], int]] = {
     "sg": ("", frozenset(), 1),
 }
 _TEXT_WRAPPERS = frozenset({"watch", "su", "runuser", "script"})
-_RUNNERS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+RUNNERS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("uv", "run"): (
         "pw",
         frozenset(
@@ -80,6 +80,10 @@ _RUNNERS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("conda", "run"): ("np", frozenset({"name", "prefix"})),
 }
 _NPX = frozenset({"npx", "bunx", "pnpx", "uvx"})
+WRAPPER_NAMES = frozenset(
+    {"env", "command", "sudo", "sudoedit", "xargs", "flock", *_TEXT_WRAPPERS, *_NPX, *_SIMPLE}
+)
+"""Programs :func:`unwrap` peels (besides ``python -m`` and two-word runners such as ``uv run``)."""
 
 
 @dataclass(slots=True)
@@ -257,8 +261,8 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             if name == "doas":
                 out.privileged = True
             continue
-        if len(words) > 1 and words[1].static and (name, words[1].value) in _RUNNERS:
-            short, long = _RUNNERS[(name, words[1].value)]
+        if len(words) > 1 and words[1].static and (name, words[1].value) in RUNNERS:
+            short, long = RUNNERS[(name, words[1].value)]
             p = getopt(words[2:], short=short, long=long, stop_at_operand=True)
             out.wrappers.append(f"{name} {words[1].value}")
             out.words = p.operands
