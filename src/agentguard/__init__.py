@@ -21,7 +21,19 @@ from __future__ import annotations
 from ._threads import uninstrument_threading
 from ._version import __version__
 from .action import Action, ActionKind
-from .cost import PriceBook, TokenUsage
+from .approval import (
+    ApprovalRequest,
+    ApprovalResult,
+    ApprovalStore,
+    Approver,
+    AsyncApprover,
+    AutoApprover,
+    CallbackApprover,
+    ConsoleApprover,
+    QueueApprover,
+    action_hash,
+)
+from .cost import Price, PriceBook, TokenUsage
 from .decision import Decision, Denied
 from .export import LocalStore, Telemetry, configure
 from .guard import Guard, PolicyLike, default_guard, set_default_guard
@@ -34,17 +46,28 @@ from .tools import tool
 __all__ = [
     "Action",
     "ActionKind",
+    "ApprovalRequest",
+    "ApprovalResult",
+    "ApprovalStore",
+    "Approver",
+    "AsyncApprover",
+    "AutoApprover",
+    "CallbackApprover",
+    "ConsoleApprover",
     "Decision",
     "Denied",
     "Guard",
     "LocalStore",
     "PolicyLike",
+    "Price",
     "PriceBook",
+    "QueueApprover",
     "RunState",
     "Scope",
     "Telemetry",
     "TokenUsage",
     "__version__",
+    "action_hash",
     "configure",
     "current_run",
     "default_guard",
