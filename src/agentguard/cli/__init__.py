@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from typing import Final, Protocol, cast
 
 from .._version import __version__
@@ -22,6 +23,8 @@ COMMANDS: Final[dict[str, str]] = {
     "approvals": "agentguard.cli._approvals",
     "check": "agentguard.cli._check",
     "hook": "agentguard.cli._hook",
+    "dashboard": "agentguard.cli._dashboard",
+    "report": "agentguard.cli._report",
 }
 
 
@@ -35,23 +38,43 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's module is imported (the others stay listed).
+
+    A command module that fails to import is listed as unavailable instead of breaking the others.
+    """
     parser = argparse.ArgumentParser(
         prog="agentguard", description="Observe and govern AI agents: runs, traces, policies."
     )
     parser.add_argument("--version", action="version", version=f"agentguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
-        command = cast(Command, importlib.import_module(module))
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
+        try:
+            command = cast(Command, importlib.import_module(module))
+        except Exception as exc:
+            failed = sub.add_parser(name, help=f"(unavailable: {type(exc).__name__}: {exc})")
+            failed.set_defaults(_run=_unavailable(name, exc))
+            continue
         sub_parser = sub.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub_parser)
         sub_parser.set_defaults(_run=command.run)
     return parser
 
 
+def _unavailable(name: str, exc: Exception) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        raise CommandError(f"the {name} command failed to load: {type(exc).__name__}: {exc}")
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
