@@ -212,7 +212,9 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     dynamic = ref.dynamic or ref.base is None or "\x00" in raw or raw.startswith(("~+", "~-"))
     base = ref.base or "/"
     try:
-        lexical = joined(raw.replace("\x00", ""), base)
+        lexical = joined(raw, base)
+        if "\x00" in lexical:  # the kernel refuses such a path; never report it inside
+            lexical, dynamic = lexical.replace("\x00", ""), True
         found = real(lexical, root)
     except Exception:
         lexical, found = "/", None
