@@ -1,0 +1,117 @@
+"""``agentguard dashboard``: a live local dashboard over the local store or an OTLP JSON file.
+
+::
+
+    $ agentguard dashboard
+    agentguard dashboard: http://127.0.0.1:8765/ over .agentguard/agentguard.db (Ctrl-C to stop)
+
+The page refreshes itself every few seconds while agents run. It listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import re
+import sqlite3
+import sys
+from typing import TYPE_CHECKING
+
+from ._common import CommandError
+
+if TYPE_CHECKING:
+    from ..dashboard import Source
+
+HELP = "Serve a live dashboard of runs, cost, decisions and signals on 127.0.0.1."
+DEFAULT_PORT = 8765
+_RANGE = re.compile(r"^(\d+)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_range(text: str) -> int:
+    """``all`` or a duration such as ``90s``, ``15m``, ``24h``, ``7d`` as seconds (``all`` is 0)."""
+    text = text.strip().lower()
+    if text in ("all", "0"):
+        return 0
+    match = _RANGE.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a time range: {text!r} (use all, 15m, 24h, 7d, ...)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--store PATH | --otlp FILE``, shared with ``agentguard report``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--store",
+        metavar="PATH",
+        help="the local store (default: $AGENTGUARD_STORE, else .agentguard/agentguard.db)",
+    )
+    group.add_argument(
+        "--otlp",
+        metavar="FILE",
+        help="an OTLP JSON file instead (one ExportTraceServiceRequest per line, as the Collector's "
+        "file exporter writes)",
+    )
+
+
+def open_source(args: argparse.Namespace) -> Source:
+    from ..dashboard import open_source as open_
+
+    try:
+        return open_(store=args.store, otlp=args.otlp)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise CommandError(f"cannot read {args.otlp or args.store}: {exc}") from None
+    except Exception as exc:  # SchemaError and friends: one line, no traceback
+        raise CommandError(f"cannot open the data source: {exc}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument(
+        "--port",
+        metavar="N",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument("--no-open", action="store_true", help="do not open a browser")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..dashboard import DashboardApi, DashboardServer
+
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"not a port: {args.port}")
+    source = open_source(args)
+    try:
+        try:
+            server = DashboardServer(DashboardApi(source), port=args.port)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {args.port} is in use on 127.0.0.1; pass --port N (or --port 0 for a free one)"
+                ) from None
+            raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {exc}") from None
+        print(
+            f"agentguard dashboard: {server.url} over {source.description} (Ctrl-C to stop)",
+            flush=True,
+        )
+        if not args.no_open:
+            import webbrowser
+
+            try:
+                webbrowser.open(server.url)
+            except Exception as exc:  # no browser here: the URL above is enough
+                print(f"(could not open a browser: {exc})", file=sys.stderr)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+    finally:
+        source.close()
+    return 0
