@@ -154,6 +154,18 @@ ADVERSARIAL = [
     pytest.param(C("LD_PRELOAD=/tmp/x.so ls", opaque=True), id="ld-preload"),
     # secrets and reads through any construct
     pytest.param(C("{ cat .env; }", paths=(("read", ".env"),)), id="brace-group-read"),
+    pytest.param(C("cat .en?", paths=(("read", ".env"),)), id="glob-matches-secret"),
+    pytest.param(
+        C("ln -s ~/.ssh/id_rsa k && cat k", paths=(("read", "!~/.ssh/id_rsa"),)), id="symlink-then-read"
+    ),
+    pytest.param(C("echo 'rm -rf ~' > x.sh && bash x.sh", opaque=True), id="write-then-run"),
+    pytest.param(C("pkexec rm -rf ~", paths=(("delete", "!~"),)), id="pkexec"),
+    pytest.param(C("coproc rm -rf ~", paths=(("delete", "!~"),)), id="coproc"),
+    pytest.param(C("[[ $(rm -rf ~) ]]", paths=(("delete", "!~"),)), id="test-cmdsubst"),
+    pytest.param(C("x=${y:-$(rm -rf ~)}", paths=(("delete", "!~"),)), id="default-value-cmdsubst"),
+    pytest.param(C("cat <<EOF\n$(rm -rf ~)\nEOF\n", paths=(("delete", "!~"),)), id="heredoc-body-cmdsubst"),
+    pytest.param(C("printf '\\x72\\x6d -rf ~' | sh", paths=(("delete", "!~"),)), id="printf-escapes-to-sh"),
+    pytest.param(C("sh -c 'rm -rf \"$0\"' ~", opaque=True), id="positional-args"),
     pytest.param(C("(cat .env)", paths=(("read", ".env"),)), id="subshell-read"),
     pytest.param(C("cat <(cat .env)", paths=(("read", ".env"),)), id="procsub-read"),
     pytest.param(C("echo $(cat .env)", paths=(("read", ".env"),)), id="cmdsubst-read"),
@@ -312,7 +324,10 @@ BENIGN = [
         C("find src -name '*.pyc' -delete", only=(("read", "src"), ("delete", "src/*"))),
         id="find-delete-in-src",
     ),
-    pytest.param(C("rm -rf *", only=(("delete", "*"),)), id="rm-star-in-root"),
+    pytest.param(
+        C("rm -rf *", only=(("delete", "*"), ("delete", "src"), ("delete", "sub"), ("delete", "tests"))),
+        id="rm-star-in-root-and-what-it-matches",
+    ),
     pytest.param(C("sed -n '1,10p' src/a.py", only=(("read", "src/a.py"),)), id="sed-print"),
     pytest.param(C("git log --oneline -5 # rm -rf ~", only=()), id="comment"),
 ]

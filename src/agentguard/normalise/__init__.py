@@ -35,7 +35,7 @@ from __future__ import annotations
 from ..action import Action
 from . import _profiles, _shell
 from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact
-from ._paths import GLOB_CHARS, PathRef, default_base, resolve, resolve_root
+from ._paths import GLOB_CHARS, PathRef, default_base, glob_matches, resolve, resolve_root
 from ._profiles import PROFILES, action_from_tool_call
 from ._urls import parse_url
 
@@ -121,12 +121,18 @@ def _normalise(action: Action, root: str | None) -> Facts:
             urls.append(fact)
 
     resolved: dict[PathRef, PathFact] = {}
+    matched: list[PathRef] = []
     for ref in refs:
+        if ref not in resolved:
+            resolved[ref] = resolve(ref, root_real)
+            if ref.glob and analysis is not None and ref.via != "tool":
+                matched.extend(glob_matches(ref))
+    for ref in matched:
         if ref not in resolved:
             resolved[ref] = resolve(ref, root_real)
     paths = tuple(resolved.values())
     if analysis is not None and command is not None:
-        shell_paths = tuple(resolved[r] for r in dict.fromkeys(analysis.refs))
+        shell_paths = tuple(resolved[r] for r in dict.fromkeys((*analysis.refs, *matched)))
         shell = ShellFacts(
             command=command,
             commands=analysis.commands,

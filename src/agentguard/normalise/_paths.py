@@ -20,6 +20,8 @@ import os
 import stat
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from glob import iglob
+from itertools import islice
 
 from ._facts import Access, PathFact
 
@@ -59,6 +61,22 @@ class PathRef:
     program: str | None = None
     dynamic: bool = False
     glob: bool = False
+
+
+GLOB_MATCHES = 32
+"""Matches of one glob looked up on disk (the glob fact itself always stays)."""
+
+
+def glob_matches(ref: PathRef) -> list[PathRef]:
+    """What a shell glob matches now (``cat .en?`` reads ``.env``), as extra references; bounded."""
+    if not ref.glob or ref.dynamic or ref.base is None or "\x00" in ref.raw:
+        return []
+    try:
+        pattern = joined(ref.raw, ref.base)
+        found = list(islice(iglob(pattern), GLOB_MATCHES))
+    except Exception:
+        return []
+    return [PathRef(m, "/", ref.access, "glob", ref.program) for m in found]
 
 
 def is_harmless_device(raw: str) -> bool:

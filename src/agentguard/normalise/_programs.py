@@ -282,12 +282,20 @@ def apply_spec(spec: Spec, program: str, args: list[Word], sink: Sink) -> Parsed
         and not has(p, "-t", "--target-directory")
     ):
         sink.ref(operands[-1], spec.last, "argument")
-        operands = operands[:-1]
+        last, operands = operands[-1], operands[:-1]
+    else:
+        last = None
     access: Access = "write" if inplace else spec.access
     if program == "ln":
         access = "read"
         if has(p, "-s", "--symbolic"):
-            return p  # the target of a symbolic link is not touched
+            # The target is not opened now, but a link made to reach it is a way to read it later.
+            # A relative target is relative to the link's directory.
+            where = last.value.rsplit("/", 1)[0] + "/" if last is not None and "/" in last.value else ""
+            for w in operands:
+                target = w if w.value.startswith(("/", "~")) or not where else Word(where + w.value, w.static)
+                sink.ref(target, "read", "link_target")
+            return p
     if program == "shred" and has(p, "-u", "--remove"):
         access = "delete"
     for w in operands:

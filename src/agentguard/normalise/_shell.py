@@ -1199,6 +1199,10 @@ def analyse(command: str, cwd: str, home: str) -> Analysis:
     except Exception as exc:  # a bug here must not let the action through silently
         walker.opaque(f"could not be analysed ({type(exc).__name__})")
     out = walker.out
+    written = {(r.raw, r.base) for r in out.refs if r.access == "write"}
+    for r in out.refs:
+        if r.access == "exec" and (r.raw, r.base) in written:
+            walker.opaque(f"runs {r.raw}, which the same command writes")
     return Analysis(
         commands=tuple(out.commands),
         refs=tuple(dict.fromkeys(out.refs)),

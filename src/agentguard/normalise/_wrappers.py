@@ -49,6 +49,14 @@ _SIMPLE: dict[str, tuple[str, frozenset[str], int]] = {
     "systemd-run": ("pEu", frozenset({"property", "setenv", "unit"}), 0),
     "faketime": ("", frozenset(), 1),
     "sg": ("", frozenset(), 1),
+    "pkexec": ("", frozenset({"user"}), 0),
+    "setpriv": ("", frozenset({"reuid", "regid", "groups", "inh-caps", "bounding-set"}), 0),
+    "rlwrap": ("", frozenset(), 0),
+    "xvfb-run": ("nsfe", frozenset(), 0),
+    "dbus-run-session": ("", frozenset(), 0),
+    "ssh-agent": ("aEPt", frozenset(), 0),
+    "chrt": ("", frozenset(), 1),
+    "coproc": ("", frozenset(), 0),
 }
 _TEXT_WRAPPERS = frozenset({"watch", "su", "runuser", "script"})
 RUNNERS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
@@ -258,8 +266,10 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             operands = operands[skip:]
             out.wrappers.append(name)
             out.words = operands
-            if name == "doas":
+            if name in ("doas", "pkexec"):
                 out.privileged = True
+            if name == "coproc" and len(operands) > 1 and operands[1].value in ("{", "("):
+                out.words = operands[2:]
             continue
         if len(words) > 1 and words[1].static and (name, words[1].value) in RUNNERS:
             short, long = RUNNERS[(name, words[1].value)]
