@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..run import RunState
 
 _TTL_S = 3600.0
+_EPSILON = 1e-9  # sums of float estimates may land a hair above a limit they exactly meet
 
 
 @dataclass(slots=True)
@@ -101,7 +102,9 @@ class Budget:
                 usd, tokens = max(usd, previous.usd), max(tokens, previous.tokens)
             base_usd = max(self.spent_usd, spent_usd)
             base_tokens = max(self.spent_tokens, spent_tokens)
-            if limit_usd is not None and (base_usd >= limit_usd or base_usd + reserved_usd + usd > limit_usd):
+            if limit_usd is not None and (
+                base_usd >= limit_usd or base_usd + reserved_usd + usd > limit_usd + _EPSILON
+            ):
                 return (
                     f"would exceed the budget of ${limit_usd:.4f} (spent ${base_usd:.4f}, "
                     f"reserved ${reserved_usd:.4f}, this call ~${usd:.4f})"
@@ -144,7 +147,7 @@ class Budget:
 
 
 def _key(action: Action) -> Hashable:
-    return ("action", id(action))
+    return action  # identity-hashed; held by the ledger until reconciled, so never reused
 
 
 def reconcile(run: RunState | None, action: Action, *, cost_usd: float | None, tokens: int | None) -> None:

@@ -1,7 +1,7 @@
 """Path globs as users write them in a scope or a ``protect`` list, compiled once to one regex.
 
-``*`` and ``?`` stay inside one path component, ``**`` crosses components (``src/**`` is everything
-below ``src``; ``**/x`` is ``x`` at any depth, including the top), ``[...]`` is a character class.
+``*`` and ``?`` stay inside one path component, ``**`` crosses components (``src/**`` is ``src``
+and everything below it; ``**/x`` is ``x`` at any depth, including the top), ``[...]`` is a character class.
 Patterns without a ``/`` match the name in any directory (``*.pem`` matches ``keys/a.pem``), as in
 ``.gitignore``; a pattern that names a directory covers everything below it. Matching is on POSIX
 paths relative to the scope root, or on absolute paths for patterns that start with ``/`` or ``~``.
@@ -30,6 +30,10 @@ def _translate(pattern: str) -> str:
                 if at_start and j < n and pattern[j] == "/":
                     out.append("(?:.*/)?")  # "**/" : zero or more directories
                     i = j + 1
+                    continue
+                if i > 0 and pattern[i - 1] == "/" and j == n:  # "dir/**": the tree, dir itself included
+                    out[-1] = "(?:/.*)?"
+                    i = j
                     continue
                 out.append(".*")
                 i = j

@@ -1,0 +1,33 @@
+"""An agentguard policy for Claude Code, checked before every tool call by the PreToolUse hook.
+
+Copy it to your project (for example ``.claude/agentguard_policy.py``) and adjust the scope. The
+scope's root ``"."`` is the directory Claude Code runs in (the hook's ``cwd``). Try it without Claude:
+
+    agentguard check --policy .claude/agentguard_policy.py \
+        '{"tool": "Bash", "arguments": {"command": "git push -f"}}'
+"""
+
+from agentguard import Scope, rules
+from agentguard.policy import Policy
+
+policy = Policy(
+    name="claude-code",
+    scope=Scope(
+        root=".",
+        read=["**"],  # anything in the project (secrets are still denied below)
+        write=["src/**", "tests/**", "docs/**", "*.md", "pyproject.toml"],
+        hosts=["pypi.org", "files.pythonhosted.org", "github.com", "docs.python.org"],
+    ),
+    rules=[
+        rules.destructive_commands(
+            opaque="ask"
+        ),  # rm -rf outside the project, force pushes, mkfs, DROP TABLE...
+        rules.secrets(),  # .env, keys, cloud credentials, env dumps, through any tool
+        rules.protect(
+            [".claude/**", ".git/**", "agentguard_policy.py"]
+        ),  # the agent cannot loosen its policy
+        rules.no_agent_spawn(),  # no codex/gemini/aider/another claude started from a shell
+    ],
+    default="allow",
+    mode="enforce",  # "shadow": report in the hook's reason, leave decisions to Claude Code
+)
