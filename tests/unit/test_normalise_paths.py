@@ -146,3 +146,26 @@ def test_nul_bytes_never_count_as_inside(root: Path) -> None:
     fact = _write("src/a\x00.py", root)
     assert not fact.inside_root
     assert fact.dynamic
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        pytest.param("rm src/to_tests", ("delete", "src/to_tests"), id="rm-link-deletes-the-link"),
+        pytest.param("rm -rf src/to_tests/", ("delete", "tests"), id="trailing-slash-follows"),
+        pytest.param("mv src/out src/renamed", ("delete", "src/out"), id="mv-link-moves-the-link"),
+        pytest.param("rm src/dangling_out", ("delete", "src/dangling_out"), id="rm-dangling-link"),
+        pytest.param("echo x > src/out/f", ("write", None), id="write-follows-link-out"),
+    ],
+)
+def test_deletes_act_on_the_link_itself(root: Path, command: str, expected: tuple[str, str | None]) -> None:
+    facts = normalise(Action(kind="shell", tool="bash", command=command), root=str(root))
+    assert expected in {(p.access, p.relative) for p in facts.paths}
+
+
+def test_find_delete_under_a_dir_with_links_stays_inside(root: Path) -> None:
+    facts = normalise(
+        Action(kind="shell", tool="bash", command="find src -name '*.pyc' -delete"), root=str(root)
+    )
+    deletes = [p for p in facts.paths if p.access == "delete"]
+    assert deletes and all(p.inside_root and p.relative and p.relative.startswith("src") for p in deletes)

@@ -224,6 +224,19 @@ def _glob_escapes(path: str) -> bool:
     )
 
 
+def _real_delete(path: str, anchor: str | None) -> tuple[str, bool] | None:
+    """Deleting (``rm``, ``unlink``, ``mv`` away) acts on a final symlink itself, not its target;
+    with a trailing slash the link is followed, as the kernel does."""
+    head, _, tail = path.rpartition("/")
+    if not tail or tail in (".", ".."):
+        return real(path, anchor)
+    parent = real(head or "/", anchor)
+    if parent is None:
+        return None
+    resolved = parent[0].rstrip("/") + "/" + tail
+    return resolved, parent[1] and os.path.lexists(resolved)
+
+
 def resolve(ref: PathRef, root: str | None) -> PathFact:
     """Resolve one reference against the file system; never raises."""
     raw = ref.raw
@@ -233,7 +246,7 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
         lexical = joined(raw, base)
         if "\x00" in lexical:  # the kernel refuses such a path; never report it inside
             lexical, dynamic = lexical.replace("\x00", ""), True
-        found = real(lexical, root)
+        found = _real_delete(lexical, root) if ref.access == "delete" else real(lexical, root)
     except Exception:
         lexical, found = "/", None
     if found is None:
