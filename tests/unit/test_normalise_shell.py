@@ -152,6 +152,8 @@ ADVERSARIAL = [
         C("xargs -0 rm -f < list.txt", opaque=True, paths=(("read", "list.txt"),)), id="xargs-rm-file"
     ),
     pytest.param(C("LD_PRELOAD=/tmp/x.so ls", opaque=True), id="ld-preload"),
+    pytest.param(C("ls | xargs -I{} sh -c 'rm {}'", opaque=True), id="xargs-I-shell-string"),
+    pytest.param(C("ls | xargs -I % mv % /tmp", opaque=True, paths=(("write", "!/tmp"),)), id="xargs-I-mv"),
     # secrets and reads through any construct
     pytest.param(C("{ cat .env; }", paths=(("read", ".env"),)), id="brace-group-read"),
     pytest.param(C("cat .en?", paths=(("read", ".env"),)), id="glob-matches-secret"),

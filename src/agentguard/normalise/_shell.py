@@ -844,6 +844,8 @@ class _Walker:
         operands = args[i:]
         if cmd_mode:
             if operands:
+                if not operands[0].static:
+                    self.opaque(f"{program} -c: the command string is computed at run time")
                 self.program_text(operands[0].value, env.copy(), depth + 1, f"{program} -c")
             return
         if operands and not from_stdin and operands[0].value != "-":

@@ -212,7 +212,14 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             )
             out.wrappers.append("xargs")
             out.stdin_args = True
-            out.words = p.operands or [literal("echo")]
+            replace = [w.value for w in values(p, "-I", "--replace")] + [
+                "{}" for n, _ in p.options if n == "-i"
+            ]
+            operands = p.operands or [literal("echo")]
+            if replace and replace[0]:
+                token = replace[0]
+                operands = [Word(w.value, False) if token in w.value else w for w in operands]
+            out.words = operands
             continue
         if name in _TEXT_WRAPPERS or name == "flock":
             p = getopt(
