@@ -216,7 +216,8 @@ def unwrap(argv: list[Word]) -> Unwrapped:
                 "{}" for n, _ in p.options if n == "-i"
             ]
             operands = p.operands or [literal("echo")]
-            if replace and replace[0]:
+            if replace and replace[0]:  # the input goes where the placeholder is, not at the end
+                out.stdin_args = False
                 token = replace[0]
                 operands = [Word(w.value, False) if token in w.value else w for w in operands]
             out.words = operands
