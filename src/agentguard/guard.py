@@ -92,22 +92,26 @@ class Guard:
 
         An enforced ``ask`` waits for the approver (blocking); see :meth:`adecide` for async callers.
         """
-        decision = self._check(action, run)
+        policy = run.policy if run is not None and run.policy is not None else self.policy
+        if policy is None:  # the hot path without a policy: nothing to decide
+            return ALLOW
+        decision = self._check(policy, action, run)
         if decision.outcome == "ask" and decision.mode == "enforce":
             return self._approve(action, decision, run)
         return decision
 
     async def adecide(self, action: Action, run: RunState | None) -> Decision:
         """:meth:`decide` for async callers: an ``ask`` is awaited without blocking the event loop."""
-        decision = self._check(action, run)
+        policy = run.policy if run is not None and run.policy is not None else self.policy
+        if policy is None:
+            return ALLOW
+        decision = self._check(policy, action, run)
         if decision.outcome == "ask" and decision.mode == "enforce":
             return await self._aapprove(action, decision, run)
         return decision
 
-    def _check(self, action: Action, run: RunState | None) -> Decision:
-        policy = run.policy if run is not None and run.policy is not None else self.policy
-        if policy is None:
-            return ALLOW
+    @staticmethod
+    def _check(policy: PolicyLike, action: Action, run: RunState | None) -> Decision:
         try:
             decision = policy.check(action, run)
         except Exception as exc:

@@ -1,14 +1,17 @@
-"""Path globs as users write them in a scope or a ``protect`` list, compiled once to one regex.
+"""Path globs as users write them in a scope or a ``protect`` list, compiled once.
 
 ``*`` and ``?`` stay inside one path component, ``**`` crosses components (``src/**`` is ``src``
-and everything below it; ``**/x`` is ``x`` at any depth, including the top), ``[...]`` is a character class.
-Patterns without a ``/`` match the name in any directory (``*.pem`` matches ``keys/a.pem``), as in
-``.gitignore``; a pattern that names a directory covers everything below it. Matching is on POSIX
+and everything below it; ``**/x`` is ``x`` at any depth, including the top), ``[...]`` is a character
+class. Patterns without a ``/`` match the name in any directory (``*.pem`` matches ``keys/a.pem``), as
+in ``.gitignore``; a pattern that names a directory covers everything below it. Matching is on POSIX
 paths relative to the scope root, or on absolute paths for patterns that start with ``/`` or ``~``.
 
     >>> g = GlobSet(["src/**", "*.md"])
     >>> g.match("src/a/b.py"), g.match("docs/x.md"), g.match("tests/t.py")
     (True, True, False)
+
+Bare names are matched against each component of the path (one short regex per component), the
+others with one anchored regex, so a long list of secret-file names stays cheap on deep paths.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def _translate(pattern: str) -> str:
 
 
 def normalise_pattern(pattern: str) -> str:
-    """``./src/`` → ``src/**``-style canonical form; ``~`` expanded; trailing ``/`` means the tree."""
+    """``./src/`` → ``src/**``; ``~`` expanded; a trailing ``/`` means the tree; ``**/x/**`` → ``x``."""
     p = pattern.strip()
     if p.startswith("~"):
         p = os.path.expanduser(p)
@@ -66,31 +69,49 @@ def normalise_pattern(pattern: str) -> str:
         p = p[2:]
     if p.endswith("/") and len(p) > 1:
         p = p + "**"
-    if not p.startswith("/") and "/" not in p.rstrip("/") and p not in ("**",):
-        p = "**/" + p  # a bare name matches at any depth
+    if p.startswith("**/") and p.endswith("/**") and "/" not in p[3:-3]:
+        p = p[3:-3]  # a directory name at any depth: a bare name
     return p
 
 
-class GlobSet:
-    """A set of globs compiled to one regex; ``match(path)`` takes a relative or absolute POSIX path."""
+def _compile(parts: list[str]) -> re.Pattern[str] | None:
+    return re.compile("(?:" + "|".join(parts) + r")(?:/.*)?\Z", re.S) if parts else None
 
-    __slots__ = ("_absolute", "_relative", "patterns")
+
+class GlobSet:
+    """A set of globs; ``match(relative, resolved)`` takes a path relative to the root and/or absolute."""
+
+    __slots__ = ("_absolute", "_names", "_relative", "patterns")
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns: tuple[str, ...] = tuple(patterns)
+        names: list[str] = []
         rel: list[str] = []
         absolute: list[str] = []
         for pattern in self.patterns:
             p = normalise_pattern(pattern)
-            (absolute if p.startswith("/") else rel).append(_translate(p))
-        self._relative = re.compile("(?:" + "|".join(rel) + r")(?:/.*)?\Z", re.S) if rel else None
-        self._absolute = re.compile("(?:" + "|".join(absolute) + r")(?:/.*)?\Z", re.S) if absolute else None
+            if p.startswith("/"):
+                absolute.append(_translate(p))
+            elif "/" not in p and "**" not in p:
+                names.append(_translate(p))
+            else:
+                rel.append(_translate(p))
+        self._names = re.compile("(?:" + "|".join(names) + r")\Z", re.S) if names else None
+        self._relative = _compile(rel)
+        self._absolute = _compile(absolute)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
     def match(self, relative: str | None, resolved: str | None = None) -> bool:
         """Whether the path (relative to the root, and/or absolute) matches any pattern."""
+        names = self._names
+        if names is not None:
+            path = relative if relative is not None else resolved
+            if path is not None:
+                for part in path.split("/"):
+                    if part and names.match(part):
+                        return True
         if relative is not None and self._relative is not None and self._relative.match(relative):
             return True
         return resolved is not None and self._absolute is not None and bool(self._absolute.match(resolved))

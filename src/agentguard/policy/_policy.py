@@ -108,25 +108,25 @@ class Policy:
                 )
                 continue
             votes.append(Vote(rule_id=entry.rule_id, outcome=decision.outcome, reason=decision.reason))
-        return self._finish(combine(votes, self.default), facts=facts)
+        return combine(votes, self.default, mode=self.mode, facts=facts, policy=self.name)
 
-    def _finish(self, decision: Decision, *, facts: object = None) -> Decision:
-        return Decision(
-            outcome=decision.outcome,
-            reason=decision.reason,
-            rule_ids=decision.rule_ids,
-            matched=decision.matched,
-            mode=self.mode,
-            votes=decision.votes,
-            facts=facts,
-            policy=self.name,
-        )
+    def _finish(self, decision: Decision) -> Decision:
+        votes = (Vote(rule_id=decision.rule_ids[0], outcome=decision.outcome, reason=decision.reason),)
+        return combine(votes, self.default, mode=self.mode, policy=self.name)
 
 
-def combine(votes: Sequence[Vote], default: Outcome) -> Decision:
+def combine(
+    votes: Sequence[Vote], default: Outcome, *, mode: Mode = "enforce", facts: object = None, policy: str = ""
+) -> Decision:
     """Any deny wins, then ask, then allow, then ``default``; every other vote is listed as matched."""
     if not votes:
-        return Decision(outcome=default, reason=f"no rule matched; the default is {default}")
+        return Decision(
+            outcome=default,
+            reason=f"no rule matched; the default is {default}",
+            mode=mode,
+            facts=facts,
+            policy=policy,
+        )
     for outcome in ("deny", "ask", "allow"):
         deciding = [v for v in votes if v.outcome == outcome]
         if deciding:
@@ -135,5 +135,12 @@ def combine(votes: Sequence[Vote], default: Outcome) -> Decision:
     reasons = "; ".join(dict.fromkeys(v.reason for v in deciding if v.reason))
     matched = tuple(dict.fromkeys(v.rule_id for v in votes if v.rule_id not in ids))
     return Decision(
-        outcome=deciding[0].outcome, reason=reasons, rule_ids=ids, matched=matched, votes=tuple(votes)
+        outcome=deciding[0].outcome,
+        reason=reasons,
+        rule_ids=ids,
+        matched=matched,
+        mode=mode,
+        votes=tuple(votes),
+        facts=facts,
+        policy=policy,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
@@ -36,9 +37,15 @@ _PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
 _VERSION = re.compile(r"@[^/@]*$")
 
 
+_PLAIN = re.compile(r"[a-z0-9._-]+\Z")
+
+
+@lru_cache(maxsize=4096)
 def package_name(word: str) -> str:
     """``@openai/codex@latest`` → ``codex``; ``aider-chat==0.50`` → ``aider-chat``;
     ``/usr/bin/claude`` → ``claude``."""
+    if _PLAIN.match(word):
+        return word
     name = word.strip()
     name = re.split(r"[=<>~!\[]", name, maxsplit=1)[0]
     if name.startswith("@"):
