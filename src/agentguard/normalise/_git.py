@@ -252,8 +252,11 @@ def _replace(result: GitResult, **changes: object) -> None:
     result.changes.update(changes)
 
 
+_PUSH_LONG = frozenset({"repo", "push-option", "receive-pack", "exec"})
+
+
 def _push(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-    p = getopt(a, short="o", long=frozenset({"repo", "push-option", "receive-pack", "exec"}))
+    p = getopt(a, short="o", long=_PUSH_LONG)
     force = has(p, "-f", "--force", "--force-with-lease", "--force-if-includes", "--mirror")
     delete = has(p, "-d", "--delete", "--prune", "--mirror")
     if has(p, "--receive-pack", "--exec"):
@@ -273,28 +276,31 @@ def _push(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     _replace(r, force=force, delete=delete, remote=remote, refspecs=refspecs)
 
 
+_FETCH_LONG = frozenset(
+    {
+        "upload-pack",
+        "depth",
+        "deepen",
+        "shallow-since",
+        "shallow-exclude",
+        "refmap",
+        "server-option",
+        "jobs",
+        "recurse-submodules-default",
+        "negotiation-tip",
+        "filter",
+        "strategy",
+        "strategy-option",
+        "gpg-sign",
+    }
+)
+
+
 def _fetch(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     p = getopt(
         a,
         short="jo",
-        long=frozenset(
-            {
-                "upload-pack",
-                "depth",
-                "deepen",
-                "shallow-since",
-                "shallow-exclude",
-                "refmap",
-                "server-option",
-                "jobs",
-                "recurse-submodules-default",
-                "negotiation-tip",
-                "filter",
-                "strategy",
-                "strategy-option",
-                "gpg-sign",
-            }
-        ),
+        long=_FETCH_LONG,
     )
     if has(p, "--upload-pack"):
         r.reasons.append("git --upload-pack: runs a program on the remote side")
@@ -303,30 +309,33 @@ def _fetch(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         _replace(r, remote=p.operands[0].value, refspecs=tuple(w.value for w in p.operands[1:]))
 
 
+_CLONE_LONG = frozenset(
+    {
+        "branch",
+        "origin",
+        "depth",
+        "reference",
+        "reference-if-able",
+        "config",
+        "template",
+        "upload-pack",
+        "separate-git-dir",
+        "filter",
+        "jobs",
+        "shallow-since",
+        "shallow-exclude",
+        "server-option",
+        "bundle-uri",
+        "ref-format",
+    }
+)
+
+
 def _clone(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     p = getopt(
         a,
         short="bojcu",
-        long=frozenset(
-            {
-                "branch",
-                "origin",
-                "depth",
-                "reference",
-                "reference-if-able",
-                "config",
-                "template",
-                "upload-pack",
-                "separate-git-dir",
-                "filter",
-                "jobs",
-                "shallow-since",
-                "shallow-exclude",
-                "server-option",
-                "bundle-uri",
-                "ref-format",
-            }
-        ),
+        long=_CLONE_LONG,
     )
     for c in values(p, "-c", "--config"):
         if not c.static or _RISKY_CONFIG.match(c.value):
@@ -344,11 +353,14 @@ def _clone(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         _replace(r, remote=p.operands[0].value)
 
 
+_REMOTE_LONG = frozenset({"mirror"})
+
+
 def _remote(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     if not a:
         return
     verb = a[0].value
-    p = getopt(a[1:], short="tm", long=frozenset({"mirror"}))
+    p = getopt(a[1:], short="tm", long=_REMOTE_LONG)
     if (verb == "add" and len(p.operands) >= 2) or (verb == "set-url" and len(p.operands) >= 2):
         _remote_url(p.operands[1], r.urls, ref, cwd)
         _replace(r, remote=p.operands[0].value)
@@ -356,21 +368,30 @@ def _remote(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         _replace(r, delete=True)
 
 
+_LS_REMOTE_LONG = frozenset({"upload-pack", "sort", "server-option"})
+
+
 def _ls_remote(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-    p = getopt(a, long=frozenset({"upload-pack", "sort", "server-option"}))
+    p = getopt(a, long=_LS_REMOTE_LONG)
     if p.operands:
         _remote_url(p.operands[0], r.urls, ref, cwd)
 
 
+_SUBMODULE_LONG = frozenset({"branch", "name", "reference", "depth"})
+
+
 def _submodule(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     if a and a[0].value == "add":
-        p = getopt(a[1:], short="b", long=frozenset({"branch", "name", "reference", "depth"}))
+        p = getopt(a[1:], short="b", long=_SUBMODULE_LONG)
         if p.operands:
             _remote_url(p.operands[0], r.urls, ref, cwd)
 
 
+_CONFIG_LONG = frozenset({"file", "blob", "type", "default", "comment", "value"})
+
+
 def _config(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-    p = getopt(a, short="f", long=frozenset({"file", "blob", "type", "default", "comment", "value"}))
+    p = getopt(a, short="f", long=_CONFIG_LONG)
     ops = p.operands
     if ops and ops[0].value in ("set", "unset", "get", "list", "edit", "rename-section", "remove-section"):
         verb, ops = ops[0].value, ops[1:]
@@ -403,12 +424,15 @@ def _config(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         ref(Word(".git/config", True), "write", "option", cwd)
 
 
+_PATHSPECS_LONG = frozenset({"message", "file", "chmod", "pathspec-from-file", "source", "conflict"})
+
+
 def _pathspecs(access: Access) -> Callable[[list[Word], str | None, RefFn, GitResult], None]:
     def handle(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         p = getopt(
             a,
             short="mFCcSs",
-            long=frozenset({"message", "file", "chmod", "pathspec-from-file", "source", "conflict"}),
+            long=_PATHSPECS_LONG,
         )
         for w in p.operands:
             ref(w, access, "argument", cwd)
@@ -418,17 +442,23 @@ def _pathspecs(access: Access) -> Callable[[list[Word], str | None, RefFn, GitRe
     return handle
 
 
+_CHECKOUT_LONG = frozenset({"conflict", "orphan", "pathspec-from-file"})
+
+
 def _checkout(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     if any(w.value == "--" for w in a):
         for w in a[[w.value for w in a].index("--") + 1 :]:
             ref(w, "write", "argument", cwd)
-    p = getopt(a, short="bBt", long=frozenset({"conflict", "orphan", "pathspec-from-file"}))
+    p = getopt(a, short="bBt", long=_CHECKOUT_LONG)
     if has(p, "-f", "--force", "-B") or any(w.value == "." for w in p.operands):
         _replace(r, force=True)
 
 
+_RESTORE_LONG = frozenset({"source", "conflict", "pathspec-from-file"})
+
+
 def _restore(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-    p = getopt(a, short="s", long=frozenset({"source", "conflict", "pathspec-from-file"}))
+    p = getopt(a, short="s", long=_RESTORE_LONG)
     for w in p.operands:
         ref(w, "write", "argument", cwd)
     _replace(r, force=True)
@@ -439,8 +469,11 @@ def _reset(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         _replace(r, force=True)
 
 
+_CLEAN_LONG = frozenset({"exclude"})
+
+
 def _clean(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-    p = getopt(a, short="e", long=frozenset({"exclude"}))
+    p = getopt(a, short="e", long=_CLEAN_LONG)
     if has(p, "-n", "--dry-run"):
         return
     for w in p.operands or [Word("*", True, glob=True)]:
@@ -448,11 +481,14 @@ def _clean(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     _replace(r, force=True, delete=True)
 
 
+_FLAGS_LONG = frozenset({"message", "file"})
+
+
 def _flags(
     force: tuple[str, ...], delete: tuple[str, ...]
 ) -> Callable[[list[Word], str | None, RefFn, GitResult], None]:
     def handle(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
-        p = getopt(a, short="mFu", long=frozenset({"message", "file"}))
+        p = getopt(a, short="mFu", long=_FLAGS_LONG)
         _replace(r, force=has(p, *force), delete=has(p, *delete))
 
     return handle
@@ -463,11 +499,14 @@ def _stash(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         _replace(r, delete=True)
 
 
+_APPLY_LONG = frozenset({"directory", "exclude", "include", "whitespace", "build-fake-ancestor"})
+
+
 def _apply(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     p = getopt(
         a,
         short="pC",
-        long=frozenset({"directory", "exclude", "include", "whitespace", "build-fake-ancestor"}),
+        long=_APPLY_LONG,
     )
     for w in p.operands:
         ref(w, "read", "argument", cwd)
@@ -475,28 +514,31 @@ def _apply(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
         ref(Word("*", True, glob=True), "write", "argument", cwd)
 
 
+_COMMIT_LONG = frozenset(
+    {
+        "message",
+        "file",
+        "reuse-message",
+        "reedit-message",
+        "fixup",
+        "squash",
+        "author",
+        "date",
+        "template",
+        "cleanup",
+        "trailer",
+        "pathspec-from-file",
+        "gpg-sign",
+        "untracked-files",
+    }
+)
+
+
 def _commit(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     p = getopt(
         a,
         short="mFCcSut",
-        long=frozenset(
-            {
-                "message",
-                "file",
-                "reuse-message",
-                "reedit-message",
-                "fixup",
-                "squash",
-                "author",
-                "date",
-                "template",
-                "cleanup",
-                "trailer",
-                "pathspec-from-file",
-                "gpg-sign",
-                "untracked-files",
-            }
-        ),
+        long=_COMMIT_LONG,
     )
     for w in values(p, "-F", "--file", "-t", "--template"):
         ref(w, "read", "option", cwd)

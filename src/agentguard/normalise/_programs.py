@@ -356,73 +356,76 @@ def _urls(words: list[Word], sink: Sink, program: str, default_scheme: str | Non
             sink.url(parse_url(v, via="argument", program=program, default_scheme=default_scheme))
 
 
+_CURL_LONG = frozenset(
+    (
+        "output",
+        "upload-file",
+        "data",
+        "data-binary",
+        "data-raw",
+        "data-urlencode",
+        "data-ascii",
+        "json",
+        "form",
+        "form-string",
+        "config",
+        "proxy",
+        "header",
+        "user-agent",
+        "referer",
+        "user",
+        "request",
+        "cookie",
+        "cookie-jar",
+        "dump-header",
+        "write-out",
+        "max-time",
+        "range",
+        "continue-at",
+        "speed-limit",
+        "speed-time",
+        "time-cond",
+        "proxy-user",
+        "cert",
+        "key",
+        "cacert",
+        "capath",
+        "url",
+        "resolve",
+        "connect-to",
+        "unix-socket",
+        "abstract-unix-socket",
+        "interface",
+        "retry",
+        "retry-delay",
+        "retry-max-time",
+        "connect-timeout",
+        "limit-rate",
+        "max-redirs",
+        "output-dir",
+        "proto",
+        "proto-redir",
+        "quote",
+        "trace",
+        "trace-ascii",
+        "stderr",
+        "netrc-file",
+        "preproxy",
+        "socks4",
+        "socks4a",
+        "socks5",
+        "socks5-hostname",
+        "variable",
+        "expand-url",
+    )
+)
+
+
 def _curl(args: list[Word], sink: Sink) -> None:
     p = getopt(
         args,
         short="oTdFKxHAeuXbcDwmrCYyzUEQt",
-        long=frozenset(
-            (
-                "output",
-                "upload-file",
-                "data",
-                "data-binary",
-                "data-raw",
-                "data-urlencode",
-                "data-ascii",
-                "json",
-                "form",
-                "form-string",
-                "config",
-                "proxy",
-                "header",
-                "user-agent",
-                "referer",
-                "user",
-                "request",
-                "cookie",
-                "cookie-jar",
-                "dump-header",
-                "write-out",
-                "max-time",
-                "range",
-                "continue-at",
-                "speed-limit",
-                "speed-time",
-                "time-cond",
-                "proxy-user",
-                "cert",
-                "key",
-                "cacert",
-                "capath",
-                "url",
-                "resolve",
-                "connect-to",
-                "unix-socket",
-                "abstract-unix-socket",
-                "interface",
-                "retry",
-                "retry-delay",
-                "retry-max-time",
-                "connect-timeout",
-                "limit-rate",
-                "max-redirs",
-                "output-dir",
-                "proto",
-                "proto-redir",
-                "quote",
-                "trace",
-                "trace-ascii",
-                "stderr",
-                "netrc-file",
-                "preproxy",
-                "socks4",
-                "socks4a",
-                "socks5",
-                "socks5-hostname",
-                "variable",
-                "expand-url",
-            )
-        ),
+        long=_CURL_LONG,
     )
     for name, v in p.options:
         if v is None:
@@ -497,38 +500,41 @@ def _curl(args: list[Word], sink: Sink) -> None:
     _urls(p.operands, sink, "curl")
 
 
+_WGET_LONG = frozenset(
+    (
+        "output-document",
+        "output-file",
+        "append-output",
+        "directory-prefix",
+        "input-file",
+        "base",
+        "execute",
+        "user-agent",
+        "tries",
+        "timeout",
+        "wait",
+        "level",
+        "quota",
+        "post-data",
+        "post-file",
+        "body-file",
+        "header",
+        "user",
+        "password",
+        "load-cookies",
+        "save-cookies",
+        "ca-certificate",
+        "certificate",
+        "private-key",
+    )
+)
+
+
 def _wget(args: list[Word], sink: Sink) -> None:
     p = getopt(
         args,
         short="OoaPiBeUtTwlQ",
-        long=frozenset(
-            (
-                "output-document",
-                "output-file",
-                "append-output",
-                "directory-prefix",
-                "input-file",
-                "base",
-                "execute",
-                "user-agent",
-                "tries",
-                "timeout",
-                "wait",
-                "level",
-                "quota",
-                "post-data",
-                "post-file",
-                "body-file",
-                "header",
-                "user",
-                "password",
-                "load-cookies",
-                "save-cookies",
-                "ca-certificate",
-                "certificate",
-                "private-key",
-            )
-        ),
+        long=_WGET_LONG,
     )
     for name, v in p.options:
         if v is None:
@@ -572,6 +578,28 @@ def _wget(args: list[Word], sink: Sink) -> None:
 _PIP_DEFAULT = ("pypi.org", "files.pythonhosted.org")
 
 
+_PIP_LONG = frozenset(
+    (
+        "index-url",
+        "extra-index-url",
+        "find-links",
+        "requirement",
+        "constraint",
+        "editable",
+        "trusted-host",
+        "proxy",
+        "target",
+        "prefix",
+        "root",
+        "src",
+        "cache-dir",
+        "python",
+        "platform",
+        "report",
+    )
+)
+
+
 def _pip(args: list[Word], sink: Sink, program: str = "pip") -> None:
     if not args or not args[0].static:
         return
@@ -579,26 +607,7 @@ def _pip(args: list[Word], sink: Sink, program: str = "pip") -> None:
     p = getopt(
         args[1:],
         short="iferct",
-        long=frozenset(
-            (
-                "index-url",
-                "extra-index-url",
-                "find-links",
-                "requirement",
-                "constraint",
-                "editable",
-                "trusted-host",
-                "proxy",
-                "target",
-                "prefix",
-                "root",
-                "src",
-                "cache-dir",
-                "python",
-                "platform",
-                "report",
-            )
-        ),
+        long=_PIP_LONG,
     )
     if sub not in ("install", "download", "wheel", "index", "search", "lock"):
         return
@@ -644,8 +653,11 @@ def _pip(args: list[Word], sink: Sink, program: str = "pip") -> None:
             sink.ref(w, "read", "argument")
 
 
+_NPM_LONG = frozenset({"registry", "prefix", "cache", "userconfig"})
+
+
 def _npm(args: list[Word], sink: Sink, program: str = "npm") -> None:
-    p = getopt(args, long=frozenset({"registry", "prefix", "cache", "userconfig"}))
+    p = getopt(args, long=_NPM_LONG)
     regs = values(p, "--registry")
     for r in regs:
         sink.url(parse_url(r.value, via="option", program=program, default_scheme="https"))
@@ -697,41 +709,44 @@ def _ssh_host(value: str, program: str) -> UrlFact | None:
     )
 
 
+_COPY_REMOTE_LONG = frozenset(
+    {
+        "rsh",
+        "exclude",
+        "exclude-from",
+        "include",
+        "include-from",
+        "files-from",
+        "filter",
+        "temp-dir",
+        "partial-dir",
+        "log-file",
+        "password-file",
+        "port",
+        "rsync-path",
+        "backup-dir",
+        "link-dest",
+        "compare-dest",
+        "copy-dest",
+        "chmod",
+        "chown",
+        "timeout",
+        "bwlimit",
+        "max-size",
+        "min-size",
+        "out-format",
+        "info",
+        "debug",
+    }
+)
+
+
 def _copy_remote(args: list[Word], sink: Sink, program: str) -> None:
     short = "cFiJlPSoDX" if program in ("scp", "sftp") else "eBfT"
     p = getopt(
         args,
         short=short,
-        long=frozenset(
-            {
-                "rsh",
-                "exclude",
-                "exclude-from",
-                "include",
-                "include-from",
-                "files-from",
-                "filter",
-                "temp-dir",
-                "partial-dir",
-                "log-file",
-                "password-file",
-                "port",
-                "rsync-path",
-                "backup-dir",
-                "link-dest",
-                "compare-dest",
-                "copy-dest",
-                "chmod",
-                "chown",
-                "timeout",
-                "bwlimit",
-                "max-size",
-                "min-size",
-                "out-format",
-                "info",
-                "debug",
-            }
-        ),
+        long=_COPY_REMOTE_LONG,
     )
     for name, opt in p.options:
         if opt is None:
@@ -773,11 +788,14 @@ def _copy_remote(args: list[Word], sink: Sink, program: str) -> None:
                 sink.ref(w, "delete", "argument")
 
 
+_NC_LONG = frozenset({"exec", "sh-exec", "lua-exec", "proxy", "proxy-type", "source", "wait"})
+
+
 def _nc(args: list[Word], sink: Sink, program: str = "nc") -> None:
     p = getopt(
         args,
         short="pswxXiqOITeciPMmW",
-        long=frozenset({"exec", "sh-exec", "lua-exec", "proxy", "proxy-type", "source", "wait"}),
+        long=_NC_LONG,
     )
     for name, v in p.options:
         if name in ("-e", "-c", "--exec", "--sh-exec", "--lua-exec"):
@@ -807,8 +825,10 @@ def _nc(args: list[Word], sink: Sink, program: str = "nc") -> None:
 def _first_host(
     short: str = "", long: str = "", scheme: str = "tcp", host_opts: tuple[str, ...] = ()
 ) -> Callable[[list[Word], Sink, str], None]:
+    long_opts = frozenset(long.split())
+
     def handle(args: list[Word], sink: Sink, program: str) -> None:
-        p = getopt(args, short=short, long=frozenset(long.split()))
+        p = getopt(args, short=short, long=long_opts)
         hosts = values(p, *host_opts) if host_opts else []
         if not host_opts:
             hosts = [w for w in p.operands if not w.value.startswith("@")][:1]
@@ -844,11 +864,14 @@ def _socat(args: list[Word], sink: Sink, program: str) -> None:
             sink.url(host_fact(host, raw=v, scheme="tcp", via="argument", program=program))
 
 
+_HTTPIE_LONG = frozenset({"auth", "auth-type", "output", "session", "proxy", "verify", "cert", "cert-key"})
+
+
 def _httpie(args: list[Word], sink: Sink, program: str) -> None:
     p = getopt(
         args,
         short="abfAo",
-        long=frozenset({"auth", "auth-type", "output", "session", "proxy", "verify", "cert", "cert-key"}),
+        long=_HTTPIE_LONG,
     )
     ops = [
         w

@@ -114,6 +114,37 @@ def _base(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
+_ENV_LONG = frozenset({"unset", "chdir", "split-string"})
+_SUDO_LONG = frozenset(
+    {
+        "user",
+        "group",
+        "close-from",
+        "chdir",
+        "host",
+        "prompt",
+        "role",
+        "type",
+        "command-timeout",
+        "other-user",
+    }
+)
+_XARGS_LONG = frozenset(
+    {
+        "eof",
+        "replace",
+        "max-lines",
+        "max-args",
+        "max-procs",
+        "max-chars",
+        "delimiter",
+        "arg-file",
+        "process-slot-var",
+    }
+)
+_NPX_LONG = frozenset({"package", "call", "from", "with"})
+
+
 def unwrap(argv: list[Word]) -> Unwrapped:
     """Peel wrappers off ``argv`` (bounded); never raises."""
     out = Unwrapped(words=argv)
@@ -124,9 +155,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
         name = _base(words[0].value)
         rest = words[1:]
         if name == "env":
-            p = getopt(
-                rest, short="uCS", long=frozenset({"unset", "chdir", "split-string"}), stop_at_operand=True
-            )
+            p = getopt(rest, short="uCS", long=_ENV_LONG, stop_at_operand=True)
             for w in values(p, "-C", "--chdir"):
                 out.chdir = w
             operands = p.operands
@@ -156,20 +185,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             p = getopt(
                 rest,
                 short="ugCDhprtTUc",
-                long=frozenset(
-                    {
-                        "user",
-                        "group",
-                        "close-from",
-                        "chdir",
-                        "host",
-                        "prompt",
-                        "role",
-                        "type",
-                        "command-timeout",
-                        "other-user",
-                    }
-                ),
+                long=_SUDO_LONG,
                 stop_at_operand=True,
             )
             out.privileged = True
@@ -195,19 +211,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             p = getopt(
                 rest,
                 short="EILnPsda",
-                long=frozenset(
-                    {
-                        "eof",
-                        "replace",
-                        "max-lines",
-                        "max-args",
-                        "max-procs",
-                        "max-chars",
-                        "delimiter",
-                        "arg-file",
-                        "process-slot-var",
-                    }
-                ),
+                long=_XARGS_LONG,
                 stop_at_operand=True,
             )
             out.wrappers.append("xargs")
@@ -247,9 +251,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             out.words = [literal("sh")] if name in ("su", "runuser") else []
             return out
         if name in _NPX:
-            p = getopt(
-                rest, short="pc", long=frozenset({"package", "call", "from", "with"}), stop_at_operand=True
-            )
+            p = getopt(rest, short="pc", long=_NPX_LONG, stop_at_operand=True)
             out.wrappers.append(name)
             call = values(p, "-c", "--call")
             if call:
