@@ -33,6 +33,7 @@ AGENT_PROGRAMS: frozenset[str] = frozenset(
 _LAUNCHERS = frozenset(
     {"npx", "pnpx", "bunx", "uvx", "pipx", "pnpm", "npm", "yarn", "bun", "uv", "deno", "dlx"}
 )
+_INTERPRETERS = frozenset({"node", "nodejs", "deno", "bun", "tsx", "ts-node"})
 _PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
 _VERSION = re.compile(r"@[^/@]*$")
 
@@ -81,6 +82,13 @@ class NoAgentSpawn(BuiltinRule):
                 candidate = package_name(a)
                 if candidate in self.programs:
                     return candidate
+        if name in _INTERPRETERS or _PYTHON.match(name):
+            script = next((a for a in args if not a.startswith("-")), None)
+            if script is not None and "-m" not in args and "-c" not in args and "-e" not in args:
+                stem = package_name(script).rsplit(".", 1)
+                base = stem[0] if len(stem) == 2 and stem[1] in ("js", "mjs", "cjs", "py", "ts") else script
+                if package_name(base) in self.programs:
+                    return package_name(base)
         if _PYTHON.match(name) and "-m" in args:
             i = args.index("-m")
             if i + 1 < len(args) and package_name(args[i + 1]) in self.programs:

@@ -4,7 +4,9 @@ A secret file is matched on its resolved real path, so ``cat src/../.env``, a sy
 ``grep KEY .env``, ``source .env``, ``{ cat .env; }``, ``cat <(cat .env)`` and a ``Read`` tool call
 are the same read. A glob (``cat .e*``) is expanded against the file system and denied when it
 reaches a secret. Environment dumps (``env``, ``printenv``, ``set``, ``export -p``,
-``/proc/self/environ``) are denied. A command the normaliser cannot see through that names a secret
+``/proc/self/environ``) and printing secret-looking variables (``echo $OPENAI_API_KEY``) are denied,
+as are ``git show HEAD:.env``-style reads and recursive readers (``grep -r``, ``rg``, ``tar``) of a
+directory that directly holds a secret file. A command the normaliser cannot see through that names a secret
 file or the environment in its text is denied too (an opaque command asks anyway).
 """
 
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import glob as _glob
 import itertools
+import os
 import re
 from collections.abc import Iterable
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
@@ -22,7 +26,7 @@ from .._globs import GlobSet
 if TYPE_CHECKING:
     from ...action import Action
     from ...decision import Decision
-    from ...normalise import PathFact
+    from ...normalise import Facts, PathFact
     from ...run import RunState
 
 SECRET_FILES: tuple[str, ...] = (
@@ -85,6 +89,39 @@ _TEXT_HINTS = re.compile(
     r"|\.pem\b|os\.environ|process\.env|\bENV\[|getenv|printenv|secrets\.(?:ya?ml|json|toml|env)"
 )
 _GLOB_LIMIT = 1000
+_SCAN_LIMIT = 2000
+# Programs that read whole directory trees given as operands (or the working directory).
+_RECURSIVE = frozenset(
+    {"rg", "ag", "ack", "tar", "zip", "7z", "rsync", "du", "tree", "cpio", "scp", "rclone"}
+)
+_RECURSIVE_FLAG = frozenset({"grep", "egrep", "fgrep", "cp", "zip", "diff"})
+_EXCLUDE_OPTIONS = ("--exclude=", "--exclude-dir=", "--ignore=", "--glob=!", "--iglob=!", "-g!", "-x")
+_WALK_CWD = frozenset({"rg", "ag", "ack"})  # with no path operand they search the working directory
+_SECRET_VAR = re.compile(
+    r"\$\{?([A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE|AUTH)[A-Za-z0-9_]*)",
+    re.I,
+)
+_PRINTERS = frozenset({"echo", "printf", "print", "cat", "tee", "logger", "wall"})
+_GIT_READERS = frozenset(
+    {"show", "cat-file", "log", "diff", "blame", "grep", "archive", "annotate", "whatchanged", "format-patch"}
+)
+
+
+def _excludes(args: tuple[str, ...]) -> tuple[str, ...]:
+    """Names a recursive reader is told to skip (``--exclude=.env``, ``-g '!.env'``, ``--ignore .env``)."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        for prefix in _EXCLUDE_OPTIONS:
+            if a.startswith(prefix) and len(a) > len(prefix):
+                out.append(a[len(prefix) :])
+        if a in ("--exclude", "--exclude-dir", "--ignore", "-g", "--glob", "--iglob") and i + 1 < len(args):
+            value = args[i + 1]
+            if a in ("-g", "--glob", "--iglob"):
+                if value.startswith("!"):
+                    out.append(value[1:])
+            else:
+                out.append(value)
+    return tuple(o.rsplit("/", 1)[-1] for o in out if o)
 
 
 class Secrets(BuiltinRule):
@@ -115,6 +152,60 @@ class Secrets(BuiltinRule):
                 return None
         return None
 
+    def _secret_below(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
+        """A secret file directly inside ``directory`` (one listing, bounded), or ``None``."""
+        try:
+            with os.scandir(directory) as entries:
+                for entry in itertools.islice(entries, _SCAN_LIMIT):
+                    name = entry.name
+                    if (hidden or not name.startswith(".")) and not any(fnmatchcase(name, s) for s in skip):
+                        found = entry.path
+                        if self.is_secret(found):
+                            return found
+        except OSError:
+            return None
+        return None
+
+    def _recursive_reads(self, facts: Facts) -> Decision | None:
+        readers: dict[str, tuple[tuple[str, ...], bool]] = {}
+        for c in facts.commands:
+            flags = "".join(a[1:] for a in c.args if a.startswith("-") and not a.startswith("--"))
+            if not (
+                c.program in _RECURSIVE
+                or (c.program in _RECURSIVE_FLAG and ("r" in flags.lower() or "--recursive" in c.args))
+            ):
+                continue
+            skip = _excludes(c.args)
+            # rg and ag skip hidden files unless told otherwise; the others read everything
+            hidden = c.program not in _WALK_CWD or "u" in flags or "." in flags or "--hidden" in c.args
+            readers[c.program] = (skip, hidden)
+            if c.program in _WALK_CWD and not any(p.program == c.program for p in facts.paths):
+                where = c.cwd or facts.cwd
+                hit = self._secret_below(where, skip, hidden)
+                if hit is not None:
+                    return self.deny(f"{c.program} searches {where}, which holds the secret {hit}")
+        if not readers:
+            return None
+        for p in facts.paths:
+            found = readers.get(p.program or "")
+            if found is not None and p.access == "read" and os.path.isdir(p.resolved):
+                hit = self._secret_below(p.resolved, *found)
+                if hit is not None:
+                    return self.deny(f"{p.program} reads {p.raw!r} recursively, which holds the secret {hit}")
+        return None
+
+    def _git_reads(self, facts: Facts) -> Decision | None:
+        for g in facts.git:
+            if g.subcommand not in _GIT_READERS:
+                continue
+            for arg in g.args:
+                if arg.startswith("-"):
+                    continue
+                path = arg.split(":", 1)[1] if ":" in arg else arg
+                if path and self.secret.match(path.lstrip("/")) and not self.exempt.match(path.lstrip("/")):
+                    return self.deny(f"git {g.subcommand} reads {arg!r}, a secret file in the repository")
+        return None
+
     def check(self, action: Action, run: RunState | None) -> Decision | None:
         facts = facts_of(action)
         for p in facts.paths:
@@ -127,9 +218,20 @@ class Secrets(BuiltinRule):
                 )
                 return self.deny(f"{verb} {p.raw!r}, a secret file ({hit})")
         shell = facts.shell
-        if shell is not None:
-            if self.env_dumps and shell.env_dump:
-                return self.deny("dumps the environment, which holds secrets")
-            if shell.opaque and _TEXT_HINTS.search(shell.command):
-                return self.deny("an opaque command that names a secret file or the environment")
+        if shell is None:
+            return None
+        if self.env_dumps and shell.env_dump:
+            return self.deny("dumps the environment, which holds secrets")
+        if shell.opaque and _TEXT_HINTS.search(shell.command):
+            return self.deny("an opaque command that names a secret file or the environment")
+        found = self._git_reads(facts) or self._recursive_reads(facts)
+        if found is not None:
+            return found
+        if self.env_dumps and "$" in shell.command:
+            for c in shell.commands:
+                if c.program in _PRINTERS:
+                    for a in c.args:
+                        m = _SECRET_VAR.search(a)
+                        if m:
+                            return self.deny(f"{c.program} prints the secret variable {m.group(1)}")
         return None
