@@ -1,8 +1,9 @@
 """The :class:`Policy`: a scope, rules and a default, combined into one decision per action.
 
->>> import agentguard as ag
->>> policy = ag.Policy(scope=ag.Scope(root=".", write=["src/**"]), rules=[ag.rules.destructive_commands()])
->>> policy.check(ag.Action(kind="shell", tool="run", command="git push --force")).outcome
+>>> from agentguard import Action, Scope, rules
+>>> from agentguard.policy import Policy
+>>> policy = Policy(scope=Scope(root=".", write=["src/**"]), rules=[rules.destructive_commands()])
+>>> policy.check(Action(kind="shell", tool="run", command="git push --force")).outcome
 'deny'
 
 Combination: any ``deny`` wins, then ``ask``, then ``allow``; when no rule has an opinion the
