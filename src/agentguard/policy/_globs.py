@@ -74,8 +74,8 @@ def normalise_pattern(pattern: str) -> str:
     return p
 
 
-def _compile(parts: list[str]) -> re.Pattern[str] | None:
-    return re.compile("(?:" + "|".join(parts) + r")(?:/.*)?\Z", re.S) if parts else None
+def _compile(parts: list[str], flags: int) -> re.Pattern[str] | None:
+    return re.compile("(?:" + "|".join(parts) + r")(?:/.*)?\Z", flags) if parts else None
 
 
 class GlobSet:
@@ -83,7 +83,7 @@ class GlobSet:
 
     __slots__ = ("_absolute", "_names", "_relative", "patterns")
 
-    def __init__(self, patterns: Iterable[str]) -> None:
+    def __init__(self, patterns: Iterable[str], *, ignore_case: bool = False) -> None:
         self.patterns: tuple[str, ...] = tuple(patterns)
         names: list[str] = []
         rel: list[str] = []
@@ -96,9 +96,10 @@ class GlobSet:
                 names.append(_translate(p))
             else:
                 rel.append(_translate(p))
-        self._names = re.compile("(?:" + "|".join(names) + r")\Z", re.S) if names else None
-        self._relative = _compile(rel)
-        self._absolute = _compile(absolute)
+        flags = re.S | (re.I if ignore_case else 0)
+        self._names = re.compile("(?:" + "|".join(names) + r")\Z", flags) if names else None
+        self._relative = _compile(rel, flags)
+        self._absolute = _compile(absolute, flags)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)

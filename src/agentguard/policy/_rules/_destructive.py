@@ -10,6 +10,8 @@ strings, ``cd`` and ``git -C`` change nothing:
   ``shred``, ``truncate``; ``chmod -R 777`` (recursive world-writable or set-id);
 - ``git push --force/--force-with-lease/+refspec/--delete/:branch``, ``git reset --hard``,
   ``git clean -f``, ``git filter-branch``; other forced git operations ask;
+- ``terraform destroy``, ``kubectl delete namespace``/``--all``, ``gh repo delete``, ``aws s3 rb`` and
+  ``rm --recursive``, ``npm unpublish`` (``docker system prune`` and ``helm uninstall`` ask);
 - SQL that drops or empties (``psql -c "DROP TABLE ..."``, ``mysql -e``, ``sqlite3``), ``dropdb``,
   ``redis-cli FLUSHALL``; ``shutdown``/``reboot``, ``kill -9 -1``, ``crontab -r``, fork bombs.
 
@@ -58,6 +60,23 @@ _SQL = re.compile(
     re.I | re.M,
 )
 _REDIS = frozenset({"flushall", "flushdb"})
+# (program, subcommand) -> words any of which (after the subcommand) makes it destroy shared infrastructure
+_INFRA: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    ("terraform", "destroy"): ("deny", frozenset()),
+    ("tofu", "destroy"): ("deny", frozenset()),
+    ("pulumi", "destroy"): ("deny", frozenset()),
+    ("kubectl", "delete"): (
+        "deny",
+        frozenset({"ns", "namespace", "namespaces", "--all", "-A", "--all-namespaces", "pv", "pvc"}),
+    ),
+    ("gh", "repo"): ("deny", frozenset({"delete"})),
+    ("aws", "s3"): ("deny", frozenset({"rb"})),
+    ("gsutil", "rm"): ("deny", frozenset({"-r", "-rf", "-fr"})),
+    ("docker", "system"): ("ask", frozenset({"prune"})),
+    ("docker", "volume"): ("ask", frozenset({"rm", "prune"})),
+    ("helm", "uninstall"): ("ask", frozenset()),
+    ("npm", "unpublish"): ("deny", frozenset()),
+}
 _WORLD = re.compile(
     r"^(?:0?[0-7]?[0-7][0-7]7|[ugoa]*[+=][rwxXst]*w[rwxXst]*|[ugoa]*\+[rwxX]*s[rwxX]*|[2-7][0-7]{3})$"
 )
@@ -173,6 +192,13 @@ class DestructiveCommands(BuiltinRule):
             return self.deny(f"systemctl {c.subcommand} stops the machine")
         if prog == "crontab" and "r" in _flags(args):
             return self.deny("crontab -r removes every scheduled job")
+        infra = _INFRA.get((prog, c.subcommand or ""))
+        if infra is not None:
+            outcome, words = infra
+            if not words or words.intersection(args):
+                return self.verdict(outcome, f"{prog} {c.subcommand} destroys shared infrastructure or data")
+        if prog == "aws" and c.subcommand == "s3" and "rm" in args and "--recursive" in args:
+            return self.deny("aws s3 rm --recursive empties a bucket")
         return None
 
     def _git(self, facts: Facts) -> Decision | None:

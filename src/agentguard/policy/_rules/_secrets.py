@@ -102,6 +102,9 @@ _SECRET_VAR = re.compile(
     re.I,
 )
 _PRINTERS = frozenset({"echo", "printf", "print", "cat", "tee", "logger", "wall"})
+_SCRIPT_RUNNERS = re.compile(
+    r"^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|ruby|perl|php|bash|sh|zsh|dash|ksh|Rscript|lua)$"
+)
 _GIT_READERS = frozenset(
     {"show", "cat-file", "log", "diff", "blame", "grep", "archive", "annotate", "whatchanged", "format-patch"}
 )
@@ -132,7 +135,8 @@ class Secrets(BuiltinRule):
         self, *, extra: Iterable[str] = (), allow: Iterable[str] = (), env_dumps: bool = True
     ) -> None:
         self.patterns = (*SECRET_FILES, *extra)
-        self.secret = GlobSet(self.patterns)
+        # case-insensitive: on macOS and Windows file systems `.ENV` is `.env`
+        self.secret = GlobSet(self.patterns, ignore_case=True)
         self.exempt = GlobSet((*NOT_SECRET, *allow))
         self.env_dumps = env_dumps
 
@@ -194,6 +198,24 @@ class Secrets(BuiltinRule):
                     return self.deny(f"{p.program} reads {p.raw!r} recursively, which holds the secret {hit}")
         return None
 
+    def _handed_over(self, facts: Facts) -> Decision | None:
+        """A script (or ``xargs -a``) handed a secret file's name as an argument will read it."""
+        for c in facts.commands:
+            words: tuple[str, ...] = ()
+            if _SCRIPT_RUNNERS.match(c.program):
+                words = c.args[1:] if c.args and not c.args[0].startswith("-") else c.args
+            elif "xargs" in c.wrappers:
+                words = c.argv
+            for word in words:
+                w = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word.lstrip("@")
+                if not w or w.startswith("-") or "$" in w:
+                    continue
+                base = c.cwd or facts.cwd
+                path = w if w.startswith("/") else os.path.join(base, w)
+                if self.is_secret(os.path.normpath(path)) and os.path.exists(path):
+                    return self.deny(f"{c.program} is handed the secret file {w!r}")
+        return None
+
     def _git_reads(self, facts: Facts) -> Decision | None:
         for g in facts.git:
             if g.subcommand not in _GIT_READERS:
@@ -224,7 +246,7 @@ class Secrets(BuiltinRule):
             return self.deny("dumps the environment, which holds secrets")
         if shell.opaque and _TEXT_HINTS.search(shell.command):
             return self.deny("an opaque command that names a secret file or the environment")
-        found = self._git_reads(facts) or self._recursive_reads(facts)
+        found = self._git_reads(facts) or self._recursive_reads(facts) or self._handed_over(facts)
         if found is not None:
             return found
         if self.env_dumps and "$" in shell.command:
