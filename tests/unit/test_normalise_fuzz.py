@@ -121,3 +121,39 @@ def test_tool_calls_never_raise(root: str, tool: str, arguments: dict[str, objec
 
 def test_fuzz_root_fixture_has_links(root: str) -> None:
     assert Path(root, "to_out").is_symlink()
+
+
+# tree-sitter-bash#337: '{' then a 4-byte UTF-8 character can SIGSEGV the parser (memory-layout luck).
+CRASHERS = ["{\U00031860", "{\U000e969b", "a;{\U000e969b", "\nx\n{\U000e969b\U0001f600", "{\U000e969b (}|"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inputs_that_crash_the_grammar_are_neutralised(seed: int) -> None:
+    """Run in a child process: unguarded, about half of these runs die with SIGSEGV."""
+    import subprocess
+    import sys
+
+    code = (
+        "import random\n"
+        "from agentguard.action import Action\n"
+        "from agentguard.normalise import _parser, normalise\n"
+        f"cases = {CRASHERS!r}\n"
+        f"rnd = random.Random({seed})\n"
+        "alphabet = ['{', '}', ' ', ';', '|', 'a', '(', '\\n', '\\U000e969b', '\\U0001f600', 'é']\n"
+        "cases += [''.join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8))) for _ in range(40000)]\n"
+        "for c in cases:\n"
+        "    _parser.parse(c.encode())\n"
+        "for c in cases[:200]:\n"
+        "    normalise(Action(kind='shell', tool='bash', command=c), root='/')\n"
+        "print('survived')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "survived" in done.stdout
+
+
+def test_astral_characters_keep_their_values(root: str) -> None:
+    facts = normalise(Action(kind="shell", tool="bash", command="{ echo 🎉 > src/🎉.txt; }"), root=root)
+    assert [p.relative for p in facts.paths] == ["src/🎉.txt"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._words import Word
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(NamedTuple):
     options: list[tuple[str, Word | None]]
     """``("-o", value)``, ``("--output", value)``, ``("-r", None)``; clustered flags split."""
     operands: list[Word]

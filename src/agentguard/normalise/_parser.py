@@ -16,10 +16,17 @@ Why tree-sitter (``tree-sitter==0.26.1`` with ``tree-sitter-bash==0.25.1``) and 
 - Both wheels ship types (``py.typed``) and binary wheels for CPython 3.11+; no compiler needed.
 
 Parser objects are not thread-safe, so each thread gets its own.
+
+**Crash guard.** tree-sitter-bash 0.23-0.25 can crash the process (SIGSEGV, depending on memory
+layout) on a ``{`` followed later by a 4-byte UTF-8 character (upstream issue
+tree-sitter/tree-sitter-bash#337; our fuzz tests found it too). Before parsing, every 4-byte character
+is replaced by two 2-byte letters (``éé``): the same number of bytes, so node offsets still index the
+original text, from which all values are read, and the same grammar role (a word character).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 import tree_sitter
@@ -40,6 +47,21 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
+_FOUR_BYTE = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
+_STRAY_LEAD = re.compile(rb"[\xf0-\xff]")
+
+
+def safe_source(source: bytes) -> bytes:
+    """``source`` cut to :data:`MAX_BYTES`, with the bytes that crash the grammar replaced one for one."""
+    src = source[:MAX_BYTES]
+    if _STRAY_LEAD.search(src) is None:
+        return src
+    return _STRAY_LEAD.sub(b"?", _FOUR_BYTE.sub(b"\xc3\xa9\xc3\xa9", src))
+
+
 def parse(source: bytes) -> tree_sitter.Node:
-    """The root node of ``source`` (a ``program``); errors are ``ERROR``/missing nodes inside it."""
-    return _parser().parse(source[:MAX_BYTES]).root_node
+    """The root node of ``source`` (a ``program``); errors are ``ERROR``/missing nodes inside it.
+
+    Node byte offsets index ``source`` itself: read values from it, not from ``Node.text``.
+    """
+    return _parser().parse(safe_source(source)).root_node

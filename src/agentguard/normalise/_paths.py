@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from glob import iglob
 from itertools import islice
+from typing import NamedTuple
 
 from ._facts import Access, PathFact
 
@@ -49,9 +49,8 @@ _HARMLESS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PathRef:
-    """A path as an action names it, before the file system is consulted (cacheable)."""
+class PathRef(NamedTuple):
+    """A path as an action names it, before the file system is consulted (cacheable, hashable)."""
 
     raw: str
     base: str | None

@@ -19,6 +19,8 @@ from ._options import Parsed, getopt, has, values
 from ._urls import host_fact, parse_scp_like, parse_url, parse_user_host
 from ._words import Word, expand_braces, literal
 
+_NOTHING = Parsed([], [])
+
 
 class Sink(Protocol):
     """Where a program analyser reports what it found (implemented by the shell walker)."""
@@ -253,6 +255,8 @@ SPECS["view"] = _s("read")
 
 
 def apply_spec(spec: Spec, program: str, args: list[Word], sink: Sink) -> Parsed:
+    if not args:
+        return _NOTHING
     p = getopt(args, short=spec.short, long=spec.long)
     for name, value in p.options:
         file_access = spec.files.get(name)

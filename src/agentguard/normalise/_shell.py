@@ -581,7 +581,7 @@ class _Walker:
         if not argv:
             return None
         before = len(self.out.reasons)
-        raw_argv = tuple(w.value for w in argv)
+        raw_argv = tuple([w.value for w in argv])
         if not argv[0].static:
             self.opaque(f"command name is computed at run time: {argv[0].value}")
             self.out.commands.append(
@@ -602,7 +602,7 @@ class _Walker:
         name = head.rsplit("/", 1)[-1]
         if (
             name in WRAPPER_NAMES
-            or _PYTHON.match(name)
+            or (name[:1] == "p" and _PYTHON.match(name))
             or (len(argv) > 1 and (name, argv[1].value) in RUNNERS)
         ):
             u = unwrap(argv)
@@ -634,7 +634,7 @@ class _Walker:
             self.record(
                 raw_argv,
                 program,
-                tuple(w.value for w in words_[1:]),
+                tuple([w.value for w in words_[1:]]),
                 all_wrappers,
                 assignments,
                 None,
@@ -659,7 +659,7 @@ class _Walker:
         self.record(
             raw_argv,
             program,
-            tuple(w.value for w in args),
+            tuple([w.value for w in args]),
             all_wrappers,
             assignments,
             subcommand,
@@ -746,7 +746,7 @@ class _Walker:
         if program in ("source", "."):
             self.script_source(program, args[:1], env, depth, stdin)
             return None
-        if _PYTHON.match(program) or program in _INTERPRETERS:
+        if program in _INTERPRETERS or (program[:1] == "p" and _PYTHON.match(program)):
             self.interpreter(program, args, env, depth, stdin, sink)
             return None
         if program == "git":

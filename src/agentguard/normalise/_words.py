@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -56,8 +56,9 @@ _DYNAMIC_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
+    """One word (a tuple: cheap to build, and words are built for every argument)."""
+
     value: str
     """The value after quote removal (dynamic parts as written)."""
     static: bool
