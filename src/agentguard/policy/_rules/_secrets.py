@@ -16,6 +16,7 @@ import glob as _glob
 import itertools
 import os
 import re
+import stat
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
@@ -139,6 +140,7 @@ class Secrets(BuiltinRule):
         self.secret = GlobSet(self.patterns, ignore_case=True)
         self.exempt = GlobSet((*NOT_SECRET, *allow))
         self.env_dumps = env_dumps
+        self._scans: dict[tuple[str, int, tuple[str, ...], bool], str | None] = {}
 
     def is_secret(self, resolved: str) -> bool:
         rel = resolved.lstrip("/")
@@ -157,7 +159,28 @@ class Secrets(BuiltinRule):
         return None
 
     def _secret_below(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
-        """A secret file directly inside ``directory`` (one listing, bounded), or ``None``."""
+        """A secret file directly inside ``directory`` (one listing, bounded), or ``None``.
+
+        Cached by the directory's modification time, which changes when an entry is added or removed.
+        """
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(st.st_mode):
+            return None
+        mtime = st.st_mtime_ns
+        key = (directory, mtime, skip, hidden)
+        cache = self._scans
+        if key in cache:
+            return cache[key]
+        found = self._scan(directory, skip, hidden)
+        if len(cache) >= 256:
+            cache.clear()
+        cache[key] = found
+        return found
+
+    def _scan(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
         try:
             with os.scandir(directory) as entries:
                 for entry in itertools.islice(entries, _SCAN_LIMIT):
@@ -173,11 +196,14 @@ class Secrets(BuiltinRule):
     def _recursive_reads(self, facts: Facts) -> Decision | None:
         readers: dict[str, tuple[tuple[str, ...], bool]] = {}
         for c in facts.commands:
-            flags = "".join(a[1:] for a in c.args if a.startswith("-") and not a.startswith("--"))
-            if not (
-                c.program in _RECURSIVE
-                or (c.program in _RECURSIVE_FLAG and ("r" in flags.lower() or "--recursive" in c.args))
-            ):
+            prog = c.program
+            if prog in _RECURSIVE:
+                flags = "".join(a[1:] for a in c.args if a[:1] == "-" and a[1:2] != "-")
+            elif prog in _RECURSIVE_FLAG:
+                flags = "".join(a[1:] for a in c.args if a[:1] == "-" and a[1:2] != "-")
+                if "r" not in flags.lower() and "--recursive" not in c.args:
+                    continue
+            else:
                 continue
             skip = _excludes(c.args)
             # rg and ag skip hidden files unless told otherwise; the others read everything
@@ -192,7 +218,7 @@ class Secrets(BuiltinRule):
             return None
         for p in facts.paths:
             found = readers.get(p.program or "")
-            if found is not None and p.access == "read" and os.path.isdir(p.resolved):
+            if found is not None and p.access == "read":
                 hit = self._secret_below(p.resolved, *found)
                 if hit is not None:
                     return self.deny(f"{p.program} reads {p.raw!r} recursively, which holds the secret {hit}")
