@@ -451,3 +451,13 @@ def test_analysis_is_cached_but_paths_are_resolved_per_call(root: Path) -> None:
 
 def _sh_quote(s: str) -> str:
     return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+@pytest.mark.parametrize("module", ["", "._shell", "._urls", "._profiles", "._paths"])
+def test_module_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module("agentguard.normalise" + module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -648,6 +648,7 @@ class _Walker:
         args = words_[1:]
         if "/" in first:
             self.ref(words_[0], "exec", "program", program, cmd_env.cwds)
+        ran_in = _Env(cmd_env.cwds)  # ``cd`` changes cmd_env; the command itself ran here
         sink = _Sink(self, program, cmd_env, depth)
         subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, sink, all_wrappers)
         for w in args:
@@ -663,7 +664,7 @@ class _Walker:
             all_wrappers,
             assignments,
             subcommand,
-            cmd_env,
+            ran_in,
             depth,
             before,
         )
