@@ -152,6 +152,9 @@ ADVERSARIAL = [
         C("xargs -0 rm -f < list.txt", opaque=True, paths=(("read", "list.txt"),)), id="xargs-rm-file"
     ),
     pytest.param(C("LD_PRELOAD=/tmp/x.so ls", opaque=True), id="ld-preload"),
+    pytest.param(C("vim -c ':!rm -rf ~' -c q f", opaque=True), id="vim-c-shell-escape"),
+    pytest.param(C("crontab -", opaque=True), id="crontab-install"),
+    pytest.param(C("echo 'rm -rf ~' | at now", opaque=True, paths=(("delete", "!~"),)), id="at-schedules"),
     pytest.param(C("ls | xargs -I{} sh -c 'rm {}'", opaque=True), id="xargs-I-shell-string"),
     pytest.param(C("ls | xargs -I % mv % /tmp", opaque=True, paths=(("write", "!/tmp"),)), id="xargs-I-mv"),
     # secrets and reads through any construct
@@ -299,6 +302,7 @@ BENIGN = [
         C("echo 'rm -rf /' > src/notes.txt", only=(("write", "src/notes.txt"),)), id="echo-into-notes"
     ),
     pytest.param(C("pytest -k parse", only=()), id="pytest-k"),
+    pytest.param(C("crontab -l", only=()), id="crontab-list"),
     pytest.param(C("rm -rf src/__pycache__", only=(("delete", "src/__pycache__"),)), id="rm-pycache"),
     pytest.param(
         C("python -m pytest tests/unit -q", only=(("read", "tests/unit"),), programs=("pytest",)),

@@ -226,6 +226,7 @@ _BENIGN = frozenset(
 )
 _PLAIN = frozenset("\\{*?[~")
 """Characters that make a word need more than its text (escapes, braces, globs, tilde)."""
+_EDITORS = frozenset({"vi", "vim", "nvim", "ex", "view", "gvim", "emacs"})
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
 
 
@@ -779,6 +780,18 @@ class _Walker:
             if program != "env" or not args:
                 self.out.env_dump = True
             return None
+        if program in ("at", "batch"):
+            self.opaque(f"{program}: schedules commands to run later")
+            self.feed(program, "shell", env, depth, stdin)
+            return None
+        if program == "crontab":
+            if not any(w.value == "-l" for w in args):
+                self.opaque("crontab: installs or removes commands that run later")
+            return None
+        if program in _EDITORS and any(
+            w.value.startswith("+") or w.value in ("-c", "--cmd", "-S") for w in args
+        ):
+            self.opaque(f"{program}: runs editor commands given on the command line")
         if program == "uv" and args and args[0].value == "pip":
             NETWORK["pip"](args[1:], sink, "uv pip")
             return "pip"
