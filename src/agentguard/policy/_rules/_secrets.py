@@ -87,7 +87,7 @@ NOT_SECRET: tuple[str, ...] = (
 _TEXT_HINTS = re.compile(
     r"(?<![\w-])\.env(?![\w-]|\.(?:example|sample|template|dist))|id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)"
     r"|\.aws/credentials|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.kube/config|\.ssh/|/environ\b"
-    r"|\.pem\b|os\.environ|process\.env|\bENV\[|getenv|printenv|secrets\.(?:ya?ml|json|toml|env)"
+    r"|\.pem\b|os\.environ|process\.env|\bENV\[|\$ENV\{|\bENVIRON\b|Deno\.env|getenv|printenv|secrets\.(?:ya?ml|json|toml|env)"
 )
 _GLOB_LIMIT = 1000
 _SCAN_LIMIT = 2000
