@@ -18,6 +18,7 @@ attributes::
 
 from __future__ import annotations
 
+from . import rules
 from ._threads import uninstrument_threading
 from ._version import __version__
 from .action import Action, ActionKind
@@ -34,11 +35,12 @@ from .approval import (
     action_hash,
 )
 from .cost import Price, PriceBook, TokenUsage
-from .decision import Decision, Denied
+from .decision import Decision, Denied, Vote
 from .export import LocalStore, Telemetry, configure
 from .guard import Guard, PolicyLike, default_guard, set_default_guard
 from .guarded import guarded
 from .instrumentation.openai import instrument_openai, uninstrument_openai
+from .policy import Budget, Policy, Rule
 from .run import RunState, current_run
 from .scope import Scope
 from .tools import tool
@@ -52,20 +54,24 @@ __all__ = [
     "Approver",
     "AsyncApprover",
     "AutoApprover",
+    "Budget",
     "CallbackApprover",
     "ConsoleApprover",
     "Decision",
     "Denied",
     "Guard",
     "LocalStore",
+    "Policy",
     "PolicyLike",
     "Price",
     "PriceBook",
     "QueueApprover",
+    "Rule",
     "RunState",
     "Scope",
     "Telemetry",
     "TokenUsage",
+    "Vote",
     "__version__",
     "action_hash",
     "configure",
@@ -73,6 +79,7 @@ __all__ = [
     "default_guard",
     "guarded",
     "instrument_openai",
+    "rules",
     "set_default_guard",
     "tool",
     "uninstrument_openai",
