@@ -36,7 +36,7 @@ from ._paths import PathRef, absolute, is_harmless_device
 from ._programs import NETWORK, SPECS, apply_spec
 from ._urls import host_fact, parse_url
 from ._words import Word, decode_ansi_c, literal, text, words
-from ._wrappers import RUNNERS, WRAPPER_NAMES, Unwrapped, unwrap
+from ._wrappers import RUNNERS, WRAPPER_NAMES, unwrap
 
 MAX_DEPTH = 5
 """Nested shell strings (``bash -c "eval '...'"``) analysed before giving up (opaque)."""
@@ -227,6 +227,10 @@ _BENIGN = frozenset(
 _PLAIN = frozenset("\\{*?[~")
 """Characters that make a word need more than its text (escapes, braces, globs, tilde)."""
 _EDITORS = frozenset({"vi", "vim", "nvim", "ex", "view", "gvim", "emacs"})
+_LEAVES = frozenset(
+    {"word", "string", "raw_string", "number", "comment", "variable_name", "heredoc_start", "heredoc_end"}
+    | {"string_content", "ansi_c_string"}
+)
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
 
 
@@ -381,18 +385,6 @@ class _Walker:
             self.opaque("too many commands")
             return
         self.nesting += 1
-        self._node(n, env, depth, gate, stdin, redirects)
-        self.nesting -= 1
-
-    def _node(
-        self,
-        n: Node,
-        env: _Env,
-        depth: int,
-        gate: str | None,
-        stdin: _Stdin | None,
-        redirects: tuple[Node, ...],
-    ) -> None:
         t = n.type
         if t == "command":
             self.command(n, env, depth, gate, stdin, redirects)
@@ -424,22 +416,10 @@ class _Walker:
                 self.node(c, sub, depth)
         elif t == "declaration_command":
             self.declaration(n, env, depth)
-        elif t in (
-            "word",
-            "string",
-            "raw_string",
-            "number",
-            "comment",
-            "variable_name",
-            "heredoc_start",
-            "heredoc_end",
-            "string_content",
-            "ansi_c_string",
-        ):
-            return
-        else:
+        elif t not in _LEAVES:
             for c in n.named_children:
                 self.node(c, env, depth)
+        self.nesting -= 1
 
     def substitutions(self, n: Node, env: _Env, depth: int) -> None:
         """Enter the command/process substitutions inside a word or assignment."""
@@ -601,33 +581,32 @@ class _Walker:
             return None
         head = argv[0].value
         name = head.rsplit("/", 1)[-1]
+        cmd_env = env
         if (
             name in WRAPPER_NAMES
             or (name[:1] == "p" and _PYTHON.match(name))
             or (len(argv) > 1 and (name, argv[1].value) in RUNNERS)
         ):
             u = unwrap(argv)
-        else:
-            u = Unwrapped(words=argv)
-        for reason in u.reasons:
-            self.opaque(reason)
-        all_wrappers = (*wrappers, *u.wrappers)
-        assignments = (*assigns, *u.assignments)
-        risky = (
-            [a for a in assignments if a in _RISKY_ENV or a.startswith("GIT_CONFIG_")] if assignments else []
-        )
-        for a in risky:
-            self.opaque(f"{a}=...: makes the command load or run other code")
-        cmd_env = env
-        if u.chdir is not None:
-            cmd_env = _Env(self.cd_target(u.chdir, env))
-        if u.env_dump:
-            self.out.env_dump = True
-        if u.text is not None:
-            self.program_text(u.text.value, cmd_env.copy(), depth + 1, f"{' '.join(u.wrappers)} string")
-        words_ = list(u.words)
-        if u.stdin_args:
-            words_.append(Word("<stdin>", False))
+            for reason in u.reasons:
+                self.opaque(reason)
+            all_wrappers = (*wrappers, *u.wrappers)
+            assignments = (*assigns, *u.assignments)
+            if u.chdir is not None:
+                cmd_env = _Env(self.cd_target(u.chdir, env))
+            if u.env_dump:
+                self.out.env_dump = True
+            if u.text is not None:
+                self.program_text(u.text.value, cmd_env.copy(), depth + 1, f"{' '.join(u.wrappers)} string")
+            words_ = list(u.words)
+            if u.stdin_args:
+                words_.append(Word("<stdin>", False))
+        else:  # the common case: nothing to peel
+            all_wrappers, assignments, words_ = wrappers, tuple(assigns), argv
+        if assignments:
+            for a in assignments:
+                if a in _RISKY_ENV or a.startswith("GIT_CONFIG_"):
+                    self.opaque(f"{a}=...: makes the command load or run other code")
         if not words_ or not words_[0].static:
             if words_ and not words_[0].static:
                 self.opaque(f"command name is computed at run time: {words_[0].value}")
