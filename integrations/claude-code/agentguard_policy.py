@@ -7,8 +7,7 @@ scope's root ``"."`` is the directory Claude Code runs in (the hook's ``cwd``). 
         '{"tool": "Bash", "arguments": {"command": "git push -f"}}'
 """
 
-from agentguard import Scope, rules
-from agentguard.policy import Policy
+from agentguard import Policy, Scope, rules
 
 policy = Policy(
     name="claude-code",
@@ -19,14 +18,14 @@ policy = Policy(
         hosts=["pypi.org", "files.pythonhosted.org", "github.com", "docs.python.org"],
     ),
     rules=[
-        rules.destructive_commands(
-            opaque="ask"
-        ),  # rm -rf outside the project, force pushes, mkfs, DROP TABLE...
-        rules.secrets(),  # .env, keys, cloud credentials, env dumps, through any tool
-        rules.protect(
-            [".claude/**", ".git/**", "agentguard_policy.py"]
-        ),  # the agent cannot loosen its policy
-        rules.no_agent_spawn(),  # no codex/gemini/aider/another claude started from a shell
+        # rm -rf outside the project, force pushes, mkfs, DROP TABLE...; opaque shell asks
+        rules.destructive_commands(opaque="ask"),
+        # .env, keys, cloud credentials, env dumps, through any tool
+        rules.secrets(),
+        # the agent cannot loosen its own policy
+        rules.protect([".claude/**", ".git/**", "agentguard_policy.py"]),
+        # no codex/gemini/aider/another claude started from a shell
+        rules.no_agent_spawn(),
     ],
     default="allow",
     mode="enforce",  # "shadow": report in the hook's reason, leave decisions to Claude Code
