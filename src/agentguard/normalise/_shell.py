@@ -231,6 +231,8 @@ _LEAVES = frozenset(
     {"word", "string", "raw_string", "number", "comment", "variable_name", "heredoc_start", "heredoc_end"}
     | {"string_content", "ansi_c_string"}
 )
+_FILE_LIKE = re.compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
+"""Bare operands of unknown programs taken as file names (``notes.txt``, ``id_rsa``)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
 
 
@@ -416,6 +418,9 @@ class _Walker:
                 self.node(c, sub, depth)
         elif t == "declaration_command":
             self.declaration(n, env, depth)
+        elif t == "variable_assignment":
+            self.assignment(n)
+            self.substitutions(n, env, depth)
         elif t not in _LEAVES:
             for c in n.named_children:
                 self.node(c, env, depth)
@@ -435,6 +440,16 @@ class _Walker:
                 finally:
                     self.nesting -= 1
 
+    def assignment(self, node: Node) -> None:
+        """``PATH=...`` that does not just append: a program may no longer be the one it is named."""
+        name = node.child_by_field_name("name")
+        if name is None or text(name, self.src) != "PATH":
+            return
+        value = node.child_by_field_name("value")
+        raw = text(value, self.src) if value is not None else ""
+        if not raw.strip("\"'").startswith(("$PATH", "${PATH}")):
+            self.opaque(f"PATH={raw[:60]}: programs may not be the ones they are named after")
+
     def declaration(self, n: Node, env: _Env, depth: int) -> None:
         keyword = n.children[0].type if n.children else ""
         named = n.named_children
@@ -444,6 +459,8 @@ class _Walker:
         ):
             self.out.env_dump = True
         for c in named:
+            if c.type == "variable_assignment":
+                self.assignment(c)
             self.substitutions(c, env, depth)
         self.out.commands.append(
             CommandFact(
@@ -473,6 +490,7 @@ class _Walker:
             elif t == "variable_assignment":
                 name = c.child_by_field_name("name")
                 assigns.append(text(name, self.src) if name is not None else text(c, self.src))
+                self.assignment(c)
                 self.substitutions(c, env, depth)
             elif t == "command_name":
                 inner = c.named_child(0) if c.named_child_count else c
@@ -806,7 +824,7 @@ class _Walker:
                 w.static
                 and not v.startswith("-")
                 and "://" not in v
-                and ("/" in v or v.startswith((".", "~")) or v in (".env", "id_rsa"))
+                and ("/" in v or v.startswith((".", "~")) or _FILE_LIKE.match(v) is not None)
             ) or (not w.static and not w.procsub and not v.startswith("-")):
                 self.ref(w, "read", "argument", program, env.cwds)
         return None
