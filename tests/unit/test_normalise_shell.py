@@ -152,8 +152,6 @@ ADVERSARIAL = [
         C("xargs -0 rm -f < list.txt", opaque=True, paths=(("read", "list.txt"),)), id="xargs-rm-file"
     ),
     pytest.param(C("LD_PRELOAD=/tmp/x.so ls", opaque=True), id="ld-preload"),
-    pytest.param(C("PATH=./evil:$PATH git push", opaque=True), id="path-prepend"),
-    pytest.param(C("export PATH=/tmp/x:$PATH; git push", opaque=True), id="export-path"),
     pytest.param(C("mytool secrets.txt", paths=(("read", "secrets.txt"),)), id="unknown-program-file-arg"),
     pytest.param(C("vim -c ':!rm -rf ~' -c q f", opaque=True), id="vim-c-shell-escape"),
     pytest.param(C("crontab -", opaque=True), id="crontab-install"),
@@ -307,6 +305,7 @@ BENIGN = [
     pytest.param(C("pytest -k parse", only=()), id="pytest-k"),
     pytest.param(C("crontab -l", only=()), id="crontab-list"),
     pytest.param(C('PATH="$PATH:/opt/bin" make', only=()), id="path-append"),
+    pytest.param(C('export PATH="$PWD/.venv/bin:$PATH"', only=()), id="path-prepend-venv"),
     pytest.param(C("rm -rf src/__pycache__", only=(("delete", "src/__pycache__"),)), id="rm-pycache"),
     pytest.param(
         C("python -m pytest tests/unit -q", only=(("read", "tests/unit"),), programs=("pytest",)),

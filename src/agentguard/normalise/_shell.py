@@ -418,9 +418,6 @@ class _Walker:
                 self.node(c, sub, depth)
         elif t == "declaration_command":
             self.declaration(n, env, depth)
-        elif t == "variable_assignment":
-            self.assignment(n)
-            self.substitutions(n, env, depth)
         elif t not in _LEAVES:
             for c in n.named_children:
                 self.node(c, env, depth)
@@ -440,16 +437,6 @@ class _Walker:
                 finally:
                     self.nesting -= 1
 
-    def assignment(self, node: Node) -> None:
-        """``PATH=...`` that does not just append: a program may no longer be the one it is named."""
-        name = node.child_by_field_name("name")
-        if name is None or text(name, self.src) != "PATH":
-            return
-        value = node.child_by_field_name("value")
-        raw = text(value, self.src) if value is not None else ""
-        if not raw.strip("\"'").startswith(("$PATH", "${PATH}")):
-            self.opaque(f"PATH={raw[:60]}: programs may not be the ones they are named after")
-
     def declaration(self, n: Node, env: _Env, depth: int) -> None:
         keyword = n.children[0].type if n.children else ""
         named = n.named_children
@@ -459,8 +446,6 @@ class _Walker:
         ):
             self.out.env_dump = True
         for c in named:
-            if c.type == "variable_assignment":
-                self.assignment(c)
             self.substitutions(c, env, depth)
         self.out.commands.append(
             CommandFact(
@@ -490,7 +475,6 @@ class _Walker:
             elif t == "variable_assignment":
                 name = c.child_by_field_name("name")
                 assigns.append(text(name, self.src) if name is not None else text(c, self.src))
-                self.assignment(c)
                 self.substitutions(c, env, depth)
             elif t == "command_name":
                 inner = c.named_child(0) if c.named_child_count else c
