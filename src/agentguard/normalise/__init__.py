@@ -31,6 +31,25 @@ What it derives, from the action's canonical arguments (``path``, ``content``, `
   recognised as loopback, private or cloud metadata.
 
 ``opaque`` means "never allow silently": the policy engine denies or asks.
+
+Known limits (what a static normaliser cannot see; rules should not assume otherwise):
+
+- what a script, Makefile, npm script, test suite or git hook does when run: ``bash x.sh``,
+  ``./run.sh``, ``make``, ``python x.py`` are ``exec`` facts only (a script written by the same command
+  is opaque); the remote side of ``ssh host CMD``, ``docker``/``kubectl exec`` (hosts only);
+- state from earlier actions or config: git aliases and ``remote.*.push`` refspecs already in a git
+  config, ``PATH`` pointing at a planted program, pip/npm config choosing other indexes (the default
+  hosts ``pypi.org``/``registry.npmjs.org`` are assumed);
+- values known only at run time: ``for f in ~/.ssh/*; do cat "$f"; done`` reads ``$f`` (a dynamic path,
+  never inside the root, but not opaque when only read); only ``$HOME`` is expanded;
+- inline interpreter code is always opaque, but its paths and hosts come from a scan of its string
+  literals (a name built at run time is missed); awk and sed programs are checked for the obvious
+  command, write and environment escapes only;
+- host names that resolve to loopback or metadata addresses through DNS (no lookups are made; only
+  wildcard-DNS names such as ``127.0.0.1.nip.io`` are read);
+- glob matches are looked up at normalisation time and bounded (32 per glob); brace expansion is
+  bounded (64 words), nesting of shell strings (5), commands (512) and length (64 KiB), beyond which
+  the action is opaque.
 """
 
 from __future__ import annotations
