@@ -9,11 +9,12 @@
 The string is parsed with tree-sitter-bash (see :mod:`._parser` for why) and walked once. Pipelines,
 lists, subshells, brace groups, loops, functions, command and process substitutions are all entered;
 ``bash -c``/``sh -c``/``eval``/``trap``/``su -c``... strings, and here-docs, here-strings and
-``echo ... |`` payloads fed to a shell are parsed recursively up to :data:`MAX_DEPTH`. Wrappers are
+``echo ... |`` payloads fed to a shell are parsed recursively up to :data:`MAX_DEPTH` (programs that
+run code are handled in :mod:`._runners`). Wrappers are
 peeled (:mod:`._wrappers`), ``cd`` is tracked (after ``;`` both the old and the new directory are kept,
 since ``cd`` may fail), redirections become file facts, and program tables (:mod:`._programs`,
-:mod:`._git`) turn arguments into path and host facts. Whatever depends on run time is reported as a
-reason, which makes the action opaque.
+:mod:`._network`, :mod:`._git`) turn arguments into path and host facts. Whatever depends on run
+time is reported as a reason, which makes the action opaque.
 
 The result (:class:`Analysis`) holds unresolved :class:`~._paths.PathRef` values and no file-system
 state, so it is cached in an LRU keyed by ``(command, cwd, home)``; paths are resolved per call.
@@ -21,21 +22,22 @@ state, so it is cached in an LRU keyed by ``(command, cwd, home)``; paths are re
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from tree_sitter import Node
 
-from . import _git, _inline, _parser
+from . import _git, _parser
 from ._facts import Access, CommandFact, GitFact, UrlFact
+from ._network import NETWORK
 from ._paths import PathRef, absolute, is_harmless_device
-from ._programs import NETWORK, SPECS, apply_spec
-from ._urls import host_fact, parse_url
-from ._words import Word, decode_ansi_c, literal, text, words
+from ._programs import SPECS, apply_spec
+from ._runners import INTERPRETERS, PYTHON, SHELLS, Runners, urls_in
+from ._state import Env, Out, Stdin
+from ._urls import host_fact
+from ._words import Word, text, words
 from ._wrappers import RUNNERS, WRAPPER_NAMES, unwrap
 
 MAX_DEPTH = 5
@@ -44,71 +46,8 @@ MAX_NESTING = 150
 MAX_COMMANDS = 512
 MAX_CWDS = 4
 
-SHELLS = frozenset(
-    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "rbash", "yash", "fish", "csh", "tcsh", "busybox"}
-)
 _POWERSHELL = frozenset({"pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe"})
-_PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
 # program -> (language, options whose value is code)
-_INTERPRETERS: dict[str, tuple[str, frozenset[str]]] = {
-    "perl": ("perl", frozenset({"-e", "-E"})),
-    "ruby": ("ruby", frozenset({"-e"})),
-    "node": ("javascript", frozenset({"-e", "--eval", "-p", "--print"})),
-    "nodejs": ("javascript", frozenset({"-e", "--eval", "-p", "--print"})),
-    "bun": ("javascript", frozenset({"-e", "--eval", "-p", "--print"})),
-    "deno": ("javascript", frozenset({"eval"})),
-    "php": ("php", frozenset({"-r", "-B", "-R", "-E"})),
-    "lua": ("lua", frozenset({"-e"})),
-    "luajit": ("lua", frozenset({"-e"})),
-    "Rscript": ("r", frozenset({"-e"})),
-    "R": ("r", frozenset({"-e"})),
-    "osascript": ("applescript", frozenset({"-e"})),
-    "tclsh": ("tcl", frozenset()),
-    "jshell": ("java", frozenset()),
-    "irb": ("ruby", frozenset()),
-}
-_DECODERS = frozenset(
-    {
-        "base64",
-        "base32",
-        "basenc",
-        "xxd",
-        "openssl",
-        "gzip",
-        "gunzip",
-        "zcat",
-        "bzip2",
-        "bunzip2",
-        "xz",
-        "unxz",
-        "zstd",
-        "unzstd",
-        "uudecode",
-        "rev",
-        "tr",
-        "brotli",
-        "lzma",
-        "unlzma",
-    }
-)
-_FETCHERS = frozenset(
-    {
-        "curl",
-        "wget",
-        "nc",
-        "ncat",
-        "netcat",
-        "http",
-        "https",
-        "xh",
-        "aria2c",
-        "ssh",
-        "fetch",
-        "lynx",
-        "w3m",
-        "socat",
-    }
-)
 _SUBCOMMANDS = frozenset(
     {
         "pip",
@@ -247,34 +186,6 @@ class Analysis:
     env_dump: bool
 
 
-@dataclass(slots=True)
-class _Env:
-    cwds: tuple[str | None, ...]
-
-    def copy(self) -> _Env:
-        return _Env(self.cwds)
-
-
-@dataclass(slots=True)
-class _Stdin:
-    text: str | None = None
-    reason: str | None = None
-    file: Word | None = None
-    source: str = "stdin"
-    pipe: tuple[list[Node], int] | None = None
-
-
-@dataclass(slots=True)
-class _Out:
-    commands: list[CommandFact] = field(default_factory=list)
-    refs: list[PathRef] = field(default_factory=list)
-    urls: list[UrlFact] = field(default_factory=list)
-    git: list[GitFact] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    parse_error: bool = False
-    env_dump: bool = False
-
-
 def _base(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
@@ -284,7 +195,7 @@ class _Sink:
 
     __slots__ = ("depth", "env", "program", "walker")
 
-    def __init__(self, walker: _Walker, program: str, env: _Env, depth: int) -> None:
+    def __init__(self, walker: _Walker, program: str, env: Env, depth: int) -> None:
         self.walker = walker
         self.program = program
         self.env = env
@@ -304,11 +215,11 @@ class _Sink:
         self.walker.program_text(word.value, self.env.copy(), self.depth + 1, source)
 
 
-class _Walker:
+class _Walker(Runners):
     def __init__(self, home: str) -> None:
         self.home = home
         self.src = b""
-        self.out = _Out()
+        self.out = Out()
         self.nesting = 0
 
     # -- reporting ---------------------------------------------------------------------------------
@@ -354,7 +265,7 @@ class _Walker:
                 self.opaque(f"{program or 'shell'}: {access} of a path known only at run time: {v}")
 
     # -- entry points ------------------------------------------------------------------------------
-    def program_text(self, source: str, env: _Env, depth: int, where: str) -> None:
+    def program_text(self, source: str, env: Env, depth: int, where: str) -> None:
         if depth > MAX_DEPTH:
             self.opaque(f"{where}: shell strings nested more than {MAX_DEPTH} deep")
             return
@@ -374,10 +285,10 @@ class _Walker:
     def node(
         self,
         n: Node,
-        env: _Env,
+        env: Env,
         depth: int,
         gate: str | None = None,
-        stdin: _Stdin | None = None,
+        stdin: Stdin | None = None,
         redirects: tuple[Node, ...] = (),
     ) -> None:
         if self.nesting > MAX_NESTING:
@@ -411,7 +322,7 @@ class _Walker:
         elif t == "pipeline":
             stages = [c for c in n.named_children if c.type != "comment"]
             for i, c in enumerate(stages):
-                self.node(c, env.copy(), depth, None, _Stdin(pipe=(stages, i - 1)) if i else stdin)
+                self.node(c, env.copy(), depth, None, Stdin(pipe=(stages, i - 1)) if i else stdin)
         elif t in ("subshell", "command_substitution", "process_substitution"):
             sub = env.copy()
             for c in n.named_children:
@@ -423,7 +334,7 @@ class _Walker:
                 self.node(c, env, depth)
         self.nesting -= 1
 
-    def substitutions(self, n: Node, env: _Env, depth: int) -> None:
+    def substitutions(self, n: Node, env: Env, depth: int) -> None:
         """Enter the command/process substitutions inside a word or assignment."""
         if n.child_count == 0:
             return
@@ -437,7 +348,7 @@ class _Walker:
                 finally:
                     self.nesting -= 1
 
-    def declaration(self, n: Node, env: _Env, depth: int) -> None:
+    def declaration(self, n: Node, env: Env, depth: int) -> None:
         keyword = n.children[0].type if n.children else ""
         named = n.named_children
         flags = [text(c, self.src) for c in named if c.type == "word" and text(c, self.src).startswith("-")]
@@ -459,7 +370,7 @@ class _Walker:
 
     # -- simple commands ---------------------------------------------------------------------------
     def command(
-        self, n: Node, env: _Env, depth: int, gate: str | None, stdin: _Stdin | None, outer: tuple[Node, ...]
+        self, n: Node, env: Env, depth: int, gate: str | None, stdin: Stdin | None, outer: tuple[Node, ...]
     ) -> None:
         assigns: list[str] = []
         argv: list[Word] = []
@@ -501,30 +412,30 @@ class _Walker:
         for r in reds:
             self.redirect(r, env, depth, program)
 
-    def stdin_of(self, r: Node) -> _Stdin | None:
+    def stdin_of(self, r: Node) -> Stdin | None:
         t = r.type
         if t == "heredoc_redirect":
             body = next((c for c in r.named_children if c.type == "heredoc_body"), None)
             raw = text(body, self.src) if body is not None else ""
             if any(not c.is_named and c.type == "<<-" for c in r.children):
                 raw = "\n".join(line.lstrip("\t") for line in raw.split("\n"))
-            return _Stdin(text=raw, source="here-doc")
+            return Stdin(text=raw, source="here-doc")
         if t == "herestring_redirect":
             word = next((c for c in r.named_children), None)
             if word is None:
                 return None
             ws = words(word, self.home, self.src)
-            return _Stdin(text=" ".join(w.value for w in ws), source="here-string")
+            return Stdin(text=" ".join(w.value for w in ws), source="here-string")
         if t == "file_redirect":
             op = next((c.type for c in r.children if not c.is_named), "")
             dest = r.child_by_field_name("destination")
             if op == "<" and dest is not None:
                 ws = words(dest, self.home, self.src)
                 if ws:
-                    return _Stdin(file=ws[0], source="redirect")
+                    return Stdin(file=ws[0], source="redirect")
         return None
 
-    def redirect(self, r: Node, env: _Env, depth: int, program: str | None) -> None:
+    def redirect(self, r: Node, env: Env, depth: int, program: str | None) -> None:
         t = r.type
         if t == "file_redirect":
             op = "".join(c.type for c in r.children if not c.is_named and c.type != "ERROR")
@@ -553,10 +464,10 @@ class _Walker:
     def run(
         self,
         argv: list[Word],
-        env: _Env,
+        env: Env,
         depth: int,
         gate: str | None,
-        stdin: _Stdin | None,
+        stdin: Stdin | None,
         assigns: list[str],
         wrappers: tuple[str, ...],
     ) -> str | None:
@@ -586,7 +497,7 @@ class _Walker:
         cmd_env = env
         if (
             name in WRAPPER_NAMES
-            or (name[:1] == "p" and _PYTHON.match(name))
+            or (name[:1] == "p" and PYTHON.match(name))
             or (len(argv) > 1 and (name, argv[1].value) in RUNNERS)
         ):
             u = unwrap(argv)
@@ -595,7 +506,7 @@ class _Walker:
             all_wrappers = (*wrappers, *u.wrappers)
             assignments = (*assigns, *u.assignments)
             if u.chdir is not None:
-                cmd_env = _Env(self.cd_target(u.chdir, env))
+                cmd_env = Env(self.cd_target(u.chdir, env))
             if u.env_dump:
                 self.out.env_dump = True
             if u.text is not None:
@@ -630,12 +541,12 @@ class _Walker:
         args = words_[1:]
         if "/" in first:
             self.ref(words_[0], "exec", "program", program, cmd_env.cwds)
-        ran_in = _Env(cmd_env.cwds)  # ``cd`` changes cmd_env; the command itself ran here
+        ran_in = Env(cmd_env.cwds)  # ``cd`` changes cmd_env; the command itself ran here
         sink = _Sink(self, program, cmd_env, depth)
         subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, sink, all_wrappers)
         for w in args:
             if w.static and "://" in w.value and program not in NETWORK and program != "git":
-                for fact in _urls_in(w.value, program):
+                for fact in urls_in(w.value, program):
                     self.out.urls.append(fact)
         if subcommand is None and program in _SUBCOMMANDS:
             subcommand = next((w.value for w in args if not w.value.startswith("-")), None)
@@ -660,7 +571,7 @@ class _Walker:
         wrappers: tuple[str, ...],
         assigns: tuple[str, ...],
         subcommand: str | None,
-        env: _Env,
+        env: Env,
         depth: int,
         before: int,
     ) -> None:
@@ -680,7 +591,7 @@ class _Walker:
             )
         )
 
-    def cd_target(self, word: Word, env: _Env) -> tuple[str | None, ...]:
+    def cd_target(self, word: Word, env: Env) -> tuple[str | None, ...]:
         if not word.static or word.value in ("-", "~-", "~+"):
             return (None,)
         v = word.value
@@ -696,11 +607,11 @@ class _Walker:
         self,
         program: str,
         args: list[Word],
-        env: _Env,
-        outer_env: _Env,
+        env: Env,
+        outer_env: Env,
         depth: int,
         gate: str | None,
-        stdin: _Stdin | None,
+        stdin: Stdin | None,
         sink: _Sink,
         wrappers: tuple[str, ...],
     ) -> str | None:
@@ -729,7 +640,7 @@ class _Walker:
         if program in ("source", "."):
             self.script_source(program, args[:1], env, depth, stdin)
             return None
-        if program in _INTERPRETERS or (program[:1] == "p" and _PYTHON.match(program)):
+        if program in INTERPRETERS or (program[:1] == "p" and PYTHON.match(program)):
             self.interpreter(program, args, env, depth, stdin, sink)
             return None
         if program == "git":
@@ -814,375 +725,6 @@ class _Walker:
         return None
 
     # -- programs that run other code ---------------------------------------------------------------
-    def shell(
-        self, program: str, args: list[Word], env: _Env, depth: int, stdin: _Stdin | None, sink: _Sink
-    ) -> None:
-        if program == "busybox":
-            return
-        cmd_mode = from_stdin = False
-        i = 0
-        while i < len(args):
-            w = args[i]
-            v = w.value
-            if not w.static or not v or v[0] not in "-+" or v in ("-", "--"):
-                if v == "--":
-                    i += 1
-                break
-            if v in ("--rcfile", "--init-file", "-o", "+o", "-O", "+O"):
-                i += 2
-                continue
-            if v in ("--command", "-c") or (not v.startswith("--") and "c" in v[1:]):
-                cmd_mode = True
-            if not v.startswith("--") and "s" in v[1:]:
-                from_stdin = True
-            i += 1
-        operands = args[i:]
-        if cmd_mode:
-            if operands:
-                if not operands[0].static:
-                    self.opaque(f"{program} -c: the command string is computed at run time")
-                self.program_text(operands[0].value, env.copy(), depth + 1, f"{program} -c")
-            return
-        if operands and not from_stdin and operands[0].value != "-":
-            script = operands[0]
-            if script.procsub:
-                self.opaque(f"{program} runs a script produced at run time: {script.value}")
-            else:
-                self.ref(script, "exec", "argument", program, env.cwds)
-            return
-        self.feed(program, "shell", env, depth, stdin)
-
-    def script_source(
-        self, program: str, args: list[Word], env: _Env, depth: int, stdin: _Stdin | None
-    ) -> None:
-        if not args:
-            return
-        w = args[0]
-        if w.procsub or w.value in ("/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"):
-            if w.procsub:
-                self.opaque(f"{program} runs a script produced at run time: {w.value}")
-            else:
-                self.feed(program, "shell", env, depth, stdin)
-            return
-        self.ref(w, "exec", "argument", program, env.cwds)
-
-    def feed(self, program: str, language: str, env: _Env, depth: int, stdin: _Stdin | None) -> None:
-        """``program`` reads code from standard input: analyse it when it is known."""
-        payload = self.payload(stdin, env, depth) if stdin is not None else None
-        if payload is None:
-            return  # interactive: nothing is fed
-        if payload.file is not None:
-            self.ref(payload.file, "exec", "redirect", program, env.cwds)
-            if language != "shell":
-                self.opaque(f"{program} runs code from {payload.file.value}")
-            return
-        if payload.reason is not None:
-            self.opaque(f"{payload.reason} piped to {program}")
-        if payload.text is not None:
-            if language == "shell":
-                self.program_text(payload.text, env.copy(), depth + 1, f"{payload.source} fed to {program}")
-            else:
-                self.code(program, language, payload.text, payload.source, env)
-
-    def payload(self, stdin: _Stdin, env: _Env, depth: int) -> _Stdin:
-        if stdin.pipe is None:
-            return stdin
-        stages, idx = stdin.pipe
-        peeked = self.peek(stages[idx])
-        if peeked is None:
-            return _Stdin(reason="output of a compound command", source="pipe")
-        prog, args = peeked
-        if prog in ("echo", "printf") and all(w.static for w in args):
-            return _Stdin(text=_echo_text(prog, args), source=f"{prog} output")
-        if prog == "cat" and len(args) == 1 and args[0].static:
-            return _Stdin(file=args[0], source="pipe")
-        if prog in _DECODERS:
-            decoded = self.decode(prog, args, stages, idx)
-            return _Stdin(text=decoded, reason=f"decoded payload ({prog})", source="decoded payload")
-        if prog in _FETCHERS:
-            return _Stdin(reason=f"download ({prog})", source="pipe")
-        return _Stdin(reason=f"output of {prog}", source="pipe")
-
-    def decode(self, prog: str, args: list[Word], stages: list[Node], idx: int) -> str | None:
-        """``echo B64 | base64 -d``: the decoded text, so its commands are facts too."""
-        if prog != "base64" or idx == 0 or not any(w.value in ("-d", "--decode", "-D") for w in args):
-            return None
-        before = self.peek(stages[idx - 1])
-        if before is None or before[0] not in ("echo", "printf") or not all(w.static for w in before[1]):
-            return None
-        try:
-            raw = _echo_text(before[0], before[1]).strip()
-            return base64.b64decode(raw + "=" * (-len(raw) % 4), validate=False).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            return None
-
-    def peek(self, n: Node) -> tuple[str, list[Word]] | None:
-        if n.type == "redirected_statement":
-            body = n.child_by_field_name("body")
-            if body is None:
-                return None
-            n = body
-        if n.type != "command":
-            return None
-        argv: list[Word] = []
-        for c in n.children:
-            if c.type == "command_name":
-                argv.extend(words(c.named_children[0] if c.named_children else c, self.home, self.src))
-            elif (
-                c.is_named
-                and not c.type.endswith("redirect")
-                and c.type not in ("variable_assignment", "comment")
-            ):
-                argv.extend(words(c, self.home, self.src))
-        u = unwrap(argv)
-        if not u.words or not u.words[0].static:
-            return None
-        return _base(u.words[0].value), u.words[1:]
-
-    def interpreter(
-        self, program: str, args: list[Word], env: _Env, depth: int, stdin: _Stdin | None, sink: _Sink
-    ) -> None:
-        if _PYTHON.match(program):
-            language, code_opts = "python", frozenset({"-c"})
-        else:
-            language, code_opts = _INTERPRETERS[program]
-        codes: list[Word] = []
-        operands: list[Word] = []
-        inplace = False
-        i = 0
-        while i < len(args):
-            w = args[i]
-            v = w.value
-            if operands or not w.static or not v.startswith("-") or v == "-":
-                if not operands and v in code_opts:  # deno eval CODE
-                    if i + 1 < len(args):
-                        codes.append(args[i + 1])
-                    i += 2
-                    continue
-                operands.append(w)
-                i += 1
-                continue
-            if v == "--":
-                operands.extend(args[i + 1 :])
-                break
-            if v in code_opts:
-                if i + 1 < len(args):
-                    codes.append(args[i + 1])
-                i += 2
-                continue
-            if v.startswith("--") and "=" in v and v.split("=", 1)[0] in code_opts:
-                codes.append(Word(v.split("=", 1)[1], w.static))
-                i += 1
-                continue
-            letters = v[1:] if not v.startswith("--") else ""
-            hit = next((k for k, ch in enumerate(letters) if "-" + ch in code_opts), None)
-            if language in ("perl", "ruby") and "i" in letters:
-                inplace = True
-            if hit is not None:
-                rest = letters[hit + 1 :]
-                if rest:
-                    codes.append(Word(rest, w.static))
-                    i += 1
-                elif i + 1 < len(args):
-                    codes.append(args[i + 1])
-                    i += 2
-                else:
-                    i += 1
-                continue
-            if (language == "python" and v in ("-W", "-X")) or (
-                language == "perl" and v in ("-I", "-M", "-m", "-x")
-            ):
-                i += 2
-                continue
-            i += 1
-        if codes:
-            for c in codes:
-                self.code(
-                    program,
-                    language,
-                    c.value,
-                    f"{program} {'-e' if language != 'python' else '-c'}",
-                    env,
-                    static=c.static,
-                )
-            for w in operands:
-                self.ref(w, "write" if inplace else "read", "argument", program, env.cwds)
-            return
-        if not operands or operands[0].value == "-":
-            self.feed(program, language, env, depth, stdin)
-            return
-        script = operands[0]
-        if script.static and "://" in script.value:
-            self.out.urls.extend(_urls_in(script.value, program))
-            self.opaque(f"{program} runs code downloaded from {script.value}")
-            return
-        if script.procsub:
-            self.opaque(f"{program} runs code produced at run time: {script.value}")
-            return
-        if program in ("deno", "bun") and script.value in ("run", "x", "test", "task"):
-            operands = operands[1:]
-            if not operands:
-                return
-            script = operands[0]
-        self.ref(script, "exec", "argument", program, env.cwds)
-
-    def code(
-        self, program: str, language: str, code: str, source: str, env: _Env, *, static: bool = True
-    ) -> None:
-        scan = _inline.scan(code, language=language, program=program)
-        self.opaque(
-            _inline.reason(language, source, scan.touches if static else ["values known only at run time"])
-        )
-        for raw, access in scan.paths:
-            self.ref(Word(raw, True), access, "inline_code", program, env.cwds)
-        self.out.urls.extend(scan.urls)
-
-    def find(
-        self, args: list[Word], env: _Env, depth: int, stdin: _Stdin | None, wrappers: tuple[str, ...]
-    ) -> None:
-        i = 0
-        while (i < len(args) and args[i].value in ("-H", "-L", "-P")) or (
-            i < len(args) and args[i].value.startswith(("-D", "-O"))
-        ):
-            i += 2 if args[i].value == "-D" else 1
-        starts: list[Word] = []
-        while i < len(args) and not (
-            args[i].static and (args[i].value.startswith("-") or args[i].value in ("(", "!", ")", ","))
-        ):
-            starts.append(args[i])
-            i += 1
-        if not starts:
-            starts = [literal(".")]
-        for s in starts:
-            self.ref(s, "read", "argument", "find", env.cwds)
-        under = [Word(s.value.rstrip("/") + "/*", s.static, True) for s in starts]
-        expr = args[i:]
-        j = 0
-        while j < len(expr):
-            v = expr[j].value
-            if v == "-delete":
-                for u in under:
-                    self.ref(u, "delete", "argument", "find", env.cwds)
-            elif v in ("-fprint", "-fprint0", "-fprintf", "-fls") and j + 1 < len(expr):
-                self.ref(expr[j + 1], "write", "option", "find", env.cwds)
-            elif v in ("-exec", "-execdir", "-ok", "-okdir"):
-                k = j + 1
-                sub: list[Word] = []
-                while k < len(expr) and expr[k].value not in (";", "+"):
-                    sub.append(expr[k])
-                    k += 1
-                expanded: list[Word] = []
-                for w in sub:
-                    if "{}" in w.value:
-                        expanded.append(
-                            Word(w.value.replace("{}", under[0].value), w.static, True)
-                            if w.value != "{}"
-                            else under[0]
-                        )
-                    else:
-                        expanded.append(w)
-                self.run(expanded, env.copy(), depth, None, None, [], (*wrappers, "find"))
-                j = k
-            j += 1
-
-    def tar(self, args: list[Word], sink: _Sink) -> None:
-        first = args[0].value if args and args[0].static and not args[0].value.startswith("-") else ""
-        rest = args[1:] if first else args
-        modes = set(first)
-        archive: Word | None = None
-        directory: Word | None = None
-        operands: list[Word] = []
-        i = 0
-        if "f" in first and rest:
-            archive, rest = rest[0], rest[1:]
-        while i < len(rest):
-            v = rest[i].value
-            if v in ("-f", "--file", "-C", "--directory") and i + 1 < len(rest):
-                if v in ("-f", "--file"):
-                    archive = rest[i + 1]
-                else:
-                    directory = rest[i + 1]
-                i += 2
-                continue
-            if v.startswith(("--file=", "--directory=")):
-                key, _, val = v.partition("=")
-                if key == "--file":
-                    archive = Word(val, rest[i].static)
-                else:
-                    directory = Word(val, rest[i].static)
-            elif v.startswith("--"):
-                modes.update(
-                    {
-                        "--extract": "x",
-                        "--get": "x",
-                        "--create": "c",
-                        "--append": "r",
-                        "--update": "u",
-                        "--list": "t",
-                    }.get(v, "")
-                )
-            elif v.startswith("-"):
-                letters = v[1:]
-                modes.update(letters)
-                if letters.endswith("f") and i + 1 < len(rest):
-                    archive = rest[i + 1]
-                    i += 1
-                elif letters.endswith("C") and i + 1 < len(rest):
-                    directory = rest[i + 1]
-                    i += 1
-            else:
-                operands.append(rest[i])
-            i += 1
-        if "x" in modes:
-            if archive is not None:
-                sink.ref(archive, "read", "argument")
-            target = directory.value.rstrip("/") + "/*" if directory is not None else "*"
-            sink.ref(
-                Word(target, directory.static if directory is not None else True, True), "write", "argument"
-            )
-        elif modes & set("cru"):
-            if archive is not None:
-                sink.ref(archive, "write", "argument")
-            for w in operands:
-                sink.ref(w, "read", "argument")
-        elif archive is not None:
-            sink.ref(archive, "read", "argument")
-
-
-def _urls_in(value: str, program: str) -> list[UrlFact]:
-    from ._urls import urls_in_text
-
-    facts = urls_in_text(value, via="argument", program=program)
-    if not facts and "://" in value:
-        fact = parse_url(value, via="argument", program=program)
-        if fact is not None:
-            facts.append(fact)
-    return facts
-
-
-def _echo_text(program: str, args: list[Word]) -> str:
-    values = [w.value for w in args]
-    if program == "echo":
-        interpret = False
-        while values and re.fullmatch(r"-[neE]+", values[0]):
-            interpret = interpret or "e" in values[0]
-            values = values[1:]
-        out = " ".join(values)
-        return decode_ansi_c(out) if interpret else out
-    if not values:
-        return ""
-    fmt, rest = values[0], values[1:]
-    body = decode_ansi_c(fmt)
-    if rest and "%s" in body:
-        try:
-            return (
-                body.replace("%%", "%") % tuple(rest[: body.count("%s")])
-                if body.count("%s") <= len(rest)
-                else body
-            )
-        except (TypeError, ValueError):
-            return body
-    return body
 
 
 @lru_cache(maxsize=2048)
@@ -1190,7 +732,7 @@ def analyse(command: str, cwd: str, home: str) -> Analysis:
     """Analyse ``command`` run in ``cwd`` (absolute) with ``$HOME`` = ``home``; never raises."""
     walker = _Walker(home)
     try:
-        walker.program_text(command, _Env((cwd,)), 0, "command")
+        walker.program_text(command, Env((cwd,)), 0, "command")
     except RecursionError:
         walker.opaque("nested too deeply")
     except Exception as exc:  # a bug here must not let the action through silently
