@@ -2,7 +2,7 @@
 #
 #   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus] + dev tools, pinned
 #   make components   the real components the tests start: local LLM server (llama-cpp-python + SmolLM2),
-#                     Arize Phoenix (own venv), Prometheus (Debian package)
+#                     Arize Phoenix (own venv), Prometheus and Chromium (Debian packages)
 #   make lint         ruff format --check, ruff check, mypy --strict
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
@@ -30,6 +30,7 @@ CONSTRAINTS := requirements/constraints.txt
 OUT := test-output
 PYTEST_TIMEOUT ?= 300
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentguard
 WHEEL_DIR := $(CACHE_DIR)/wheels
@@ -45,7 +46,7 @@ export DEBIAN_FRONTEND := noninteractive
 # what the test session needs to find the components (tests/components/conftest.py)
 export AGENTGUARD_PHOENIX := $(PHOENIX_VENV)/bin/phoenix
 
-.PHONY: help venv components llm llama-wheel phoenix prometheus lint test bench demo clean clean-cache constraints
+.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench demo clean clean-cache constraints
 
 help:
 	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -64,11 +65,12 @@ $(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS)
 	echo "    venv ready: $$($(PY) --version)"
 
 # --- real components -------------------------------------------------------------------------------
-components: llm phoenix prometheus
+components: llm phoenix system-packages
 	@echo "==> components ready"
 	echo "    llama server: $$($(PY) -c 'import llama_cpp; print(llama_cpp.__version__)') in $(VENV)"
 	echo "    phoenix:      $(PHOENIX_VENV)"
 	echo "    prometheus:   $$(command -v prometheus)"
+	echo "    chromium:     $$(command -v chromium || command -v chromium-browser)"
 
 # llama-cpp-python has no binary wheel on PyPI: build it once into the cache, never again when present.
 # flock serialises concurrent builds (two clones, two make runs) so only one compiles.
@@ -116,34 +118,40 @@ $(PHOENIX_STAMP):
 	touch $@
 	echo "    phoenix ready in $$((SECONDS - start)) s"
 
-# Debian's prometheus. The package's own daemon must not start (we run ours on free ports), so a
-# policy-rc.d that forbids service starts is in place during the install; one that started anyway is stopped.
-prometheus:
-	@if command -v prometheus >/dev/null; then
-	    echo "==> prometheus: $$(prometheus --version 2>&1 | head -1)"
-	    exit 0
+# Debian packages: prometheus (metrics tests) and chromium (dashboard tests), each installed only when
+# its binary is not on PATH. Prometheus's own daemon must not start (the tests run theirs on free
+# ports): a policy-rc.d that forbids service starts is in place during the install, and a daemon that
+# started anyway is stopped.
+system-packages:
+	@missing=()
+	command -v prometheus >/dev/null || missing+=(prometheus)
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+	if (( $${#missing[@]} )); then
+	    echo "==> apt-get install $${missing[*]} (Debian packages)"
+	    sudo=""
+	    if [ "$$(id -u)" != 0 ]; then
+	        sudo -n true 2>/dev/null || { echo "error: installing $${missing[*]} needs root or passwordless sudo" >&2; exit 1; }
+	        sudo="sudo -n"
+	    fi
+	    policy=/usr/sbin/policy-rc.d
+	    if [ ! -e $$policy ]; then
+	        printf '#!/bin/sh\nexit 101\n' | $$sudo tee $$policy >/dev/null
+	        $$sudo chmod 755 $$policy
+	        trap "$$sudo rm -f $$policy" EXIT
+	    fi
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$${missing[@]}"
+	    if [[ " $${missing[*]} " == *" prometheus "* ]]; then
+	        if [ -d /run/systemd/system ]; then
+	            $$sudo systemctl disable --now prometheus 2>/dev/null || true
+	        else
+	            $$sudo service prometheus stop 2>/dev/null || true
+	        fi
+	    fi
 	fi
-	echo "==> prometheus: apt-get install (Debian package)"
-	sudo=""
-	if [ "$$(id -u)" != 0 ]; then
-	    sudo -n true 2>/dev/null || { echo "error: installing prometheus needs root or passwordless sudo" >&2; exit 1; }
-	    sudo="sudo -n"
-	fi
-	policy=/usr/sbin/policy-rc.d
-	if [ ! -e $$policy ]; then
-	    printf '#!/bin/sh\nexit 101\n' | $$sudo tee $$policy >/dev/null
-	    $$sudo chmod 755 $$policy
-	    trap "$$sudo rm -f $$policy" EXIT
-	fi
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-	    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold prometheus
-	if [ -d /run/systemd/system ]; then
-	    $$sudo systemctl disable --now prometheus 2>/dev/null || true
-	else
-	    $$sudo service prometheus stop 2>/dev/null || true
-	fi
-	prometheus --version 2>&1 | head -1
+	echo "==> prometheus: $$(prometheus --version 2>&1 | head -1)"
+	echo "==> chromium: $$( (command -v chromium || command -v chromium-browser) | head -1)"
 
 # --- checks ------------------------------------------------------------------------------------------
 # All three checks run; the target fails if any failed.
@@ -166,7 +174,7 @@ test: venv components
 	$(MAKE) lint || lint=$$?
 	echo "==> pytest (JUnit XML in $(OUT)/junit.xml)"
 	AGENTGUARD_SKIP_COMPONENTS=0 $(PY) -m pytest -p no:cacheprovider --timeout=$(PYTEST_TIMEOUT) \
-	    --junitxml=$(OUT)/junit.xml -o junit_family=xunit2 --durations=15 $(PYTEST_ARGS) || tests=$$?
+	    --junitxml=$(OUT)/junit.xml -o junit_family=xunit2 --durations=15 --continue-on-collection-errors $(PYTEST_ARGS) || tests=$$?
 	printf '\n==> make test: lint %s, pytest %s (%d s)\n' \
 	    "$$([ $$lint = 0 ] && echo ok || echo FAILED)" "$$([ $$tests = 0 ] && echo ok || echo FAILED)" $$((SECONDS - start))
 	[ $$lint = 0 ] && [ $$tests = 0 ]
@@ -174,14 +182,14 @@ test: venv components
 bench: venv
 	@echo "==> bench"
 	if [ -f benchmarks/run.py ]; then
-	    $(PY) benchmarks/run.py
+	    $(PY) benchmarks/run.py $(BENCH_ARGS)
 	elif [ -f benchmarks/__main__.py ]; then
 	    $(PY) -m benchmarks
 	else
 	    echo "error: no benchmarks/run.py yet" >&2; exit 1
 	fi
 
-demo: venv llm
+demo: venv
 	@echo "==> demo: examples/quickstart.py"
 	$(PY) examples/quickstart.py
 

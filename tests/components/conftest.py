@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +40,20 @@ from harness import (
     phoenix_executable,
     smollm2_gguf,
 )
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a CI job cancelled, ``timeout``) interrupts the session like Ctrl-C, so the session
+    fixtures' teardown still stops the components."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+        signal.SIG_DFL,
+        None,
+    ):
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -101,11 +102,15 @@ class Service:
 
     def start(self, *, ready_url: str, timeout: float) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = self.argv
+        setpriv = shutil.which("setpriv")
+        if setpriv:  # util-linux: the component gets SIGKILL if the test process dies without teardown
+            argv = [setpriv, "--pdeathsig", "KILL", "--", *argv]
         with self.log_path.open("wb") as log:
             log.write(f"$ {' '.join(self.argv)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                self.argv,
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -124,8 +129,10 @@ class Service:
 
         try:
             wait_until(ready, timeout=timeout, interval=0.5, what=f"{self.name} at {ready_url}")
-        except (AssertionError, RuntimeError) as exc:
+        except BaseException as exc:
             self.stop()
+            if not isinstance(exc, AssertionError | RuntimeError):
+                raise  # interrupted (Ctrl-C, SIGTERM): stopped, and the session ends
             pytest.fail(
                 f"{self.name} did not start: {exc}\n--- {self.log_path} (tail) ---\n{self.tail()}", False
             )
