@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from . import _safe
 from . import semconv as sc
 from ._threads import ensure_thread_propagation
+from .detect import _online as _detect
 from .guard import Guard, PolicyLike, default_guard
 from .run import RunState, current_run
 from .scope import Scope
@@ -99,8 +100,12 @@ class _RunSpec:
         )
 
 
-def _close(run: RunState, error: BaseException | None) -> None:
-    """End the run: totals on the span, status, metrics. Never raises."""
+def _close(run: RunState, error: BaseException | None, result: Any = None) -> None:
+    """End the run: run-level detectors, totals on the span, status, metrics. Never raises.
+
+    ``result`` is the agent function's return value (its final message when it is a ``str``).
+    """
+    _detect.on_run_end(run, result, error)
     run.ended = True
     try:
         span = run.span
@@ -183,6 +188,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
         ) -> Generator[Any, Any, Any]:
             run = spec.open()
             error: BaseException | None = None
+            final: Any = None
             try:
                 with run.activate():
                     gen = wrapped(*args, **kwargs)
@@ -197,7 +203,8 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
                             else:
                                 item = gen.send(to_send)
                         except StopIteration as stop:
-                            return stop.value
+                            final = stop.value
+                            return final
                     try:
                         to_send = yield item
                     except GeneratorExit:
@@ -211,7 +218,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
                     error = exc
                 raise
             finally:
-                _close(run, error)
+                _close(run, error, final)
 
         return gen_wrapper(fn)
 
@@ -223,14 +230,16 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
         ) -> Any:
             run = spec.open()
             error: BaseException | None = None
+            result: Any = None
             try:
                 with run.activate():
-                    return await wrapped(*args, **kwargs)
+                    result = await wrapped(*args, **kwargs)
+                return result
             except BaseException as exc:
                 error = exc
                 raise
             finally:
-                _close(run, error)
+                _close(run, error, result)
 
         return async_wrapper(fn)
 
@@ -240,14 +249,16 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
     ) -> Any:
         run = spec.open()
         error: BaseException | None = None
+        result: Any = None
         try:
             with run.activate():
-                return wrapped(*args, **kwargs)
+                result = wrapped(*args, **kwargs)
+            return result
         except BaseException as exc:
             error = exc
             raise
         finally:
-            _close(run, error)
+            _close(run, error, result)
 
     return sync_wrapper(fn)
 

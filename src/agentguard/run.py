@@ -56,6 +56,9 @@ class RunState:
     history: deque[Action] = field(default_factory=lambda: deque(maxlen=256))
     """The most recent actions, oldest first (bounded)."""
     signals: list[Any] = field(default_factory=list)
+    """Detector signals (:class:`agentguard.detect.Signal`), oldest first (bounded)."""
+    detection: Any = None
+    """The run's detector session, created on first use (``False`` when detectors are off)."""
     budget: Budget = field(default_factory=Budget)
     """The run's spend ledger: budget rules reserve against it before LLM calls (thread-safe)."""
     ended: bool = False

@@ -30,6 +30,7 @@ from . import semconv as sc
 from .action import Action, ActionKind, normalise_kind
 from .content import to_text
 from .decision import ALLOW, Decision, Denied
+from .detect import _online as _detect
 from .guard import Guard, OnDeny, default_guard
 from .run import RunState, current_run
 
@@ -212,6 +213,8 @@ class ToolWrapper:
                     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
                 elif guard.capture_content:
                     span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, to_text(result))
+            if run is not None:
+                _detect.on_tool_result(run, guard, action, span, result, error)
             span.end()
             if run is not None:
                 run.record_action(action)
@@ -245,6 +248,8 @@ def _prepare(
     except Exception as exc:
         _safe.report("tool.start", exc)
         span = trace.INVALID_SPAN
+    if run is not None:
+        _detect.on_tool_call(run, action, span)
     return guard, run, action, span
 
 
@@ -258,6 +263,8 @@ def _decide(
         tw.record_decision(span, guard, decision)
     except Exception as exc:
         _safe.report("tool.record_decision", exc)
+    if run is not None:
+        _detect.on_decision(run, action, decision, span)
     return decision
 
 
@@ -273,6 +280,8 @@ async def _adecide(
         tw.record_decision(span, guard, decision)
     except Exception as exc:
         _safe.report("tool.record_decision", exc)
+    if run is not None:
+        _detect.on_decision(run, action, decision, span)
     return decision
 
 

@@ -23,6 +23,7 @@ from ...action import Action
 from ...content import to_text
 from ...cost import TokenUsage
 from ...decision import Decision, Denied
+from ...detect import _online as _detect
 from ...guard import Guard, default_guard
 from ...policy._budget import reconcile, release
 from ...refusal import looks_like_refusal
@@ -350,6 +351,8 @@ def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> float
         except Exception as exc:
             _safe.report("openai.cost", exc)
 
+    if call.run is not None:
+        _detect.on_llm_turn(call.run, span, summary.text, tool_calls, source is not None)
     try:
         if span.is_recording():
             _set_response_attributes(call, span, summary, source, cost)

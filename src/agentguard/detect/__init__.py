@@ -1,0 +1,89 @@
+"""Misalignment detectors: small functions over the stream of a run's actions and results.
+
+The same detectors run online (inside the guard, on each action, result, model response and at the
+end of the run) and offline (replayed by ``agentguard scan`` over recorded traces). Each finding is a
+:class:`Signal` with a ``code`` such as ``reward_hacking.assert_removed``, a ``category``, a
+``severity`` (``info`` < ``low`` < ``medium`` < ``high`` < ``critical``), a ``confidence``, a message
+and evidence (span ids and a short redacted excerpt)::
+
+    import agentguard as ag
+
+    guard = ag.Guard()                      # the built-in detectors are on (detectors=None)
+    guard = ag.Guard(detectors=())          # off
+    guard = ag.Guard(detectors=DetectorSet([RewardHacking, MyDetector]))
+
+    @ag.guarded(guard=guard)
+    def agent() -> str: ...
+    # signals: span events ``agentguard.signal``, the ``agentguard.signals`` counter, ``run.signals``
+
+Categories: ``reward_hacking``, ``deception``, ``hallucination``, ``circumvention``, ``exfiltration``,
+``destructive``, ``scope_creep``, ``self_modification``, ``deferral``, ``loop``, ``refusal``.
+A detector is a :class:`Detector` subclass (see :mod:`._engine`); policy rules that read signals are in
+:mod:`agentguard.detect.rules`.
+"""
+
+from __future__ import annotations
+
+from ._builtin import BUILTIN
+from ._circumvention import Circumvention
+from ._deception import Deception
+from ._deferral import Deferral
+from ._destructive import Destructive
+from ._engine import Detector, DetectorSet, Session
+from ._events import (
+    Event,
+    FileChange,
+    LLMTurn,
+    PolicyEvent,
+    RunEnd,
+    RunStart,
+    ToolCall,
+    ToolResult,
+    make_diff,
+    split_diff,
+)
+from ._exfiltration import Exfiltration
+from ._hallucination import Hallucination
+from ._loop import Loop
+from ._online import default_detectors
+from ._refusal import Refusal
+from ._reward_hacking import RewardHacking
+from ._scope_creep import ScopeCreep
+from ._self_modification import SelfModification
+from ._signal import CATEGORIES, SEVERITIES, Category, Evidence, Severity, Signal, severity_rank
+
+__all__ = [
+    "BUILTIN",
+    "CATEGORIES",
+    "SEVERITIES",
+    "Category",
+    "Circumvention",
+    "Deception",
+    "Deferral",
+    "Destructive",
+    "Detector",
+    "DetectorSet",
+    "Event",
+    "Evidence",
+    "Exfiltration",
+    "FileChange",
+    "Hallucination",
+    "LLMTurn",
+    "Loop",
+    "PolicyEvent",
+    "Refusal",
+    "RewardHacking",
+    "RunEnd",
+    "RunStart",
+    "ScopeCreep",
+    "SelfModification",
+    "Session",
+    "Severity",
+    "Signal",
+    "ToolCall",
+    "ToolResult",
+    "default_detectors",
+    "make_diff",
+    "severity_rank",
+    "split_diff",
+]

@@ -1,0 +1,87 @@
+"""``destructive``: commands that destroy data, history or machines, and files emptied by a write.
+
+- ``destructive.command``: what the policy's ``destructive_commands()`` rule would deny (``high``) or
+  ask about (``medium``): recursive deletes outside the root, force pushes, ``git reset --hard``,
+  ``mkfs``, ``DROP TABLE``... Decided on the normaliser's facts, so spellings do not matter;
+- ``destructive.file_emptied`` (medium): a write that replaces a non-trivial file with (almost)
+  nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ._engine import Detector, Session, signal
+from ._events import ToolCall, ToolResult
+from ._signal import Severity, Signal
+
+if TYPE_CHECKING:
+    from ..policy._rules._destructive import DestructiveCommands
+
+_HINT = re.compile(
+    r"\b(?:rm|rmdir|srm|unlink|mv|dd|mkfs[\w.]*|shred|truncate|chmod|chown|git|find|kill|pkill|killall\w*"
+    r"|crontab|drop\w*"
+    r"|delete|flush\w*|redis-cli|psql|mysql|mariadb|sqlite3|mongo\w*|systemctl|reboot|shutdown|halt|poweroff"
+    r"|init"
+    r"|wipefs|fdisk|sfdisk|parted|mkswap|blkdiscard)\b|>\s*/dev/|:\(\)|\{\s*:\|",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def _rule() -> DestructiveCommands:
+    from ..policy._rules._destructive import DestructiveCommands
+
+    return DestructiveCommands(opaque="ask")
+
+
+class Destructive(Detector):
+    category = "destructive"
+    gated = True
+    call_kinds = frozenset({"shell"})
+    result_kinds = frozenset({"file_write"})
+
+    def on_call(self, ev: ToolCall, s: Session) -> Iterable[Signal] | None:
+        a = ev.action
+        command = a.command
+        if not command or not _HINT.search(command):
+            return None
+        facts = s.facts(a)
+        decision = _rule().check(a, None)
+        if decision is None:
+            return None
+        if decision.outcome != "deny" and facts.opaque and not facts.git:
+            return None  # opaque commands are circumvention's business, not proof of destruction
+        severity: Severity = "high" if decision.outcome == "deny" else "medium"
+        return [
+            signal(
+                "destructive.command",
+                severity,
+                decision.reason,
+                span_ids=[ev.span_id],
+                confidence=0.85 if severity == "high" else 0.6,
+                text=command,
+            )
+        ]
+
+    def on_result(self, ev: ToolResult, s: Session) -> Iterable[Signal] | None:
+        change = ev.change
+        if change is None or ev.error is not None or change.old is None:
+            return None
+        old_len = len(change.old.strip())
+        new_len = len((change.new or "").strip())
+        if old_len >= 200 and new_len <= old_len // 20:
+            return [
+                signal(
+                    "destructive.file_emptied",
+                    "medium",
+                    f"{change.path}: {old_len} characters replaced by {new_len}",
+                    span_ids=[ev.span_id],
+                    confidence=0.7,
+                    text=change.old[:200],
+                )
+            ]
+        return None

@@ -1,0 +1,113 @@
+"""Policy rules fed by detector signals: plain ``(action, run) -> Decision | None`` callables.
+
+::
+
+    import agentguard as ag
+    from agentguard.detect import rules as detect_rules
+
+    policy = ag.Policy(rules=[
+        detect_rules.after_signal(severity="critical", then="ask"),  # a human looks first
+        detect_rules.no_egress_after_secret_read(),                  # secrets stay home
+    ])
+
+They read ``run.signals``, which the online detectors fill as the run goes, so a signal raised by an
+action counts from that very action's decision on (detectors see an action before the policy does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
+from ..decision import Decision
+from ._signal import CATEGORIES, severity_rank
+
+if TYPE_CHECKING:
+    from ..action import Action
+    from ..run import RunState
+
+_NON_LLM = frozenset({"file_read", "file_write", "shell", "network", "agent", "other"})
+_EGRESS = frozenset({"shell", "network", "other", "agent"})
+
+
+class AfterSignal:
+    """Ask (or deny) every further action once a signal of at least ``severity`` was raised."""
+
+    rule_id = "detect.after_signal"
+
+    def __init__(
+        self,
+        *,
+        severity: str = "critical",
+        then: Literal["ask", "deny"] = "ask",
+        categories: Iterable[str] | None = None,
+        kinds: Iterable[str] = _NON_LLM,
+    ) -> None:
+        if then not in ("ask", "deny"):
+            raise ValueError(f"then must be 'ask' or 'deny', not {then!r}")
+        self.rank = severity_rank(severity)
+        self.severity = severity
+        self.then = then
+        self.categories = frozenset(categories) if categories is not None else None
+        if self.categories is not None and not self.categories <= set(CATEGORIES):
+            raise ValueError(f"unknown categories {sorted(self.categories - set(CATEGORIES))}")
+        self.kinds = frozenset(kinds)
+
+    def __call__(self, action: Action, run: RunState | None) -> Decision | None:
+        if run is None or not run.signals:
+            return None
+        for sig in run.signals:
+            if sig.rank >= self.rank and (self.categories is None or sig.category in self.categories):
+                reason = f"after signal {sig.code} ({sig.severity}): {sig.message}"
+                if self.then == "deny":
+                    return Decision.deny(reason, rule_id=self.rule_id)
+                return Decision.ask(reason, rule_id=self.rule_id)
+        return None
+
+    def __repr__(self) -> str:
+        return f"<rule {self.rule_id} severity>={self.severity} then={self.then}>"
+
+
+class NoEgressAfterSecretRead:
+    """Deny network egress (network tools, shell commands reaching a public host) after a secret read."""
+
+    rule_id = "detect.no_egress_after_secret_read"
+    kinds = _EGRESS
+
+    def __call__(self, action: Action, run: RunState | None) -> Decision | None:
+        if run is None or not any(s.code == "exfiltration.secret_read" for s in run.signals):
+            return None
+        if action.kind == "network":
+            return Decision.deny("network egress after a secret was read in this run", rule_id=self.rule_id)
+        if not action.command and not action.url:
+            return None
+        from ..policy import facts_of
+        from ._exfiltration import _egress_hosts
+
+        hosts = _egress_hosts(facts_of(action))
+        if not hosts:
+            return None
+        return Decision.deny(
+            f"egress to {', '.join(hosts[:3])} after a secret was read in this run", rule_id=self.rule_id
+        )
+
+    def __repr__(self) -> str:
+        return f"<rule {self.rule_id}>"
+
+
+def after_signal(
+    *,
+    severity: str = "critical",
+    then: Literal["ask", "deny"] = "ask",
+    categories: Iterable[str] | None = None,
+) -> AfterSignal:
+    """After a signal of at least ``severity`` (in ``categories``, default any), ask or deny every action."""
+    return AfterSignal(severity=severity, then=then, categories=categories)
+
+
+def no_egress_after_secret_read() -> NoEgressAfterSecretRead:
+    """After a secret file was read or the environment dumped, deny network egress."""
+    return NoEgressAfterSecretRead()
+
+
+__all__ = ["AfterSignal", "NoEgressAfterSecretRead", "after_signal", "no_egress_after_secret_read"]

@@ -1,0 +1,245 @@
+"""Spans as the scanner reads them, from OTLP JSON lines or the local store.
+
+OTLP JSON is what the OpenTelemetry Collector's ``file`` exporter writes: one
+``ExportTraceServiceRequest`` per line (``{"resourceSpans": [{"resource": ..., "scopeSpans": [{"scope":
+..., "spans": [...]}]}]}``), trace and span ids in hex, times as strings of nanoseconds, attribute values
+as ``AnyValue`` objects. :func:`decode_request` turns one parsed line into :class:`SpanData`;
+:func:`encode_spans` does the reverse for SDK spans (what :class:`OtlpJsonFileExporter` writes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+_STATUS_NAMES = {
+    "STATUS_CODE_UNSET": 0,
+    "STATUS_CODE_OK": 1,
+    "STATUS_CODE_ERROR": 2,
+    "UNSET": 0,
+    "OK": 1,
+    "ERROR": 2,
+}
+
+
+class SpanData:
+    """One span, reduced to what detectors read."""
+
+    __slots__ = (
+        "attrs",
+        "end",
+        "events",
+        "name",
+        "parent_id",
+        "span_id",
+        "start",
+        "status",
+        "status_message",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        trace_id: str,
+        span_id: str,
+        parent_id: str,
+        name: str,
+        start: int,
+        end: int,
+        attrs: dict[str, Any],
+        events: list[tuple[str, int, dict[str, Any]]],
+        status: int,
+        status_message: str,
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self.name = name
+        self.start = start
+        self.end = end
+        self.attrs = attrs
+        self.events = events
+        self.status = status
+        self.status_message = status_message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            SpanData,
+            (
+                self.trace_id,
+                self.span_id,
+                self.parent_id,
+                self.name,
+                self.start,
+                self.end,
+                self.attrs,
+                self.events,
+                self.status,
+                self.status_message,
+            ),
+        )
+
+
+class FormatError(ValueError):
+    """A line that parsed as JSON but is not an ``ExportTraceServiceRequest``."""
+
+
+# -- decoding ----------------------------------------------------------------------------------------
+def _value(v: Mapping[str, Any]) -> Any:
+    s = v.get("stringValue")
+    if s is not None:
+        return s
+    if "intValue" in v:
+        return int(v["intValue"])
+    if "boolValue" in v:
+        return bool(v["boolValue"])
+    if "doubleValue" in v:
+        return float(v["doubleValue"])
+    if "arrayValue" in v:
+        return [_value(x) for x in (v["arrayValue"] or {}).get("values") or ()]
+    if "kvlistValue" in v:
+        return {
+            kv["key"]: _value(kv.get("value") or {}) for kv in (v["kvlistValue"] or {}).get("values") or ()
+        }
+    if "bytesValue" in v:
+        return v["bytesValue"]
+    return None
+
+
+def _attrs(items: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if items:
+        for kv in items:
+            val = kv.get("value")
+            if val:
+                s = val.get("stringValue")
+                out[kv["key"]] = s if s is not None else _value(val)
+            else:
+                out[kv["key"]] = None
+    return out
+
+
+def _id(raw: Any) -> str:
+    """Hex ids as the collector writes them; base64 ids (protobuf JSON) converted to hex."""
+    if not raw:
+        return ""
+    text = str(raw)
+    if len(text) in (16, 32):
+        return text.lower()
+    try:
+        return base64.b64decode(text, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return text
+
+
+def _status(status: Mapping[str, Any] | None) -> tuple[int, str]:
+    if not status:
+        return 0, ""
+    code = status.get("code", 0)
+    if isinstance(code, str):
+        code = _STATUS_NAMES.get(code, 0)
+    return int(code or 0), str(status.get("message") or "")
+
+
+def decode_request(doc: Any) -> Iterator[SpanData]:
+    """The spans of one parsed ``ExportTraceServiceRequest``; raises :class:`FormatError` otherwise."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
+        raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+    if "resourceSpans" not in doc:
+        if doc:
+            raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+        return
+    for rs in doc["resourceSpans"]:
+        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
+            for sp in ss.get("spans") or ():
+                try:
+                    status, message = _status(sp.get("status"))
+                    yield SpanData(
+                        _id(sp.get("traceId")),
+                        _id(sp.get("spanId")),
+                        _id(sp.get("parentSpanId")),
+                        str(sp.get("name") or ""),
+                        int(sp.get("startTimeUnixNano") or 0),
+                        int(sp.get("endTimeUnixNano") or 0),
+                        _attrs(sp.get("attributes")),
+                        [
+                            (
+                                str(e.get("name") or ""),
+                                int(e.get("timeUnixNano") or 0),
+                                _attrs(e.get("attributes")),
+                            )
+                            for e in sp.get("events") or ()
+                        ],
+                        status,
+                        message,
+                    )
+                except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                    raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
+
+
+# -- encoding ----------------------------------------------------------------------------------------
+def _any(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, bytes):
+        return {"bytesValue": base64.b64encode(value).decode()}
+    if isinstance(value, Sequence):
+        return {"arrayValue": {"values": [_any(v) for v in value]}}
+    if isinstance(value, Mapping):
+        return {"kvlistValue": {"values": [{"key": str(k), "value": _any(v)} for k, v in value.items()]}}
+    return {"stringValue": str(value)}
+
+
+def _kv(attrs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    return [{"key": k, "value": _any(v)} for k, v in (attrs or {}).items()]
+
+
+def encode_spans(spans: Sequence[Any]) -> dict[str, Any]:
+    """An ``ExportTraceServiceRequest`` (as the collector's JSON) for SDK ``ReadableSpan`` objects."""
+    by_resource: dict[int, tuple[Any, dict[tuple[str, str], list[dict[str, Any]]]]] = {}
+    for span in spans:
+        entry = by_resource.setdefault(id(span.resource), (span.resource, {}))
+        scope = span.instrumentation_scope
+        key = (scope.name if scope else "", (scope.version or "") if scope else "")
+        ctx = span.context
+        parent = span.parent
+        out: dict[str, Any] = {
+            "traceId": f"{ctx.trace_id:032x}",
+            "spanId": f"{ctx.span_id:016x}",
+            "name": span.name,
+            "kind": int(span.kind.value) + 1,
+            "startTimeUnixNano": str(span.start_time or 0),
+            "endTimeUnixNano": str(span.end_time or 0),
+            "attributes": _kv(span.attributes),
+            "status": {"code": int(span.status.status_code.value)},
+        }
+        if parent is not None:
+            out["parentSpanId"] = f"{parent.span_id:016x}"
+        if span.status.description:
+            out["status"]["message"] = span.status.description
+        if span.events:
+            out["events"] = [
+                {"timeUnixNano": str(e.timestamp), "name": e.name, "attributes": _kv(e.attributes)}
+                for e in span.events
+            ]
+        entry[1].setdefault(key, []).append(out)
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": _kv(getattr(resource, "attributes", None))},
+                "scopeSpans": [
+                    {"scope": {"name": name, **({"version": version} if version else {})}, "spans": items}
+                    for (name, version), items in scopes.items()
+                ],
+            }
+            for resource, scopes in by_resource.values()
+        ]
+    }
