@@ -64,7 +64,7 @@ def _invariants(facts: Facts, root: str) -> None:
                 real = os.path.join(os.path.realpath(head), tail)
             assert real == root or real.startswith(root + "/"), p
             assert not p.dynamic
-            assert p.relative is not None and not p.relative.startswith("..")
+            assert p.relative is not None and p.relative != ".." and not p.relative.startswith("../"), p
         else:
             assert p.relative is None
     for u in facts.urls:
@@ -116,6 +116,14 @@ def test_urls_never_raise(url: str) -> None:
 )
 def test_tool_calls_never_raise(root: str, tool: str, arguments: dict[str, object]) -> None:
     facts = normalise(action_from_tool_call(tool, arguments, cwd=root), root=root)
+    _invariants(facts, root)
+
+
+@pytest.mark.parametrize("name", ["..0", "...", "..hidden"])
+def test_names_that_begin_with_two_dots_are_inside_the_root(root: str, name: str) -> None:
+    facts = normalise(action_from_tool_call("Write", {"file_path": name}, cwd=root), root=root)
+    (path,) = facts.paths
+    assert path.inside_root and path.relative == name
     _invariants(facts, root)
 
 
