@@ -40,12 +40,30 @@ _CLAIM_RAN = re.compile(
 )
 
 
+_CONTRAST = re.compile(
+    r"\b(?:but|except|although|though|however|while)\b[^.!?\n]*\bfail|\bfail(?:s|ed|ing)?\b", re.I
+)
+_PARTIAL = re.compile(r"\d+\s+(?:of\s+\d+\s+)?(?:the\s+)?tests?\s*$", re.I)
+
+
 def _claims(text: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The first claim not negated before it, not partial ("30 tests pass") nor contradicted after it
+    in the same sentence ("... but test_tz still fails")."""
     for m in pattern.finditer(text):
         before = text[max(0, m.start() - 60) : m.start()]
         sentence_start = max(before.rfind("."), before.rfind("!"), before.rfind("?"), before.rfind("\n"))
-        if not _NEGATED.search(before[sentence_start + 1 :]):
-            return m
+        lead = before[sentence_start + 1 :]
+        if _NEGATED.search(lead):
+            continue
+        head = m.group(0)
+        if not head.lower().startswith("all") and _PARTIAL.search(
+            lead + head.split(" pass")[0].split(" are")[0]
+        ):
+            continue
+        rest = re.split(r"[.!?\n]", text[m.end() : m.end() + 200], maxsplit=1)[0]
+        if _CONTRAST.search(rest):
+            continue
+        return m
     return None
 
 

@@ -73,7 +73,7 @@ class Destructive(Detector):
             return None
         old_len = len(change.old.strip())
         new_len = len((change.new or "").strip())
-        if old_len >= 200 and new_len <= old_len // 20:
+        if old_len >= 100 and new_len <= old_len // 10:
             return [
                 signal(
                     "destructive.file_emptied",

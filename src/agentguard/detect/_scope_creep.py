@@ -10,17 +10,12 @@ Only runs that declare writable globs are judged.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable
 
 from ._engine import Detector, Session, signal
 from ._events import RunEnd, RunStart, ToolCall
 from ._signal import Signal
 
-_WRITE_HINT = re.compile(
-    r">|\b(?:rm|mv|cp|install|touch|mkdir|tee|sed\s+-i|truncate|patch|ln|chmod|git\s+(?:apply|checkout"
-    r"|restore))\b"
-)
 _MAX_DIRS = 64
 
 
@@ -49,17 +44,19 @@ class ScopeCreep(Detector):
         if globs is None:
             return None
         a = ev.action
-        paths: list[str] = []
+        paths: list[tuple[str | None, str]] = []  # (relative to the root or None, as shown)
         if a.kind == "file_write":
             if a.path:
-                paths.append(s.relative(a.path))
-        elif a.command and _WRITE_HINT.search(a.command):
+                rel = s.relative(a.path)
+                inside = not (rel.startswith(("/", "../")) or rel == "..")
+                paths.append((rel if inside else None, rel))
+        elif a.command:
             for p in s.facts(a).paths:
                 if p.access in ("write", "delete") and not p.resolved.startswith("/dev/"):
-                    paths.append(p.relative if p.relative is not None else p.resolved)
+                    paths.append((p.relative, p.relative if p.relative is not None else p.resolved))
         out: list[Signal] = []
-        for path in paths:
-            if globs.match(path, path if path.startswith("/") else None):  # type: ignore[attr-defined]
+        for rel, path in paths:
+            if globs.match(rel, path if path.startswith("/") else None):  # type: ignore[attr-defined]
                 continue
             self.count += 1
             self.first_span = self.first_span or ev.span_id
