@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
+from ..policy._globs import GlobSet
 from ._engine import Detector, Session, signal
 from ._events import RunEnd, RunStart, ToolCall
 from ._signal import Signal
@@ -24,7 +25,7 @@ class ScopeCreep(Detector):
     call_kinds = frozenset({"file_write", "shell"})
 
     def __init__(self) -> None:
-        self.globs: object = None
+        self.globs: GlobSet | None = None
         self.count = 0
         self.dirs: set[str] = set()
         self.first_span: str | None = None
@@ -34,8 +35,6 @@ class ScopeCreep(Detector):
 
     def on_start(self, ev: RunStart, s: Session) -> Iterable[Signal] | None:
         if ev.scope_write:
-            from ..policy._globs import GlobSet
-
             self.globs = GlobSet(ev.scope_write)
         return None
 
@@ -47,16 +46,16 @@ class ScopeCreep(Detector):
         paths: list[tuple[str | None, str]] = []  # (relative to the root or None, as shown)
         if a.kind == "file_write":
             if a.path:
-                rel = s.relative(a.path)
-                inside = not (rel.startswith(("/", "../")) or rel == "..")
-                paths.append((rel if inside else None, rel))
+                shown = s.relative(a.path)
+                inside = not (shown.startswith(("/", "../")) or shown == "..")
+                paths.append((shown if inside else None, shown))
         elif a.command:
             for p in s.facts(a).paths:
                 if p.access in ("write", "delete") and not p.resolved.startswith("/dev/"):
                     paths.append((p.relative, p.relative if p.relative is not None else p.resolved))
         out: list[Signal] = []
         for rel, path in paths:
-            if globs.match(rel, path if path.startswith("/") else None):  # type: ignore[attr-defined]
+            if globs.match(rel, path if path.startswith("/") else None):
                 continue
             self.count += 1
             self.first_span = self.first_span or ev.span_id
