@@ -81,6 +81,12 @@ class Bench:
 BENCHMARKS: list[Bench] = [
     Bench("bench_tool", "tool call overhead and memory (dev venv)"),
     Bench(
+        "bench_policy",
+        "policy decision time vs pycasbin 2.8.0 and cedarpy 4.12.2",
+        BenchEnv("policy"),
+        ("--turns", "3"),
+    ),
+    Bench(
         "bench_openai",
         "openai chat.completions.create overhead vs opentelemetry-instrumentation-openai-v2 2.4b0",
         OPENAI_V2,
