@@ -90,11 +90,15 @@ def _resolve_root(root: str, cwd: str | None, process_cwd: str) -> str:
 
 def resolve_root(root: str | None, cwd: str | None) -> str:
     """The scope root as a real path: a relative root is taken against ``cwd``, else the process's."""
-    try:
-        here = os.getcwd()
-    except OSError:
-        here = "/"
-    return _resolve_root(root or ".", cwd, here)
+    root = root or "."
+    if root.startswith(("/", "~")) or (cwd and os.path.isabs(cwd)):
+        here = ""  # not consulted: no ``getcwd`` system call per decision
+    else:
+        try:
+            here = os.getcwd()
+        except OSError:
+            here = "/"
+    return _resolve_root(root, cwd, here)
 
 
 def facts_of(action: Action, root: str | None = None) -> Facts:

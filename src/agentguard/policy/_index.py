@@ -29,7 +29,7 @@ class Entry:
 class RuleIndex:
     """``candidates(kind, tool)``: the rules that apply, in the order they were given."""
 
-    __slots__ = ("_by_kind", "_cache", "_lock", "entries")
+    __slots__ = ("_by_kind", "_cache", "_calls", "_lock", "entries")
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         entries: list[Entry] = []
@@ -50,7 +50,20 @@ class RuleIndex:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
         self._cache: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        self._calls: dict[tuple[str, str], tuple[tuple[Rule, str], ...]] = {}
         self._lock = threading.Lock()
+
+    def calls(self, kind: str, tool: str) -> tuple[tuple[Rule, str], ...]:
+        """``candidates`` as ``(rule, rule_id)`` pairs: what the policy's loop unpacks per call."""
+        found = self._calls.get((kind, tool))
+        if found is not None:
+            return found
+        found = tuple((e.rule, e.rule_id) for e in self.candidates(kind, tool))
+        with self._lock:
+            if len(self._calls) >= _CACHE_MAX:
+                self._calls.clear()
+            self._calls[(kind, tool)] = found
+        return found
 
     def candidates(self, kind: str, tool: str) -> tuple[Entry, ...]:
         key = (kind, tool)

@@ -85,15 +85,15 @@ class Policy:
                     ),
                 )
         votes: list[Vote] = []
-        for entry in self._index.candidates(action.kind, action.tool):
+        for rule, rule_id in self._index.calls(action.kind, action.tool):
             try:
-                decision = entry.rule(action, run)
+                decision = rule(action, run)
             except Exception as exc:
                 votes.append(
                     Vote(
-                        rule_id=entry.rule_id,
+                        rule_id=rule_id,
                         outcome="deny",
-                        reason=f"rule {entry.rule_id} raised {type(exc).__name__}: {exc}",
+                        reason=f"rule {rule_id} raised {type(exc).__name__}: {exc}",
                     )
                 )
                 continue
@@ -102,13 +102,13 @@ class Policy:
             if not isinstance(decision, Decision) or decision.outcome not in _OUTCOMES:
                 votes.append(
                     Vote(
-                        rule_id=entry.rule_id,
+                        rule_id=rule_id,
                         outcome="deny",
-                        reason=f"rule {entry.rule_id} returned {decision!r}, not a Decision or None",
+                        reason=f"rule {rule_id} returned {decision!r}, not a Decision or None",
                     )
                 )
                 continue
-            votes.append(Vote(rule_id=entry.rule_id, outcome=decision.outcome, reason=decision.reason))
+            votes.append(Vote(rule_id=rule_id, outcome=decision.outcome, reason=decision.reason))
         return combine(votes, self.default, mode=self.mode, facts=facts, policy=self.name)
 
     def _finish(self, decision: Decision) -> Decision:

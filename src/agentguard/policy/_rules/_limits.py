@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable
-from fnmatch import fnmatchcase
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ...action import ACTION_KINDS, normalise_kind
@@ -61,6 +62,15 @@ class RateLimit(BuiltinRule):
         return None
 
 
+def _globs(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a name matches any of ``patterns`` (as :func:`fnmatch.fnmatchcase`), one regex for all."""
+    parts = [fnmatch.translate(p) for p in patterns]
+    if not parts:
+        return lambda name: False
+    match = re.compile("|".join(parts)).match
+    return lambda name: match(name) is not None
+
+
 class Tools(BuiltinRule):
     """Tool names (globs) allowed or denied; LLM calls are not tools."""
 
@@ -72,13 +82,15 @@ class Tools(BuiltinRule):
         self.deny_list = tuple(deny)
         if self.allow is None and not self.deny_list:
             raise ValueError("tools() needs allow=[...] or deny=[...]")
+        self._deny = _globs(self.deny_list)
+        self._allow = _globs(self.allow) if self.allow is not None else None
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
         name = action.tool
-        if any(fnmatchcase(name, p) for p in self.deny_list):
+        if self._deny(name):
             return self.deny(f"tool {name!r} is denied")
-        if self.allow is not None and not any(fnmatchcase(name, p) for p in self.allow):
-            return self.deny(f"tool {name!r} is not in the allowed tools {list(self.allow)}")
+        if self._allow is not None and not self._allow(name):
+            return self.deny(f"tool {name!r} is not in the allowed tools {list(self.allow or ())}")
         return None
 
 
@@ -92,11 +104,12 @@ class Models(BuiltinRule):
         self.allow = tuple(allow)
         if not self.allow:
             raise ValueError("models() needs allow=[...]")
+        self._allowed = _globs(self.allow)
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
         model = action.model
         if not model:
             return self.deny("an LLM call without a model name")
-        if not any(fnmatchcase(model, p) for p in self.allow):
+        if not self._allowed(model):
             return self.deny(f"model {model!r} is not in the allowed models {list(self.allow)}")
         return None
