@@ -21,6 +21,7 @@ from ._common import CommandError
 COMMANDS: Final[dict[str, str]] = {
     "runs": "agentguard.cli._runs",
     "approvals": "agentguard.cli._approvals",
+    "scan": "agentguard.cli._scan",
     "check": "agentguard.cli._check",
     "hook": "agentguard.cli._hook",
     "dashboard": "agentguard.cli._dashboard",
