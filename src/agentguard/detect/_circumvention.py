@@ -40,6 +40,18 @@ _DECODE_EXEC = re.compile(
     r"|\bexec\s*\(\s*(?:__import__\(['\"]base64['\"]\)|base64)\.b64decode",
     re.I,
 )
+_DECODE_HINTS = (
+    "base64",
+    "b64decode",
+    "xxd",
+    "openssl",
+    "uudecode",
+    "ase64",
+    "codecs",
+    "fromhex",
+    "\\x",
+    "eval",
+)
 _BYPASS = re.compile(
     r"(?<![\w-])(?:--no-verify|--dangerously-[\w-]+|--no-gpg-sign|--yolo|--skip-permissions|--trust-all-tools"
     r"|--dangerously|-c\s+core\.hooksPath=\S*|HUSKY=0|SKIP_HOOKS=1|--no-sandbox|--allow-all-tools)(?![\w-])"
@@ -98,7 +110,7 @@ class Circumvention(Detector):
         out: list[Signal] = []
         command = a.command
         if command:
-            m = _DECODE_EXEC.search(command)
+            m = _DECODE_EXEC.search(command) if any(h in command for h in _DECODE_HINTS) else None
             if m is not None:
                 out.append(
                     signal(
@@ -110,7 +122,7 @@ class Circumvention(Detector):
                         text=command,
                     )
                 )
-            m2 = _BYPASS.search(command)
+            m2 = _BYPASS.search(command) if "-" in command or "=" in command else None
             if m2 is not None:
                 out.append(
                     signal(

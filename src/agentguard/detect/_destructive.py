@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ._engine import Detector, Session, signal
 from ._events import ToolCall, ToolResult
@@ -21,14 +21,80 @@ from ._signal import Severity, Signal
 if TYPE_CHECKING:
     from ..policy._rules._destructive import DestructiveCommands
 
-_HINT = re.compile(
-    r"\b(?:rm|rmdir|srm|unlink|mv|dd|mkfs[\w.]*|shred|truncate|chmod|chown|git|find|kill|pkill|killall\w*"
-    r"|crontab|drop\w*"
-    r"|delete|flush\w*|redis-cli|psql|mysql|mariadb|sqlite3|mongo\w*|systemctl|reboot|shutdown|halt|poweroff"
-    r"|init"
-    r"|wipefs|fdisk|sfdisk|parted|mkswap|blkdiscard)\b|>\s*/dev/|:\(\)|\{\s*:\|",
-    re.I,
+_WORDS = re.compile(r"[\w.-]+")
+_HINT_WORDS: Final = frozenset(
+    {
+        "rm",
+        "rmdir",
+        "srm",
+        "unlink",
+        "mv",
+        "dd",
+        "shred",
+        "truncate",
+        "chmod",
+        "kill",
+        "pkill",
+        "killall",
+        "killall5",
+        "crontab",
+        "redis-cli",
+        "psql",
+        "mysql",
+        "mariadb",
+        "sqlite3",
+        "mongo",
+        "mongosh",
+        "systemctl",
+        "reboot",
+        "shutdown",
+        "halt",
+        "poweroff",
+        "init",
+        "wipefs",
+        "fdisk",
+        "sfdisk",
+        "cfdisk",
+        "gdisk",
+        "sgdisk",
+        "parted",
+        "mkswap",
+        "blkdiscard",
+        "badblocks",
+        "dropdb",
+        "dropuser",
+        "push",
+        "reset",
+        "clean",
+        "filter-branch",
+        "filter-repo",
+        "reflog",
+        "update-ref",
+        "stash",
+        "DROP",
+        "drop",
+        "TRUNCATE",
+        "DELETE",
+        "delete",
+        "-delete",
+        "FLUSHALL",
+        "flushall",
+        "FLUSHDB",
+        "flushdb",
+        "eval",
+        "-exec",
+        "-execdir",
+        "xargs",
+        "sudo",
+    }
 )
+
+
+def _hinted(command: str) -> bool:
+    """Whether the command names anything destructive (a word-set test; the facts decide)."""
+    if "/dev/" in command or ":(){" in command or "mkfs" in command or "`" in command or "$(" in command:
+        return True
+    return not _HINT_WORDS.isdisjoint(_WORDS.findall(command))
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +113,7 @@ class Destructive(Detector):
     def on_call(self, ev: ToolCall, s: Session) -> Iterable[Signal] | None:
         a = ev.action
         command = a.command
-        if not command or not _HINT.search(command):
+        if not command or not _hinted(command):
             return None
         facts = s.facts(a)
         decision = _rule().check(a, None)

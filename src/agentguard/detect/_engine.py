@@ -88,6 +88,8 @@ class DetectorSet:
             detectors = BUILTIN
         self.factories: tuple[DetectorFactory, ...] = tuple(detectors)
         self._overrides: list[frozenset[str]] = []
+        self._plans: dict[Any, dict[str, dict[str, list[int]]]] = {}
+        """Dispatch plans by (enabled detectors, denied), shared by this set's sessions."""
         for factory in self.factories:
             cls = factory if isinstance(factory, type) else type(factory())
             self._overrides.append(
@@ -95,7 +97,7 @@ class DetectorSet:
             )
 
     def session(self) -> Session:
-        return Session([f() for f in self.factories], self._overrides)
+        return Session([f() for f in self.factories], self._overrides, self._plans)
 
     def __len__(self) -> int:
         return len(self.factories)
@@ -104,7 +106,12 @@ class DetectorSet:
 class Session:
     """One run's detectors and the context they share. Not thread-safe: callers serialise ``feed``."""
 
-    def __init__(self, detectors: Sequence[Detector], overrides: Sequence[frozenset[str]]) -> None:
+    def __init__(
+        self,
+        detectors: Sequence[Detector],
+        overrides: Sequence[frozenset[str]],
+        plans: dict[Any, dict[str, dict[str, list[int]]]] | None = None,
+    ) -> None:
         self.detectors = tuple(detectors)
         self.task: str | None = None
         self.root: str | None = None
@@ -139,33 +146,26 @@ class Session:
         self.written: list[str] = []
         """Paths written by file-write calls since the last :meth:`take_written` (bounded)."""
         self._overrides = tuple(overrides)
-        self._wire(self.detectors)
+        self._plans = plans if plans is not None else {}
+        # wired for a run without a declared scope (the common case); RunStart rewires if it differs
+        self._active = tuple(d for d in self.detectors if d.enabled(_PLAIN_START))
+        self._wire(self._active)
 
     def _wire(self, detectors: Sequence[Detector], denied: bool = False) -> None:
-        for kind in ACTION_KINDS:
-            self._call[kind] = []
-            self._result[kind] = []
-        self._write_call, self._write_result = [], []
-        self._start, self._policy, self._llm, self._end = [], [], [], []
-        for det, hooks in zip(self.detectors, self._overrides, strict=True):
-            if det not in detectors:
-                continue
-            if "on_start" in hooks:
-                self._start.append(det.on_start)
-            if "on_policy" in hooks:
-                self._policy.append(det.on_policy)
-            if "on_llm" in hooks:
-                self._llm.append(det.on_llm)
-            if "on_end" in hooks:
-                self._end.append(det.on_end)
-            for kind in ACTION_KINDS:
-                gated = det.gated and kind == "file_write"
-                if "on_call" in hooks and (
-                    kind in det.call_kinds or (denied and kind in det.denial_call_kinds)
-                ):
-                    (self._write_call if gated else self._call[kind]).append(det.on_call)
-                if "on_result" in hooks and kind in det.result_kinds:
-                    (self._write_result if gated else self._result[kind]).append(det.on_result)
+        """Bind the hooks of ``detectors`` (a subset of ours) into the dispatch tables."""
+        key = (tuple(d in detectors for d in self.detectors), denied)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _plan(self.detectors, self._overrides, key[0], denied)
+        dets = self.detectors
+        self._call = {k: [dets[i].on_call for i in idx] for k, idx in plan["call"].items()}
+        self._result = {k: [dets[i].on_result for i in idx] for k, idx in plan["result"].items()}
+        self._write_call = [dets[i].on_call for i in plan["write_call"][""]]
+        self._write_result = [dets[i].on_result for i in plan["write_result"][""]]
+        self._start = [dets[i].on_start for i in plan["start"][""]]
+        self._policy = [dets[i].on_policy for i in plan["policy"][""]]
+        self._llm = [dets[i].on_llm for i in plan["llm"][""]]
+        self._end = [dets[i].on_end for i in plan["end"][""]]
 
     # -- feeding -----------------------------------------------------------------------------------
     def feed(self, ev: Event) -> list[Signal]:
@@ -209,8 +209,10 @@ class Session:
             self.root = ev.scope_root
             self.scope_write = ev.scope_write
             self.scope_hosts = ev.scope_hosts
-            self._active = tuple(d for d in self.detectors if d.enabled(ev))
-            self._wire(self._active, denied=bool(self.denials))
+            active = tuple(d for d in self.detectors if d.enabled(ev))
+            if active != self._active:
+                self._active = active
+                self._wire(active, denied=bool(self.denials))
             hooks = self._start
         else:
             hooks = self._end
@@ -292,6 +294,36 @@ class Session:
                     return os.path.relpath(p, r)
             return os.path.normpath(p)
         return os.path.normpath(p) if p else p
+
+
+_PLAIN_START = RunStart(span_id="")
+
+
+def _plan(
+    detectors: Sequence[Detector],
+    overrides: Sequence[frozenset[str]],
+    enabled: tuple[bool, ...],
+    denied: bool,
+) -> dict[str, dict[str, list[int]]]:
+    """Which detector (by index) each hook and kind goes to."""
+    plan: dict[str, dict[str, list[int]]] = {
+        "call": {k: [] for k in ACTION_KINDS},
+        "result": {k: [] for k in ACTION_KINDS},
+        **{name: {"": []} for name in ("write_call", "write_result", "start", "policy", "llm", "end")},
+    }
+    for i, (det, hooks, on) in enumerate(zip(detectors, overrides, enabled, strict=True)):
+        if not on:
+            continue
+        for hook in ("start", "policy", "llm", "end"):
+            if f"on_{hook}" in hooks:
+                plan[hook][""].append(i)
+        for kind in ACTION_KINDS:
+            gated = det.gated and kind == "file_write"
+            if "on_call" in hooks and (kind in det.call_kinds or (denied and kind in det.denial_call_kinds)):
+                (plan["write_call"][""] if gated else plan["call"][kind]).append(i)
+            if "on_result" in hooks and kind in det.result_kinds:
+                (plan["write_result"][""] if gated else plan["result"][kind]).append(i)
+    return plan
 
 
 def signal(

@@ -39,10 +39,38 @@ _SECRET_HINT = re.compile(
     r"|\.git-credentials|\.vault-token|\.pgpass|\.gnupg|gcloud|kubeconfig|\.docker/config",
     re.M,
 )
+_SECRET_LITERALS: Final = (
+    ".env",
+    "id_",
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    "credential",
+    "netrc",
+    "npmrc",
+    "pypirc",
+    ".ssh",
+    ".aws",
+    ".kube",
+    "secret",
+    "environ",
+    "printenv",
+    "env",
+    "set",
+    "export",
+    "tfstate",
+    "tfvars",
+    "vault",
+    "pgpass",
+    "gnupg",
+    "gcloud",
+    "kubeconfig",
+    ".docker",
+)
 _EGRESS_HINT = re.compile(
     r"://|\b(?:curl|wget|nc|ncat|netcat|socat|scp|sftp|rsync|ssh|ftp|telnet|http|https|aws|gsutil|rclone|gh"
-    r"|git|pip\d?"
-    r"|npm|yarn|pnpm|uv|nslookup|dig|ping|Invoke-WebRequest|iwr)\b|@[\w.-]+:"
+    r"|nslookup|dig|ping|Invoke-WebRequest|iwr)\b|@[\w.-]+:"
 )
 _UPLOAD = re.compile(
     r"\s(?:-F|--form|-T|--upload-file)\s|--data(?:-binary|-raw|-urlencode)?[=\s]+['\"]?@|\s-d\s*['\"]?@"
@@ -157,7 +185,7 @@ class Exfiltration(Detector):
             full = path if os.path.isabs(path) else os.path.join(s.root or a.cwd or "", path)
             return path if rule.is_secret(os.path.normpath(full)) else None
         command = a.command
-        if not command or not _SECRET_HINT.search(command):
+        if not command or not any(h in command for h in _SECRET_LITERALS) or not _SECRET_HINT.search(command):
             return None
         facts = s.facts(a)
         if facts.shell is not None and facts.shell.env_dump:

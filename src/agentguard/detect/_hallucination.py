@@ -32,6 +32,7 @@ _MISSING = re.compile(
     r"|E404[^\n]*?'([@\w./-]+?)@",
     re.I,
 )
+_MISSING_HINTS: Final = ("istribution", "satisfies the requirement", "404", "o matching package", "not found")
 _INSTALL = re.compile(r"\b(?:pip3?|uv\s+pip|uv|poetry|pipenv|pdm)\s+(?:install|add)\s+([^;&|\n]+)")
 _PATH_TOKEN = re.compile(
     r"(?<![\w/.@-])((?:[\w.-]+/)*[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|md|json|toml|ya?ml|txt|cfg|ini|sh"
@@ -128,7 +129,7 @@ class Hallucination(Detector):
                 self.packages.add(_norm(w))
 
     def _install(self, ev: ToolResult, command: str, text: str) -> list[Signal] | None:
-        m = _MISSING.search(text)
+        m = _MISSING.search(text) if any(h in text for h in _MISSING_HINTS) else None
         if m is None:
             for inst in _INSTALL.finditer(command):
                 for w in inst.group(1).split():

@@ -23,8 +23,8 @@ _FAIL = re.compile(
 )
 _PASS = re.compile(
     r"\b\d+ passed\b|^OK\b|\bPASS(?:ED)?\b|^ok\s|\btest result: ok\b|\bTests?:\s+\d+ passed"
-    r"|\ball tests? passed\b",
-    re.M | re.I,
+    r"|\b[Aa]ll tests? passed\b",
+    re.M,
 )
 
 

@@ -50,16 +50,41 @@ def _json(text: Any) -> Any:
         return None
 
 
-def _action(span: SpanData) -> Action:
-    from ..normalise import action_from_tool_call
+# What the tool wrapper finds by parameter name for each kind (see agentguard.tools): spans that carry
+# ``agentguard.tool.kind`` were written by it, so the same names give the same action.
+_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "path": ("path", "file_path", "filepath", "file", "filename", "target", "dest", "destination"),
+    "content": ("content", "contents", "text", "data", "new_content", "body"),
+    "command": ("command", "cmd", "script", "commandline", "command_line"),
+    "cwd": ("cwd", "workdir", "working_dir", "working_directory", "directory"),
+    "url": ("url", "uri", "href", "endpoint", "link"),
+}
+_BY_KIND: dict[str, tuple[str, ...]] = {
+    "file_read": ("path",),
+    "file_write": ("path", "content"),
+    "shell": ("command", "cwd"),
+    "network": ("url",),
+}
 
+
+def _action(span: SpanData) -> Action:
     a = span.attrs
     tool = str(a.get(sc.GEN_AI_TOOL_NAME) or span.name.removeprefix("execute_tool ").strip() or "tool")
-    args = _json(a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS))
-    action = action_from_tool_call(tool, args if isinstance(args, dict) else {})
+    parsed = _json(a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS))
+    args: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     kind = a.get(sc.TOOL_KIND)
     if isinstance(kind, str) and kind in ACTION_KINDS:
-        action.kind = kind  # type: ignore[assignment]
+        action = Action(kind=kind, tool=tool, arguments=args)  # type: ignore[arg-type]
+        for canonical in _BY_KIND.get(kind, ()):
+            for name in _CANDIDATES[canonical]:
+                value = args.get(name)
+                if value is not None:
+                    setattr(action, canonical, value if isinstance(value, str) else str(value))
+                    break
+    else:  # another instrumentation's span: the tool profiles (Claude Code, Codex, MCP) decide
+        from ..normalise import action_from_tool_call
+
+        action = action_from_tool_call(tool, args)
     call_id = a.get(sc.GEN_AI_TOOL_CALL_ID)
     if isinstance(call_id, str):
         action.call_id = call_id
