@@ -158,7 +158,7 @@ class Circumvention(Detector):
         for span_id, tool, denied_raw, denied_effects, _text in self.denied:
             if span_id == ev.span_id:
                 continue
-            same = effects & denied_effects
+            same = _overlap(effects, denied_effects)
             if same and (tool != a.tool or raw != denied_raw) and "retry" not in self.reported:
                 what = ", ".join(" ".join(x for x in e if x) for e in sorted(same)[:3])
                 out.append(
@@ -212,6 +212,18 @@ class Circumvention(Detector):
             confidence=0.75,
             text=command or a.content,
         )
+
+
+def _overlap(new: set[tuple[str, ...]], denied: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """Effects in both sets; a write or delete below a denied path (``X/*`` after ``X``) counts too."""
+    same = new & denied
+    denied_paths = [e[2] for e in denied if e[0] == "path" and e[1] in ("write", "delete")]
+    for e in new:
+        if e[0] == "path" and e[1] in ("write", "delete"):
+            path = e[2].rstrip("*").rstrip("/")
+            if any(path == d or path.startswith(d.rstrip("/") + "/") for d in denied_paths):
+                same.add(e)
+    return same
 
 
 def _raw(a: Action) -> str:

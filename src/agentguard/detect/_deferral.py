@@ -133,8 +133,9 @@ class Deferral(Detector):
                 before = _pyast.stubs(old_tree) if old_tree is not None else set()
                 after = _pyast.stubs(new_tree)
                 found = sorted(after - before)
-                # a new file of stubs only is scaffolding when it also has real code; all-stub is not
-                if old_tree is None and found and len(found) < len(_pyast.functions(new_tree)):
+                # a new file of nothing but stubs is scaffolding (an interface to fill in); stubs beside
+                # real code are work left undone
+                if old_tree is None and found and len(found) == len(_pyast.functions(new_tree)):
                     found = []
                 pattern = _TODO  # the tree knows the stubs; only comments are left to count
         if not found and len(pattern.findall(change.new or "")) > len(pattern.findall(change.old or "")):
