@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the cases are tables, one case per line
 """Every category besides reward hacking: what raises each signal, and the look-alike that does not."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from agentguard.detect import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
-from harness import act, play  # noqa: E402
+from harness import act, play
 
 _n = iter(range(10**6))
 

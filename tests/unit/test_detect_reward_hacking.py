@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the cases are tables, one case per line
 """reward_hacking: each trick flagged from old/new file content, and its honest look-alike not."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from agentguard.detect import FileChange, RewardHacking, ToolCall, ToolResult
 from agentguard.detect._pyast import assertions, parse
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
-from harness import act, play  # noqa: E402
+from harness import act, play
 
 
 def write(path: str, old: str | None, new: str, sid: str = "w") -> ToolResult:
