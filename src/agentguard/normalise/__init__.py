@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from ..action import Action
 from . import _profiles, _shell
-from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact
+from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact, builder
 from ._paths import GLOB_CHARS, PathRef, default_base, glob_matches, resolve, resolve_root
 from ._profiles import PROFILES, action_from_tool_call
 from ._urls import parse_url
@@ -91,6 +91,10 @@ def normalise(action: Action, *, root: str | None = None) -> Facts:
             opaque=True,
             reasons=(f"normaliser error ({type(exc).__name__}): not checked",),
         )
+
+
+_new_facts = builder(Facts)
+_new_shell = builder(ShellFacts)
 
 
 def _str(value: object) -> str | None:
@@ -155,24 +159,15 @@ def _normalise(action: Action, root: str | None) -> Facts:
     paths = tuple(resolved.values())
     if analysis is not None and command is not None:
         shell_paths = tuple(resolved[r] for r in dict.fromkeys((*analysis.refs, *matched)))
-        shell = ShellFacts(
-            command=command,
-            commands=analysis.commands,
-            paths=shell_paths,
-            urls=analysis.urls,
-            git=analysis.git,
-            opaque=bool(analysis.reasons),
-            reasons=analysis.reasons,
-            parse_error=analysis.parse_error,
-            env_dump=analysis.env_dump,
+        shell = _new_shell(
+            command,
+            analysis.commands,
+            shell_paths,
+            analysis.urls,
+            analysis.git,
+            bool(analysis.reasons),
+            analysis.reasons,
+            analysis.parse_error,
+            analysis.env_dump,
         )
-    return Facts(
-        kind=action.kind,
-        root=root_real,
-        cwd=base,
-        paths=paths,
-        urls=tuple(urls),
-        shell=shell,
-        opaque=bool(reasons),
-        reasons=tuple(reasons),
-    )
+    return _new_facts(action.kind, root_real, base, paths, tuple(urls), shell, bool(reasons), tuple(reasons))

@@ -9,8 +9,9 @@ be known before it runs (``opaque``, with the reasons).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Literal, TypeVar
 
 Access = Literal["read", "write", "delete", "exec"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -249,3 +250,25 @@ def _hosts(urls: tuple[UrlFact, ...]) -> tuple[str, ...]:
             if h:
                 seen[h] = None
     return tuple(seen)
+
+
+_F = TypeVar("_F")
+
+
+def builder(cls: type[_F]) -> Callable[..., _F]:
+    """A positional constructor for a frozen slotted fact class (every field, in declaration order).
+
+    The normaliser builds several facts per command; the generated ``__init__`` of a frozen dataclass
+    sets each field through ``object.__setattr__`` (about 0.25 µs a field on the project's VM), this
+    one through the slot descriptors (about three times faster). The objects are identical: equal,
+    same hash, same repr.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def build({', '.join(names)}):", "    o = _new(_cls)"]
+    for name in names:
+        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
+        lines.append(f"    _set_{name}(o, {name})")
+    lines.append("    return o")
+    exec("\n".join(lines), namespace)
+    return namespace["build"]  # type: ignore[no-any-return]

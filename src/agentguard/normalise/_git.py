@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from ._facts import Access, GitFact, UrlFact
+from ._facts import Access, GitFact, UrlFact, builder
 from ._options import getopt, has, values
 from ._urls import host_fact, parse_scp_like, parse_url
 from ._words import Word
@@ -167,14 +166,20 @@ _GLOBAL_VALUE = frozenset(
 
 
 _EMPTY = GitFact(subcommand=None, args=(), cwd=None)
+_new_git = builder(GitFact)
 
 
-@dataclass(slots=True)
 class GitResult:
-    fact: GitFact
-    urls: list[UrlFact] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    changes: dict[str, object] = field(default_factory=dict)
+    """What :func:`analyse` found: the fact, hosts reached, reasons to be opaque; ``changes`` are the
+    fact's fields a subcommand handler sets (``force``, ``delete``, ``remote``, ``refspecs``)."""
+
+    __slots__ = ("changes", "fact", "reasons", "urls")
+
+    def __init__(self, fact: GitFact, reasons: list[str]) -> None:
+        self.fact = fact
+        self.urls: list[UrlFact] = []
+        self.reasons = reasons
+        self.changes: dict[str, object] = {}
 
 
 def _remote_url(word: Word, urls: list[UrlFact], ref: RefFn, cwd: str | None) -> None:
@@ -205,7 +210,8 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     reasons: list[str] = []
     config: list[str] = []
     i = 0
-    while i < len(args):
+    n = len(args)
+    while i < n:
         w = args[i]
         v = w.value
         if not w.static or not v.startswith("-"):
@@ -233,17 +239,20 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
         reasons.append("git subcommand is computed at run time")
     elif sub is not None and sub not in _KNOWN:
         reasons.append(f"git {sub}: not a git command (an alias or an external git-{sub} program)")
-    result = GitResult(_EMPTY)
-    result.reasons = reasons
+    result = GitResult(_EMPTY, reasons)
     handler = _HANDLERS.get(sub or "")
     if handler is not None:
         handler(sargs, cwd, ref, result)
-    result.fact = GitFact(
-        subcommand=sub,
-        args=tuple(w.value for w in sargs),
-        cwd=cwd,
-        config=tuple(config),
-        **result.changes,  # type: ignore[arg-type]
+    ch = result.changes
+    result.fact = _new_git(
+        sub,
+        tuple([w[0] for w in sargs]),
+        cwd,
+        ch.get("force", False),
+        ch.get("delete", False),
+        ch.get("remote"),
+        ch.get("refspecs", ()),
+        tuple(config),
     )
     return result
 

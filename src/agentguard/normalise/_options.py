@@ -73,8 +73,11 @@ def getopt(
 
 
 def has(parsed: Parsed, *names: str) -> bool:
-    return any(name in names for name, _ in parsed.options)
+    return any(name in names for name, _ in parsed[0])
 
 
 def values(parsed: Parsed, *names: str) -> list[Word]:
-    return [value for name, value in parsed.options if name in names and value is not None]
+    options = parsed[0]
+    if not options:
+        return []
+    return [value for name, value in options if name in names and value is not None]

@@ -23,7 +23,7 @@ from glob import iglob
 from itertools import islice
 from typing import NamedTuple
 
-from ._facts import Access, PathFact
+from ._facts import Access, PathFact, builder
 
 GLOB_CHARS = frozenset("*?[")
 _MAX_LINKS = 40
@@ -261,15 +261,9 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     relative: str | None = None
     if inside and root is not None:
         relative = "." if resolved == root else resolved[len(root.rstrip("/")) + 1 :]
-    return PathFact(
-        raw=raw,
-        resolved=resolved,
-        relative=relative,
-        inside_root=inside,
-        exists=exists,
-        access=ref.access,
-        via=ref.via,
-        program=ref.program,
-        dynamic=dynamic,
-        glob=ref.glob,
+    return _new_path(
+        raw, resolved, relative, inside, exists, ref.access, ref.via, ref.program, dynamic, ref.glob
     )
+
+
+_new_path = builder(PathFact)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..action import ACTION_KINDS, Action, ActionKind, normalise_kind
@@ -87,7 +88,9 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
 _MCP_PREFIX = re.compile(r"^(?:mcp__[^_]+(?:_[^_]+)*?__|[\w-]+__|[\w-]+[./:])")
 
 
+@lru_cache(maxsize=1024)
 def _strip(tool: str) -> str:
+    """The tool name without an MCP server prefix (remembered: a pure function of a few names)."""
     return _MCP_PREFIX.sub("", tool, count=1) if tool not in _CODEX else tool
 
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from tree_sitter import Node
 
 from . import _git, _parser
-from ._facts import Access, CommandFact, GitFact, UrlFact
+from ._facts import Access, CommandFact, GitFact, UrlFact, builder
 from ._network import NETWORK
 from ._paths import PathRef, absolute, is_harmless_device
 from ._programs import SPECS, apply_spec
@@ -173,6 +173,30 @@ _LEAVES = frozenset(
 _FILE_LIKE = re.compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
 """Bare operands of unknown programs taken as file names (``notes.txt``, ``id_rsa``)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
+_PYTHON_HEADS = ("python", "pypy")
+"""What every name :data:`PYTHON` matches starts with (a cheap test before the regex)."""
+_RUNNER_HEADS = frozenset(name for name, _ in RUNNERS)
+_UNWRAP_HEADS = WRAPPER_NAMES | _RUNNER_HEADS
+# Every program :meth:`_Walker.dispatch` treats specially before its last resort (operands that look
+# like paths are reads). Any other name (and not a Python) goes straight to that last resort.
+_DISPATCHED = frozenset(
+    {*_CD, *SHELLS, *_POWERSHELL, "eval", "source", ".", *INTERPRETERS, "git", "find", "trap", "alias"}
+    | {*_ENV_DUMP, "set", "compgen", "at", "batch", "crontab", *_EDITORS, "uv", *NETWORK, "dd", "tar"}
+    | {*SPECS, *_BENIGN}
+)
+_new_command = builder(CommandFact)
+_tuple_new = tuple.__new__
+
+
+@lru_cache(maxsize=1024)
+def _relative_dir(raw: str, base: str) -> str:
+    """:func:`._paths.absolute` of a path that does not start with ``/`` or ``~`` (a pure function of
+    its arguments, so remembered: ``cd src`` starts most commands)."""
+    return absolute(raw, base)
+
+
+def _is_python(name: str) -> bool:
+    return name.startswith(_PYTHON_HEADS) and PYTHON.match(name) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,11 +338,15 @@ class _Walker(Runners):
                 for r in reds:
                     self.redirect(r, env, depth, None)
         elif t == "list":
-            kids = n.children
-            op = next((c.type for c in kids if not c.is_named), None)
-            named = [c for c in kids if c.is_named]
-            for i, c in enumerate(named):
-                self.node(c, env, depth, op if i == 0 else gate)
+            op = None
+            for c in n.children:
+                if not c.is_named:
+                    op = c.type
+                    break
+            first = True
+            for c in n.named_children:
+                self.node(c, env, depth, op if first else gate)
+                first = False
         elif t == "pipeline":
             stages = [c for c in n.named_children if c.type != "comment"]
             for i, c in enumerate(stages):
@@ -358,14 +386,9 @@ class _Walker(Runners):
             self.out.env_dump = True
         for c in named:
             self.substitutions(c, env, depth)
+        args = tuple([text(c, self.src) for c in named])
         self.out.commands.append(
-            CommandFact(
-                argv=(keyword, *(text(c, self.src) for c in named)),
-                program=keyword,
-                args=tuple(text(c, self.src) for c in named),
-                cwd=env.cwds[0],
-                depth=depth,
-            )
+            _new_command((keyword, *args), keyword, args, (), None, (), env.cwds[0], depth, False, None)
         )
 
     # -- simple commands ---------------------------------------------------------------------------
@@ -380,9 +403,10 @@ class _Walker(Runners):
             t = c.type
             if t == "word":  # the common case, inlined
                 raw = src[c.start_byte : c.end_byte].decode("utf-8", "replace")
-                argv.append(Word(raw, True) if _PLAIN.isdisjoint(raw) else words(c, home, src)[0])
-                if not _PLAIN.isdisjoint(raw):
-                    argv.extend(words(c, home, src)[1:])
+                if _PLAIN.isdisjoint(raw):
+                    argv.append(_tuple_new(Word, (raw, True, False, False)))
+                else:
+                    argv.extend(words(c, home, src))
             elif t == "variable_assignment":
                 name = c.child_by_field_name("name")
                 assigns.append(text(name, self.src) if name is not None else text(c, self.src))
@@ -392,7 +416,7 @@ class _Walker(Runners):
                 if inner.type == "word":
                     raw = src[inner.start_byte : inner.end_byte].decode("utf-8", "replace")
                     if _PLAIN.isdisjoint(raw):
-                        argv.append(Word(raw, True))
+                        argv.append(_tuple_new(Word, (raw, True, False, False)))
                         continue
                 argv.extend(words(inner, home, src))
                 self.substitutions(c, env, depth)
@@ -404,6 +428,9 @@ class _Walker(Runners):
                     self.node(c, env, depth)
                 elif t not in ("word", "raw_string", "number"):
                     self.substitutions(c, env, depth)
+        if not reds:
+            self.run(argv, env, depth, gate, stdin, assigns, ())
+            return
         for r in reds:
             got = self.stdin_of(r)
             if got is not None:
@@ -474,35 +501,36 @@ class _Walker(Runners):
         """Analyse one command line; returns the program that runs (``None`` if unknown)."""
         if not argv:
             return None
-        before = len(self.out.reasons)
-        raw_argv = tuple([w.value for w in argv])
-        if not argv[0].static:
-            self.opaque(f"command name is computed at run time: {argv[0].value}")
-            self.out.commands.append(
-                CommandFact(
-                    argv=raw_argv,
-                    program=argv[0].value,
-                    args=raw_argv[1:],
-                    wrappers=wrappers,
-                    assignments=tuple(assigns),
-                    cwd=env.cwds[0],
-                    depth=depth,
-                    opaque=True,
-                    opaque_reason=self.out.reasons[-1],
+        out = self.out
+        before = len(out.reasons)
+        raw_argv = tuple([w[0] for w in argv])
+        head, head_static = argv[0][0], argv[0][1]
+        if not head_static:
+            self.opaque(f"command name is computed at run time: {head}")
+            out.commands.append(
+                _new_command(
+                    raw_argv,
+                    head,
+                    raw_argv[1:],
+                    wrappers,
+                    None,
+                    tuple(assigns),
+                    env.cwds[0],
+                    depth,
+                    True,
+                    out.reasons[-1],
                 )
             )
             return None
-        head = argv[0].value
         name = head.rsplit("/", 1)[-1]
         cmd_env = env
         if (
-            name in WRAPPER_NAMES
-            or (name[:1] == "p" and PYTHON.match(name))
-            or (len(argv) > 1 and (name, argv[1].value) in RUNNERS)
-        ):
+            name in _UNWRAP_HEADS
+            and (name in WRAPPER_NAMES or (len(argv) > 1 and (name, argv[1].value) in RUNNERS))
+        ) or _is_python(name):
             u = unwrap(argv)
-            for reason in u.reasons:
-                self.opaque(reason)
+            for why in u.reasons:
+                self.opaque(why)
             all_wrappers = (*wrappers, *u.wrappers)
             assignments = (*assigns, *u.assignments)
             if u.chdir is not None:
@@ -531,35 +559,45 @@ class _Walker(Runners):
                 all_wrappers,
                 assignments,
                 None,
-                cmd_env,
+                cmd_env.cwds[0],
                 depth,
                 before,
             )
             return program
-        first = words_[0].value
-        program = _base(first)
-        args = words_[1:]
+        first = words_[0][0]
         if "/" in first:
+            program = _base(first)
             self.ref(words_[0], "exec", "program", program, cmd_env.cwds)
-        ran_in = Env(cmd_env.cwds)  # ``cd`` changes cmd_env; the command itself ran here
-        sink = _Sink(self, program, cmd_env, depth)
-        subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, sink, all_wrappers)
-        for w in args:
-            if w.static and "://" in w.value and program not in NETWORK and program != "git":
-                for fact in urls_in(w.value, program):
-                    self.out.urls.append(fact)
+        else:
+            program = first
+        args = words_[1:]
+        ran_in = cmd_env.cwds[0]  # ``cd`` changes cmd_env; the command itself ran here
+        if program in _DISPATCHED or _is_python(program):
+            subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
+        else:
+            subcommand = None
+            self.operands(program, args, cmd_env)
+        values = tuple([w[0] for w in args])
+        if program not in NETWORK and program != "git":
+            for w in args:
+                if w[1] and "://" in w[0]:
+                    out.urls.extend(urls_in(w[0], program))
         if subcommand is None and program in _SUBCOMMANDS:
-            subcommand = next((w.value for w in args if not w.value.startswith("-")), None)
-        self.record(
-            raw_argv,
-            program,
-            tuple([w.value for w in args]),
-            all_wrappers,
-            assignments,
-            subcommand,
-            ran_in,
-            depth,
-            before,
+            subcommand = next((v for v in values if not v.startswith("-")), None)
+        reason = out.reasons[before] if len(out.reasons) > before else None
+        out.commands.append(
+            _new_command(
+                raw_argv,
+                program,
+                values,
+                all_wrappers,
+                subcommand,
+                assignments,
+                ran_in,
+                depth,
+                reason is not None,
+                reason,
+            )
         )
         return program
 
@@ -571,23 +609,14 @@ class _Walker(Runners):
         wrappers: tuple[str, ...],
         assigns: tuple[str, ...],
         subcommand: str | None,
-        env: Env,
+        cwd: str | None,
         depth: int,
         before: int,
     ) -> None:
         reason = self.out.reasons[before] if len(self.out.reasons) > before else None
         self.out.commands.append(
-            CommandFact(
-                argv=argv,
-                program=program,
-                args=args,
-                wrappers=wrappers,
-                subcommand=subcommand,
-                assignments=assigns,
-                cwd=env.cwds[0],
-                depth=depth,
-                opaque=reason is not None,
-                opaque_reason=reason,
+            _new_command(
+                argv, program, args, wrappers, subcommand, assigns, cwd, depth, reason is not None, reason
             )
         )
 
@@ -595,13 +624,13 @@ class _Walker(Runners):
         if not word.static or word.value in ("-", "~-", "~+"):
             return (None,)
         v = word.value
-        out: list[str | None] = []
-        for base in env.cwds:
-            if v.startswith(("/", "~")):
-                out.append(absolute(v, "/"))
-            else:
-                out.append(absolute(v, base) if base is not None else None)
-        return tuple(dict.fromkeys(out))
+        if v.startswith(("/", "~")):
+            return (absolute(v, "/"),)
+        cwds = env.cwds
+        if len(cwds) == 1:
+            base = cwds[0]
+            return (_relative_dir(v, base) if base is not None else None,)
+        return tuple(dict.fromkeys([_relative_dir(v, b) if b is not None else None for b in cwds]))
 
     def dispatch(
         self,
@@ -612,9 +641,9 @@ class _Walker(Runners):
         depth: int,
         gate: str | None,
         stdin: Stdin | None,
-        sink: _Sink,
         wrappers: tuple[str, ...],
     ) -> str | None:
+        """The program-specific analysis of a program in :data:`_DISPATCHED` (or a Python)."""
         if program in _CD:
             ops = [w for w in args if not (w.static and w.value.startswith("-") and w.value != "-")]
             if program == "popd":
@@ -628,6 +657,17 @@ class _Walker(Runners):
             else:
                 outer_env.cwds = tuple(dict.fromkeys((*new, *outer_env.cwds)))[:MAX_CWDS]
             return None
+        if program == "git":
+            result = _git.analyse(
+                args, env.cwds[0], lambda w, acc, via, base: self.ref(w, acc, via, "git", (base,))
+            )
+            self.out.git.append(result.fact)
+            if result.urls:
+                self.out.urls.extend(result.urls)
+            for r in result.reasons:
+                self.opaque(r)
+            return result.fact.subcommand
+        sink = _Sink(self, program, env, depth)
         if program in SHELLS:
             self.shell(program, args, env, depth, stdin, sink)
             return None
@@ -640,18 +680,9 @@ class _Walker(Runners):
         if program in ("source", "."):
             self.script_source(program, args[:1], env, depth, stdin)
             return None
-        if program in INTERPRETERS or (program[:1] == "p" and PYTHON.match(program)):
+        if program in INTERPRETERS or _is_python(program):
             self.interpreter(program, args, env, depth, stdin, sink)
             return None
-        if program == "git":
-            result = _git.analyse(
-                args, env.cwds[0], lambda w, acc, via, base: self.ref(w, acc, via, "git", (base,))
-            )
-            self.out.git.append(result.fact)
-            self.out.urls.extend(result.urls)
-            for r in result.reasons:
-                self.opaque(r)
-            return result.fact.subcommand
         if program == "find":
             self.find(args, env, depth, stdin, wrappers)
             return None
@@ -712,7 +743,11 @@ class _Walker(Runners):
             return None
         if program in _BENIGN:
             return None
-        # Unknown program: operands that look like paths are taken as reads.
+        self.operands(program, args, env)
+        return None
+
+    def operands(self, program: str, args: list[Word], env: Env) -> None:
+        """An unknown program: operands that look like paths are taken as reads."""
         for w in args:
             v = w.value
             if (
@@ -722,7 +757,6 @@ class _Walker(Runners):
                 and ("/" in v or v.startswith((".", "~")) or _FILE_LIKE.match(v) is not None)
             ) or (not w.static and not w.procsub and not v.startswith("-")):
                 self.ref(w, "read", "argument", program, env.cwds)
-        return None
 
     # -- programs that run other code ---------------------------------------------------------------
 
@@ -753,8 +787,20 @@ def analyse(command: str, cwd: str, home: str) -> Analysis:
     )
 
 
+_HOME: dict[str, str] = {}
+
+
 def home_dir() -> str:
+    """``os.path.expanduser("~")``, remembered per value of ``$HOME`` (looked up on every call)."""
+    env_home = os.environ.get("HOME")
+    if env_home is not None:
+        found = _HOME.get(env_home)
+        if found is not None:
+            return found
     try:
-        return os.path.expanduser("~")
+        home = os.path.expanduser("~")
     except Exception:
         return ""
+    if env_home is not None and len(_HOME) < 64:
+        _HOME[env_home] = home
+    return home

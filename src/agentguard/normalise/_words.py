@@ -113,6 +113,8 @@ def _unescape_unquoted(raw: str) -> str:
 
 
 def _unescape_double(raw: str) -> str:
+    if "\\" not in raw:
+        return raw.translate(_PROTECT)
     out: list[str] = []
     i, n = 0, len(raw)
     while i < n:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import lru_cache
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 from ..action import ACTION_KINDS, Action
@@ -78,6 +79,14 @@ class BuiltinRule:
         return f"<rule {self.rule_id}>"
 
 
+@lru_cache(maxsize=1)
+def _normaliser_module() -> ModuleType:
+    """:mod:`agentguard.normalise`, imported on first use (not per decision)."""
+    from .. import normalise
+
+    return normalise
+
+
 # -- facts -----------------------------------------------------------------------------------------
 @lru_cache(maxsize=512)
 def _resolve_root(root: str, cwd: str | None, process_cwd: str) -> str:
@@ -113,8 +122,6 @@ def facts_of(action: Action, root: str | None = None) -> Facts:
     resolved = resolve_root(root, action.cwd)
     if facts is not None and getattr(facts, "root", None) == resolved:
         return facts  # type: ignore[no-any-return]
-    from ..normalise import normalise
-
-    facts = normalise(action, root=resolved)
-    action.facts = facts
-    return facts
+    derived: Facts = _normaliser_module().normalise(action, root=resolved)
+    action.facts = derived
+    return derived
