@@ -1,4 +1,3 @@
-
 """TranscriptMonitor: structured output from any OpenAI-compatible server; failures reported, never raised."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-
 """agentguard scan: table and JSON output, --fail-on exit codes, malformed lines, workers."""
 
 from __future__ import annotations
