@@ -16,6 +16,17 @@ the action ``kinds`` it applies to) to put in ``Policy(rules=[...])``::
         ag.rules.models(allow=["gpt-4.1*"]),
     ])
 
+Most rules of a large policy are data: deny this program, ask before that path, block those hosts.
+:func:`match` states them as fields, and the policy indexes them (by program, host, path, tool), so a
+policy of thousands decides about as fast as one of ten::
+
+    ag.Policy(rules=[
+        ag.rules.match(decision="deny", program="git", subcommand="push", reason="agents do not push"),
+        ag.rules.match(decision="ask", path=["migrations/**", "*.lock"], access="write"),
+        ag.rules.match(decision="deny", host=["*.pastebin.com", "transfer.sh"]),
+        ag.rules.match(decision="deny", tool="delete_database"),
+    ])
+
 A :class:`~agentguard.Scope` given to the policy adds ``scope.read``, ``scope.write``, ``scope.hosts``
 and ``scope.opaque`` (see :func:`scope`).
 """
@@ -27,6 +38,7 @@ from typing import Literal
 
 from .policy._base import BuiltinRule
 from .policy._budget import BudgetRule
+from .policy._match import Match, PathAccess, match
 from .policy._rules._agents import AGENT_PROGRAMS, NoAgentSpawn
 from .policy._rules._destructive import DestructiveCommands
 from .policy._rules._limits import Models, RateLimit, Tools
@@ -99,8 +111,10 @@ __all__ = [
     "BudgetRule",
     "BuiltinRule",
     "DestructiveCommands",
+    "Match",
     "Models",
     "NoAgentSpawn",
+    "PathAccess",
     "Protect",
     "RateLimit",
     "ScopeHosts",
@@ -111,6 +125,7 @@ __all__ = [
     "Tools",
     "budget",
     "destructive_commands",
+    "match",
     "models",
     "no_agent_spawn",
     "protect",

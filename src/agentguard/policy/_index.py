@@ -3,7 +3,8 @@
 A rule that declares ``kinds = frozenset({"shell"})`` is never called for a file write; one that also
 declares ``tools = frozenset({"Bash"})`` is only called for that tool. The candidate list for a
 ``(kind, tool)`` pair is computed once, in policy order, so a policy of a thousand narrow rules costs
-what its few relevant rules cost.
+what its few relevant rules cost. Declarative rules (``rules.match``) are not called at all: they go
+into a :class:`~._match.MatchIndex`, keyed by program, host, path and tool.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from ..action import ACTION_KINDS
 from ._base import Rule, kinds_of, rule_id_of
+from ._match import Match, MatchIndex
 
 _CACHE_MAX = 4096
 
@@ -29,14 +31,19 @@ class Entry:
 class RuleIndex:
     """``candidates(kind, tool)``: the rules that apply, in the order they were given."""
 
-    __slots__ = ("_by_kind", "_cache", "_calls", "_lock", "entries")
+    __slots__ = ("_by_kind", "_cache", "_calls", "_lock", "entries", "matches", "positions")
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         entries: list[Entry] = []
         by_kind: dict[str, list[Entry]] = {kind: [] for kind in ACTION_KINDS}
+        matches: list[tuple[int, Match]] = []
         for position, rule in enumerate(rules):
             if not callable(rule):
                 raise TypeError(f"a rule must be callable (action, run) -> Decision | None, not {rule!r}")
+            if isinstance(rule, Match):
+                entries.append(Entry(rule=rule, rule_id=rule.rule_id, position=position, tools=None))
+                matches.append((position, rule))
+                continue
             tools = getattr(rule, "tools", None)
             entry = Entry(
                 rule=rule,
@@ -48,6 +55,12 @@ class RuleIndex:
             for kind in kinds_of(rule) or ACTION_KINDS:
                 by_kind[kind].append(entry)
         self.entries: tuple[Entry, ...] = tuple(entries)
+        self.matches: MatchIndex | None = MatchIndex(matches) if matches else None
+        """The declarative rules, indexed (``None`` when there are none)."""
+        self.positions: dict[str, int] = {}
+        """Each rule id's first position: votes of both kinds of rule are listed in policy order."""
+        for e in entries:
+            self.positions.setdefault(e.rule_id, e.position)
         self._by_kind = {kind: tuple(found) for kind, found in by_kind.items()}
         self._cache: dict[tuple[str, str], tuple[Entry, ...]] = {}
         self._calls: dict[tuple[str, str], tuple[tuple[Rule, str], ...]] = {}

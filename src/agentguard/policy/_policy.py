@@ -109,11 +109,27 @@ class Policy:
                 )
                 continue
             votes.append(Vote(rule_id=rule_id, outcome=decision.outcome, reason=decision.reason))
+        matches = self._index.matches
+        if matches is not None:
+            found = matches.votes(action, facts)
+            if found:
+                if votes:
+                    positions = self._index.positions
+                    ordered = [(positions.get(v.rule_id, 0), v) for v in votes]
+                    ordered.extend(found)
+                    ordered.sort(key=_position)
+                    votes = [v for _, v in ordered]
+                else:
+                    votes = [v for _, v in found]
         return combine(votes, self.default, mode=self.mode, facts=facts, policy=self.name)
 
     def _finish(self, decision: Decision) -> Decision:
         votes = (Vote(rule_id=decision.rule_ids[0], outcome=decision.outcome, reason=decision.reason),)
         return combine(votes, self.default, mode=self.mode, policy=self.name)
+
+
+def _position(item: tuple[int, Vote]) -> int:
+    return item[0]
 
 
 def combine(
