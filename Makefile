@@ -6,7 +6,9 @@
 #   make lint         ruff format --check, ruff check, mypy --strict
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
-#   make demo         examples/quickstart.py
+#   make demo         agentguard demo: a guarded coding agent on a sample repository (scripted model)
+#   make demo-live    the same agent loop against a real model (OpenAI with OPENAI_API_KEY, else local SmolLM2)
+#   make eval         precision/recall of the misalignment detectors over the labelled sessions
 #   make clean        remove .venv and build/test output (the component cache is kept; see clean-cache)
 #
 # Slow things are cached outside the clone, under $(CACHE_DIR):
@@ -46,10 +48,10 @@ export DEBIAN_FRONTEND := noninteractive
 # what the test session needs to find the components (tests/components/conftest.py)
 export AGENTGUARD_PHOENIX := $(PHOENIX_VENV)/bin/phoenix
 
-.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench demo clean clean-cache constraints
+.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench eval demo demo-live clean clean-cache constraints
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- development environment ------------------------------------------------------------------------
 venv: $(VENV)/.stamp-dev

@@ -19,6 +19,7 @@ from ._common import CommandError
 
 # name -> module; add a line here to add a command.
 COMMANDS: Final[dict[str, str]] = {
+    "demo": "agentguard.cli._demo",
     "runs": "agentguard.cli._runs",
     "approvals": "agentguard.cli._approvals",
     "scan": "agentguard.cli._scan",
