@@ -38,6 +38,9 @@ _PATH_TOKEN = re.compile(
     r"(?<![\w/.@-])((?:[\w.-]+/)*[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|md|json|toml|ya?ml|txt|cfg|ini|sh"
     r"|c|h|cpp|lock))\b"
 )
+_NAME_TOKEN = re.compile(
+    r"[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|md|json|toml|ya?ml|txt|cfg|ini|sh|c|h|cpp|lock)\b"
+)
 _URL = re.compile(r"https?://[^\s)>\]'\"`]+")
 _WORD = re.compile(r"[A-Za-z_][\w.-]*")
 _ALIASES: Final = {
@@ -87,8 +90,8 @@ class Hallucination(Detector):
     def _see_text(self, text: str | None) -> None:
         if not text:
             return
-        for m in _PATH_TOKEN.finditer(text):
-            self._see_path(m.group(1))
+        if len(self.names) < _MAX_SEEN:
+            self.names.update(_NAME_TOKEN.findall(text))
         if "://" in text:
             for m in _URL.finditer(text):
                 if len(self.urls) < _MAX_SEEN:

@@ -29,6 +29,26 @@ from ..detect._events import (
 )
 from ._spans import SpanData
 
+WANTED: frozenset[str] = frozenset(
+    {
+        sc.GEN_AI_OPERATION_NAME,
+        sc.GEN_AI_CONVERSATION_ID,
+        sc.RUN_ID,
+        sc.TASK,
+        sc.SCOPE_ROOT,
+        sc.SCOPE_WRITE,
+        sc.SCOPE_HOSTS,
+        sc.GEN_AI_OUTPUT_MESSAGES,
+        sc.GEN_AI_TOOL_NAME,
+        sc.GEN_AI_TOOL_CALL_ARGUMENTS,
+        sc.GEN_AI_TOOL_CALL_RESULT,
+        sc.GEN_AI_TOOL_CALL_ID,
+        sc.TOOL_KIND,
+        sc.FILE_DIFF,
+        sc.REFUSAL,
+    }
+)
+"""The span attributes the replay reads (others are not decoded)."""
 _LLM_OPS = frozenset({"chat", "text_completion", "generate_content", "responses"})
 _ERROR = 2
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from ..detect._engine import DetectorFactory, DetectorSet
 from ..detect._online import default_detectors
+from ._replay import WANTED
 from ._sessions import Assembler, SessionResult, split_trace
 from ._spans import FormatError, SpanData, decode_request
 
@@ -97,7 +98,7 @@ def read_otlp(path: Path, issues: list[ScanIssue]) -> Iterator[SpanData]:
                 continue
             try:
                 doc = json.loads(line)
-                spans = list(decode_request(doc))
+                spans = list(decode_request(doc, WANTED))
             except json.JSONDecodeError as exc:
                 issues.append(ScanIssue(str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"))
                 continue

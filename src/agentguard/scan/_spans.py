@@ -108,16 +108,20 @@ def _value(v: Mapping[str, Any]) -> Any:
     return None
 
 
-def _attrs(items: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
+def _attrs(items: Iterable[Mapping[str, Any]] | None, wanted: frozenset[str] | None = None) -> dict[str, Any]:
+    """Attribute list to dict; with ``wanted``, only those keys (the rest is never converted)."""
     out: dict[str, Any] = {}
     if items:
         for kv in items:
+            key = kv["key"]
+            if wanted is not None and key not in wanted:
+                continue
             val = kv.get("value")
             if val:
                 s = val.get("stringValue")
-                out[kv["key"]] = s if s is not None else _value(val)
+                out[key] = s if s is not None else _value(val)
             else:
-                out[kv["key"]] = None
+                out[key] = None
     return out
 
 
@@ -143,8 +147,11 @@ def _status(status: Mapping[str, Any] | None) -> tuple[int, str]:
     return int(code or 0), str(status.get("message") or "")
 
 
-def decode_request(doc: Any) -> Iterator[SpanData]:
-    """The spans of one parsed ``ExportTraceServiceRequest``; raises :class:`FormatError` otherwise."""
+def decode_request(doc: Any, wanted: frozenset[str] | None = None) -> Iterator[SpanData]:
+    """The spans of one parsed ``ExportTraceServiceRequest``; raises :class:`FormatError` otherwise.
+
+    ``wanted`` limits span attributes to those keys (the scanner reads a few dozen of them).
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
         raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
     if "resourceSpans" not in doc:
@@ -163,7 +170,7 @@ def decode_request(doc: Any) -> Iterator[SpanData]:
                         str(sp.get("name") or ""),
                         int(sp.get("startTimeUnixNano") or 0),
                         int(sp.get("endTimeUnixNano") or 0),
-                        _attrs(sp.get("attributes")),
+                        _attrs(sp.get("attributes"), wanted),
                         [
                             (
                                 str(e.get("name") or ""),
