@@ -278,3 +278,54 @@ def test_signals_on_a_run_are_bounded() -> None:
     agent()
     assert count == [MAX_RUN_SIGNALS] or count[0] <= MAX_RUN_SIGNALS
     cap.shutdown()
+
+
+def test_async_tools_and_streamed_responses_feed_the_detectors() -> None:
+    import asyncio
+
+    from openai import AsyncOpenAI
+
+    from agentguard.demo import ScriptedServer, Step
+    from agentguard.instrumentation.openai import instrument_openai, uninstrument_openai
+
+    cap = CapturingGuard(capture_content=True)
+
+    @tool(kind="shell", guard=cap.guard)
+    async def run(command: str) -> str:
+        return "1 failed, 2 passed"
+
+    holder: list[Any] = []
+    steps = [Step(tool_calls=[("run", {"command": "pytest -q"})]), Step(text="All tests pass now.")]
+
+    with ScriptedServer(steps) as server:
+        client = AsyncOpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+
+        @guarded(guard=cap.guard)
+        async def agent() -> None:
+            messages: list[Any] = [{"role": "user", "content": "fix it"}]
+            for _ in steps:
+                stream = await client.chat.completions.create(model="m", messages=messages, stream=True)
+                text, calls = "", []
+                async for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        text += chunk.choices[0].delta.content
+                    if chunk.choices and chunk.choices[0].delta.tool_calls:
+                        calls.extend(chunk.choices[0].delta.tool_calls)
+                messages.append({"role": "assistant", "content": text or None,
+                                 "tool_calls": [c.model_dump() for c in calls] or None})  # fmt: skip
+                for c in calls:
+                    out = await run(command="pytest -q")
+                    messages.append({"role": "tool", "tool_call_id": c.id, "content": out})
+            holder.append(current_run())
+
+        instrument_openai()
+        try:
+            asyncio.run(agent())  # returns None: the final message is the last assistant text
+        finally:
+            uninstrument_openai()
+    assert [s.code for s in holder[0].signals] == ["deception.false_success"]
+    run_span = cap.span("invoke_agent agent")
+    assert [e.attributes[sc.SIGNAL_CODE] for e in run_span.events if e.name == sc.EVENT_SIGNAL] == [  # type: ignore[index]
+        "deception.false_success"
+    ]
+    cap.shutdown()
