@@ -43,10 +43,12 @@ if TYPE_CHECKING:
     )
     from .cost import Price, PriceBook, TokenUsage
     from .decision import Decision, Denied, Vote
+    from .detect import Detector, DetectorSet, Signal
     from .export import LocalStore, Telemetry, configure
     from .guard import Guard, PolicyLike, default_guard, set_default_guard
     from .guarded import guarded
     from .instrumentation.openai import instrument_openai, uninstrument_openai
+    from .monitor import TranscriptMonitor
     from .policy import Budget, Policy, Rule
     from .run import RunState, current_run
     from .scope import Scope
@@ -76,6 +78,8 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(("Price", "PriceBook", "TokenUsage"), ".cost"),
     **dict.fromkeys(("Decision", "Denied", "Vote"), ".decision"),
+    **dict.fromkeys(("Detector", "DetectorSet", "Signal"), ".detect"),
+    "TranscriptMonitor": ".monitor",
     **dict.fromkeys(("LocalStore", "Telemetry", "configure"), ".export"),
     **dict.fromkeys(("Guard", "PolicyLike", "default_guard", "set_default_guard"), ".guard"),
     "guarded": ".guarded",
@@ -138,6 +142,8 @@ __all__ = [
     "ConsoleApprover",
     "Decision",
     "Denied",
+    "Detector",
+    "DetectorSet",
     "Guard",
     "LocalStore",
     "Policy",
@@ -148,8 +154,10 @@ __all__ = [
     "Rule",
     "RunState",
     "Scope",
+    "Signal",
     "Telemetry",
     "TokenUsage",
+    "TranscriptMonitor",
     "Vote",
     "__version__",
     "action_hash",
