@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
-from . import _git, _parser
+from . import _git, _parser, _plain
 from ._facts import Access, CommandFact, GitFact, UrlFact, builder
 from ._network import NETWORK
 from ._paths import PathRef, absolute, is_harmless_device
@@ -240,7 +240,9 @@ class _Sink:
 
 
 class _Walker(Runners):
-    def __init__(self, home: str) -> None:
+    def __init__(self, home: str, *, fast: bool = True) -> None:
+        self.fast = fast
+        """Plain command lists skip the parser (:mod:`._plain`); ``False`` parses everything."""
         self.home = home
         self.src = b""
         self.out = Out()
@@ -293,6 +295,9 @@ class _Walker(Runners):
         if depth > MAX_DEPTH:
             self.opaque(f"{where}: shell strings nested more than {MAX_DEPTH} deep")
             return
+        plain = _plain.split(source) if self.fast else None
+        if plain is not None and self.plain(plain, env, depth):
+            return
         data = source.encode("utf-8", "surrogatepass")
         if len(data) > _parser.MAX_BYTES:
             self.opaque(f"{where}: command longer than {_parser.MAX_BYTES} bytes")
@@ -305,6 +310,26 @@ class _Walker(Runners):
             self.node(root, env, depth)
         finally:
             self.src = saved
+
+    def plain(self, commands: list[tuple[list[Word], str | None]], env: Env, depth: int) -> bool:
+        """What :meth:`node` does for the tree of a plain command list (see :mod:`._plain`): the same
+        checks and calls, in the same order, at the same nesting. ``False`` (nothing done) when the
+        tree would come near :data:`MAX_NESTING`: the parser's route reports that."""
+        saved = self.nesting
+        nestings = _plain.nestings(commands)
+        if saved + max(nestings) > MAX_NESTING:
+            return False
+        out = self.out
+        try:
+            for (argv, gate), nesting in zip(commands, nestings, strict=True):
+                if len(out.commands) > MAX_COMMANDS:
+                    self.opaque("too many commands")
+                    return True
+                self.nesting = saved + nesting
+                self.run(argv, env, depth, gate, None, [], ())
+        finally:
+            self.nesting = saved
+        return True
 
     def node(
         self,
@@ -764,7 +789,13 @@ class _Walker(Runners):
 @lru_cache(maxsize=2048)
 def analyse(command: str, cwd: str, home: str) -> Analysis:
     """Analyse ``command`` run in ``cwd`` (absolute) with ``$HOME`` = ``home``; never raises."""
-    walker = _Walker(home)
+    return analyse_uncached(command, cwd, home)
+
+
+def analyse_uncached(command: str, cwd: str, home: str, *, fast: bool = True) -> Analysis:
+    """:func:`analyse` without the cache; ``fast=False`` sends plain lists through the parser too
+    (how the tests check that both routes agree)."""
+    walker = _Walker(home, fast=fast)
     try:
         walker.program_text(command, Env((cwd,)), 0, "command")
     except RecursionError:

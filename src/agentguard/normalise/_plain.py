@@ -1,0 +1,134 @@
+"""Plain command lists, split without a parser: the shape most agent commands have.
+
+``cd src && git add -A && git commit -m "fix parser" && pytest -q`` is a list of simple commands whose
+words are literal: no expansion, substitution, redirection, glob, brace, tilde, escape, comment,
+assignment, pipe or keyword. For such a string the tree-sitter parse and the tree walk give nothing a
+regular expression cannot: the words of each command and the operator after it. :func:`split` returns
+exactly those (as :class:`~._words.Word` values equal to what the walker builds from the tree), or
+``None`` for anything else, which then goes through tree-sitter as before. Nothing is guessed: the
+accepted language is small enough to state in one regular expression, and
+``tests/unit/test_normalise_plain.py`` checks, on generated strings, that both routes give identical
+analyses.
+
+Accepted, with single spaces or none between tokens:
+
+- words of ``A-Z a-z 0-9 _ . / : = , + @ % -``, ``"double-quoted"`` text without ``" $ ` \\ !`` or a
+  newline (and not only blanks), and ``'single-quoted'`` text without ``'`` or a newline, in any
+  concatenation;
+- ``&&``, ``||`` and ``;`` between commands (none leading or trailing);
+- command names (the first word of each command) of letters, digits and ``_ . / -`` only;
+- not: a reserved word or declaration builtin anywhere (``if``, ``do``, ``export``, ``unset``...), a
+  word starting with ``=`` (``a ==`` does not parse), more than :data:`MAX_COMMANDS` commands or
+  :data:`MAX_LENGTH` characters, non-ASCII text.
+
+(The exclusions come from an exhaustive check of every token of up to four characters of each class
+in command and argument position against tree-sitter-bash 0.25.1: ``x=1``, ``x@y``, ``x%``, ``x+:``
+in command position and ``a ==`` are not plain commands to the grammar.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._words import Word
+
+MAX_COMMANDS = 32
+"""Longer lists take the parser (far below the walker's nesting and command bounds either way)."""
+MAX_LENGTH = 4096
+
+_SAFE = r"A-Za-z0-9_./:=,+@%-"
+# possessive quantifiers: no backtracking, so a near miss fails in linear time
+_WORD = rf"""(?:[{_SAFE}]++|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
+_COMMAND = rf"{_WORD}(?: ++{_WORD})*+"
+_LIST = re.compile(rf" *+{_COMMAND}(?: *+(?:&&|\|\||;) *+{_COMMAND})*+ *+")
+_TOKEN = re.compile(rf"&&|\|\||;|{_WORD}")
+_PART = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
+_RESERVED = frozenset(
+    {
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+        "time",
+        "coproc",
+        "declare",
+        "typeset",
+        "export",
+        "readonly",
+        "local",
+        "unset",
+        "unsetenv",
+    }
+)
+_OPERATORS = frozenset({"&&", "||", ";"})
+_NAME = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*+")
+"""A command name: letters, digits and ``_ . / -``, not starting with ``-`` (``x=1`` is an assignment;
+``x@y``, ``x%``, ``x+:`` do not parse in command position, and the grammar drops a lone ``-``; quoted
+names are left to the parser)."""
+_tuple_new = tuple.__new__
+
+
+def _word(token: str) -> Word | None:
+    if "'" in token or '"' in token:
+        parts = _PART.findall(token)
+        if any(double and double.isspace() for double, _, _ in parts):
+            return None  # the grammar drops a blank "   " (the parser's route gives '')
+        value = "".join(a or b or c for a, b, c in parts)
+        return _tuple_new(Word, (value, True, False, False))
+    return _tuple_new(Word, (token, True, False, False))
+
+
+def split(source: str) -> list[tuple[list[Word], str | None]] | None:
+    """``[(words, operator after the command or None), ...]`` for a plain list, else ``None``.
+
+    The operator is the walker's *gate*: ``&&`` or ``||`` when the next command depends on this one's
+    status, ``None`` after ``;`` and for the last command.
+    """
+    if len(source) > MAX_LENGTH or not source.isascii() or _LIST.fullmatch(source) is None:
+        return None
+    out: list[tuple[list[Word], str | None]] = []
+    current: list[Word] = []
+    for token in _TOKEN.findall(source):
+        if token in _OPERATORS:
+            out.append((current, token if token != ";" else None))
+            current = []
+            continue
+        if token in _RESERVED or token[0] == "=" or (not current and _NAME.fullmatch(token) is None):
+            return None
+        word = _word(token)
+        if word is None:
+            return None
+        current.append(word)
+    out.append((current, None))
+    return out if len(out) <= MAX_COMMANDS else None
+
+
+def nestings(commands: list[tuple[list[Word], str | None]]) -> list[int]:
+    """The walker's nesting counter while in each command, as the parse tree would have it.
+
+    ``;`` separates statements of the ``program`` node (nesting 1); in a statement of ``k`` commands
+    joined by ``&&``/``||`` the tree is a left-leaning chain of ``k - 1`` ``list`` nodes, so its first
+    two commands sit at ``k + 1`` and the ``j``-th (from 1) at ``k - j + 3``; a lone command at 2.
+    """
+    out: list[int] = []
+    k = 0
+    for _, gate in commands:
+        k += 1
+        if gate is None:  # the end of a statement of k commands
+            if k == 1:
+                out.append(2)
+            else:
+                out.extend([k + 1, *(k - j + 3 for j in range(2, k + 1))])
+            k = 0
+    return out
