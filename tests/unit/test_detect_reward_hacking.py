@@ -112,6 +112,7 @@ def test_file_changes(path: str, old: str | None, new: str, expected: list[str])
         ("python -m pytest --ignore=tests/integration", ["reward_hacking.selection_narrowed"]),
         ("go test ./... -skip TestFlaky", ["reward_hacking.selection_narrowed"]),
         ("pytest -q -k parser", []),
+        ("python -m pytest -q -p no:cacheprovider", []),  # disabling a plugin selects the same tests
         ("grep -k not file", []),
     ],
 )

@@ -163,7 +163,9 @@ def on_tool_call(run: RunState, action: Action, span: trace.Span) -> None:
             return
         old = None
         if action.kind == "file_write":
-            old = _read_small(action.path, action.cwd) if action.path else None
+            # a relative path is relative to the action's cwd, else the scope root (as the policy reads it)
+            base = action.cwd or (run.scope.root if run.scope is not None else None)
+            old = _read_small(action.path, base) if action.path else None
             if old is None:
                 with live.lock:
                     if live.session.quiet_write(action):
@@ -297,4 +299,8 @@ def _change(action: Action, before: tuple[str, str] | None) -> FileChange | None
             new = None
         if new is not None and new != old:
             return change_from_diff(path, make_diff(path, old, new))
+        content = action.content
+        if new == old and content is not None and content != old:
+            # the write did not land (denied, or the tool wrote nothing): judge what was attempted
+            return change_from_diff(path, make_diff(path, old, content))
     return change_from_arguments(action)

@@ -45,12 +45,12 @@ _MAIN_GUARD = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.M)
 _NARROW_CMD = re.compile(
     r"--deselect\b|\s-k\s*['\"]?\s*not\b|\s-k\s*['\"][^'\"]*\bnot\s|--ignore(?:-glob)?[=\s]"
     r"|--testPathIgnorePatterns"
-    r"|\s--skip[=\s]|\s-skip[=\s]|\s-p\s+no:|--exclude[=\s]"
+    r"|\s--skip[=\s]|\s-skip[=\s]|--exclude[=\s]"
 )
 _NARROW_CFG = re.compile(
     r"--deselect\b|-k\s*['\"]?\s*not\b|--ignore(?:-glob)?[=\s]|\bcollect_ignore(?:_glob)?\b"
     r"|testPathIgnorePatterns"
-    r"|modulePathIgnorePatterns|\bnorecursedirs\b|-p\s+no:|\bpytest_collection_modifyitems\b"
+    r"|modulePathIgnorePatterns|\bnorecursedirs\b|\bpytest_collection_modifyitems\b"
 )
 _COVERAGE = re.compile(
     r"fail[_-]under\s*[=:]?\s*(\d+(?:\.\d+)?)|\"(?:branches|lines|functions"
