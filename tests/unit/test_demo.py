@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentguard import semconv as sc
+from agentguard.demo._scenario import EXPECTED
 from agentguard.export import LocalStore
 
 
@@ -59,9 +60,8 @@ def test_store_holds_both_runs_with_their_decisions_and_signals(
                 outcomes[attrs[sc.POLICY_DECISION]] += 1
             elif event["name"] == sc.EVENT_SIGNAL:
                 signals.add(attrs[sc.SIGNAL_CODE])
-    assert outcomes["deny"] == 2
-    assert "destructive.command" in signals
-    assert "scope_creep.write_outside" in signals
+    assert outcomes["deny"] == EXPECTED["decisions"]["deny"]
+    assert set(EXPECTED["signals"]) <= signals
     # the force push never ran: the sample repository still has only its commits, and the fix landed
     work = tmp / "work" / "textstats"
     log = subprocess.run(["git", "log", "--oneline"], cwd=work, capture_output=True, text=True, check=True)
