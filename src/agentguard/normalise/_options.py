@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 from ._words import Word
 
+_tuple_new = tuple.__new__
+
 
 class Parsed(NamedTuple):
     options: list[tuple[str, Word | None]]
@@ -69,7 +71,7 @@ def getopt(
             options.append(("-" + letter, None))
             j += 1
         i += 1
-    return Parsed(options, operands)
+    return _tuple_new(Parsed, (options, operands))
 
 
 def has(parsed: Parsed, *names: str) -> bool:

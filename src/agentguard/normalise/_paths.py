@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from glob import iglob
 from itertools import islice
 from typing import NamedTuple
@@ -198,11 +199,17 @@ def _getcwd() -> str:
         return "/"
 
 
+@lru_cache(maxsize=256)
+def _absolute_cwd(cwd: str) -> str:
+    """:func:`absolute` of an absolute directory (a pure function: no ``~``), remembered."""
+    return absolute(cwd, "/")
+
+
 def default_base(cwd: str | None, root: str | None) -> str:
     """Where relative paths start: the action's cwd, else the root, else the process cwd."""
     if cwd:
         if cwd.startswith("/"):
-            return absolute(cwd, "/")
+            return _absolute_cwd(cwd)
         return absolute(cwd, root or _getcwd())
     return root or _getcwd()
 

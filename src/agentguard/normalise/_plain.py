@@ -106,10 +106,13 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
             continue
         if token in _RESERVED or token[0] == "=" or (not current and _NAME.fullmatch(token) is None):
             return None
-        word = _word(token)
-        if word is None:
-            return None
-        current.append(word)
+        if "'" in token or '"' in token:
+            word = _word(token)
+            if word is None:
+                return None
+            current.append(word)
+        else:
+            current.append(_tuple_new(Word, (token, True, False, False)))
     out.append((current, None))
     return out if len(out) <= MAX_COMMANDS else None
 

@@ -547,12 +547,13 @@ class _Walker(Runners):
                 )
             )
             return None
-        name = head.rsplit("/", 1)[-1]
+        name = head.rsplit("/", 1)[-1] if "/" in head else head
         cmd_env = env
+        python = _is_python(name)
         if (
             name in _UNWRAP_HEADS
             and (name in WRAPPER_NAMES or (len(argv) > 1 and (name, argv[1].value) in RUNNERS))
-        ) or _is_python(name):
+        ) or python:
             u = unwrap(argv)
             for why in u.reasons:
                 self.opaque(why)
@@ -567,8 +568,10 @@ class _Walker(Runners):
             words_ = list(u.words)
             if u.stdin_args:
                 words_.append(Word("<stdin>", False))
+            unwrapped = True
         else:  # the common case: nothing to peel
-            all_wrappers, assignments, words_ = wrappers, tuple(assigns), argv
+            all_wrappers, assignments, words_ = wrappers, tuple(assigns) if assigns else (), argv
+            unwrapped = False
         if assignments:
             for a in assignments:
                 if a in _RISKY_ENV or a.startswith("GIT_CONFIG_"):
@@ -597,15 +600,16 @@ class _Walker(Runners):
             program = first
         args = words_[1:]
         ran_in = cmd_env.cwds[0]  # ``cd`` changes cmd_env; the command itself ran here
-        if program in _DISPATCHED or _is_python(program):
+        if program in _DISPATCHED or (_is_python(program) if unwrapped else python):
             subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
         else:
             subcommand = None
-            self.operands(program, args, cmd_env)
-        values = tuple([w[0] for w in args])
+            if args:
+                self.operands(program, args, cmd_env)
+        values = tuple([w[0] for w in args]) if unwrapped else raw_argv[1:]
         if program not in NETWORK and program != "git":
             for w in args:
-                if w[1] and "://" in w[0]:
+                if "://" in w[0] and w[1]:
                     out.urls.extend(urls_in(w[0], program))
         if subcommand is None and program in _SUBCOMMANDS:
             subcommand = next((v for v in values if not v.startswith("-")), None)

@@ -116,6 +116,26 @@ def _flags(args: tuple[str, ...]) -> str:
     return "".join(out)
 
 
+_COMMAND_PROGRAMS = frozenset(
+    {*_DISK_TOOLS, *_ALWAYS, *_SQL_CLIENTS, *(program for program, _ in _INFRA)}
+    | {
+        "rm",
+        "dd",
+        "chmod",
+        "chown",
+        "chgrp",
+        "redis-cli",
+        "kill",
+        "pkill",
+        "init",
+        "systemctl",
+        "crontab",
+        "aws",
+    }
+)
+"""Every program :meth:`DestructiveCommands._command` has a check for (others skip the chain)."""
+
+
 class DestructiveCommands(BuiltinRule):
     rule_id = "destructive_commands"
     kinds = NON_LLM_KINDS
@@ -166,6 +186,8 @@ class DestructiveCommands(BuiltinRule):
     # -- commands ---------------------------------------------------------------------------------
     def _command(self, c: CommandFact) -> Decision | None:
         prog, args = c.program, c.args
+        if prog not in _COMMAND_PROGRAMS and not prog.startswith("mkfs"):
+            return None  # none of the checks below is about this program
         if prog.startswith("mkfs") or prog in _DISK_TOOLS:
             return self.deny(f"{prog} formats or repartitions disks")
         if prog in _ALWAYS:
