@@ -5,17 +5,21 @@ Three actions, each decided by a 50-rule and a 1,000-rule policy of each engine:
 - ``file``: a file write, ``src/pkg/parser.py`` in a scratch repository (it exists, so agentguard
   resolves it through the file system as it always does);
 - ``shell``: the 62-character ``cd src && git add -A && git commit -m "fix parser" && pytest -q``,
-  measured twice: ``cold``, every call a command never seen before (same shape, a different commit
-  message, so the parse cache misses: what an agent sends), and ``warm``, the same command repeated
-  (the parse cache hits);
+  measured three times: ``cold``, every call a command never seen before (same shape, a different
+  commit message, so the analysis cache misses: what an agent sends; a plain list, which the
+  normaliser splits without tree-sitter), ``cold, piped``, the same with ``| tee log.txt`` for the
+  last command (not plain: the tree-sitter route; a figure, no target), and ``warm``, the same
+  command repeated (the analysis cache hits);
 - ``url``: a fetch of ``https://pypi.org/simple/requests/``.
 
 The agentguard policies are what a large real policy looks like: a ``Scope`` (four rules), the
 built-ins (``destructive_commands``, ``secrets``, ``protect``, ``no_agent_spawn``, ``budget``,
-``tools``, ``models``) and user rules, generated as plain callables that each declare ``kinds``, spread
-evenly over file writes, file reads, shell, network and LLM calls (a path prefix, a program, a host or
-a model each; none matches the benchmark's actions). Each decision gets a fresh ``Action``, as every
-tool call does, so facts are derived every time.
+``tools``, ``models``) and user rules spread evenly over file writes, file reads, shell, network and
+LLM calls (a path glob, a program, a host or a model each; none matches the benchmark's actions). Like
+casbin's policy rows or Cedar's policies, a large policy is mostly data: of the user rules, 95% are
+declarative (``rules.match(...)``, which the policy indexes) and one in twenty is a plain callable that
+declares ``kinds`` (the same test written as code), at both sizes. The header prints the composition.
+Each decision gets a fresh ``Action``, as every tool call does, so facts are derived every time.
 
 The others decide the equivalent request with the same number of policies, from strings (neither
 resolves paths nor parses shell):
@@ -27,8 +31,8 @@ resolves paths nor parses shell):
 - cedarpy: ``permit``/``forbid`` policies on ``action`` with a ``context.target like "..."`` condition,
   the policy set and (empty) entities parsed once into handles.
 
-Times are per decision, each call timed on its own (``perf_counter_ns``, GC paused), the cases taking
-turns in blocks; p50 and p90 over every call.
+Times are per decision, each call timed on its own (``perf_counter_ns``, GC paused), the cases of both
+policy sizes taking turns in blocks; p50 and p90 over every call.
 
     python -m benchmarks.bench_policy [--calls N] [--repeats N]
 """
@@ -78,11 +82,40 @@ def cold_command(tag: str, i: int) -> str:
     return f'cd src && git add -A && git commit -m "fix {tag}{i:06d}" && pytest -q'
 
 
+def cold_piped_command(tag: str, i: int) -> str:
+    """As :func:`cold_command`, with a pipe: not a plain list, so it takes the tree-sitter parser."""
+    return f'cd src && git add -A && git commit -m "fix {tag}{i:06d}" | tee log.txt'
+
+
+CALLABLE_EVERY = 20
+"""One user rule in this many is a plain callable; the others are declarative (``rules.match``)."""
+
+
 # -- agentguard -----------------------------------------------------------------------------------
 def _user_rule(i: int) -> ag.Rule:
-    """One generated user rule: a plain function with ``kinds`` (and an id), kinds taken in turn."""
+    """One generated user rule, kinds taken in turn: declarative, or every :data:`CALLABLE_EVERY`-th
+    a plain function with ``kinds`` (and an id) that tests the same thing."""
     kind = KINDS[i % len(KINDS)]
     rid = f"user.{kind}.{i}"
+    if i % CALLABLE_EVERY != CALLABLE_EVERY - 1:
+        return _declarative_rule(i, kind, rid)
+    return _callable_rule(i, kind, rid)
+
+
+def _declarative_rule(i: int, kind: str, rid: str) -> ag.Rule:
+    if kind in ("file_write", "file_read"):
+        access: ag.rules.PathAccess = "write" if kind == "file_write" else "read"
+        return ag.rules.match(decision="deny", path=f"generated/m{i}/**", access=access, rule_id=rid)
+    if kind == "shell":
+        return ag.rules.match(decision="deny", program=f"tool{i}", rule_id=rid)
+    if kind == "network":
+        return ag.rules.match(decision="deny", host=f"h{i}.example.net", rule_id=rid)
+    return ag.rules.match(
+        decision="deny", model=f"model-{i}", reason=f"model model-{i} is retired", rule_id=rid
+    )
+
+
+def _callable_rule(i: int, kind: str, rid: str) -> ag.Rule:
     if kind in ("file_write", "file_read"):
         prefix = f"generated/m{i}/"
         access = "write" if kind == "file_write" else "read"
@@ -147,6 +180,19 @@ def agentguard_policy(size: int, root: str) -> tuple[ag.Policy, int]:
     policy = ag.Policy(scope=scope, rules=[*builtin, *(_user_rule(i) for i in range(n_user))])
     assert len(policy.rule_ids) == size, (len(policy.rule_ids), size)
     return policy, n_user
+
+
+def composition(policy: ag.Policy) -> str:
+    """How a generated policy is made: scope, built-ins, declarative and callable user rules."""
+    user = [r for r in policy.rules if str(getattr(r, "rule_id", "")).startswith("user.")]
+    declarative = sum(isinstance(r, ag.rules.Match) for r in user)
+    n_builtin = len(policy.rules) - len(user)
+    return (
+        f"{len(policy.rule_ids)} rules = 4 scope + {n_builtin} built-in + {declarative} rules.match "
+        f"(declarative, indexed) + {len(user) - declarative} callables (kinds declared); declarative "
+        f"{declarative / len(policy.rule_ids):.0%} of all, "
+        f"{declarative / max(1, len(user)):.0%} of user rules"
+    )
 
 
 def scratch_repo() -> str:
@@ -318,9 +364,15 @@ def build_cases(size: int, root: str) -> tuple[dict[str, Case], list[str]]:
         action = ag.Action(kind="shell", tool="Bash", cwd=root, command=command)
         return lambda: policy.check(action)
 
+    def ag_cold_piped() -> Callable[[], object]:
+        command = cold_piped_command(f"s{size}-", next(serial))
+        action = ag.Action(kind="shell", tool="Bash", cwd=root, command=command)
+        return lambda: policy.check(action)
+
     cases: dict[str, Case] = {
         "agentguard file": ag_case("file_write", "Write", path=FILE_PATH, content="x = 2\n"),
         "agentguard shell cold": ag_cold,
+        "agentguard shell cold piped": ag_cold_piped,
         "agentguard shell warm": ag_case("shell", "Bash", command=SHELL),
         "agentguard url": ag_case("network", "WebFetch", url=URL),
     }
@@ -380,18 +432,28 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {sys.version.split()[0]}; each case timed call by call for {opts.turns} turns of "
         f"{opts.slice_ms:g} ms; µs per decision, p50 / p90"
     )
-    results: dict[int, dict[str, Row]] = {}
+    for size in SIZES:
+        print(f"  agentguard policy, {size} rules: {composition(agentguard_policy(size, root)[0])}")
+    print(f"  casbin and cedarpy: the same {', '.join(str(s) for s in SIZES)} policy rows, from strings")
+    # Both sizes take turns in one measurement, so a slow phase of a busy machine hits both alike and
+    # the 1,000/50 ratios compare like with like.
+    all_cases: dict[str, Case] = {}
     for size in SIZES:
         cases, checks = build_cases(size, root)
         for line in checks:
             print(f"  check {line}")
-        samples = measure(cases, opts.turns, opts.slice_ms)
-        print(f"  {size} rules: calls timed " + ", ".join(f"{k} {len(v)}" for k, v in samples.items()))
-        results[size] = rows(samples)
+        all_cases.update({f"{size}|{name}": make for name, make in cases.items()})
+    samples = measure(all_cases, opts.turns, opts.slice_ms)
+    results: dict[int, dict[str, Row]] = {}
+    for size in SIZES:
+        mine = {key.split("|", 1)[1]: v for key, v in samples.items() if key.startswith(f"{size}|")}
+        print(f"  {size} rules: calls timed " + ", ".join(f"{k} {len(v)}" for k, v in mine.items()))
+        results[size] = rows(mine)
 
     labels = [
         ("file write", "agentguard file", "casbin file", "cedarpy file"),
         ("shell, cold (new command)", "agentguard shell cold", "casbin shell", "cedarpy shell"),
+        ("shell, cold, piped (parser)", "agentguard shell cold piped", "casbin shell", "cedarpy shell"),
         ("shell, warm (repeated)", "agentguard shell warm", "casbin shell", "cedarpy shell"),
         ("url fetch", "agentguard url", "casbin url", "cedarpy url"),
     ]
