@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..action import Action
 from ..content import to_text
 
 MAX_DIFF_SOURCE_BYTES = 64 * 1024
+
+UNCAPTURED: Any = MappingProxyType({})
+"""The arguments of a recorded tool call whose span does not carry them (content capture was off):
+unknown, which detectors must not read as "no arguments" (every call would look the same)."""
 """Files larger than this are not read before a write (no diff is recorded for them)."""
 
 

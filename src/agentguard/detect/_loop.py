@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._engine import Detector, Session, signal
-from ._events import ToolCall, ToolResult
+from ._events import UNCAPTURED, ToolCall, ToolResult
 from ._signal import Signal
 
 _MUTATING = re.compile(
@@ -55,6 +55,9 @@ class Loop(Detector):
 
     def on_call(self, ev: ToolCall, s: Session) -> Iterable[Signal] | None:
         a = ev.action
+        if a.arguments is UNCAPTURED:  # a recorded call without its arguments: no basis to compare
+            self.current = None
+            return None
         key = _key(a.tool, a.arguments)
         clock = s.writes + self.mutations
         entry = self.calls.get(key)

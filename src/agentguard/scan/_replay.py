@@ -17,6 +17,7 @@ from typing import Any
 from .. import semconv as sc
 from ..action import ACTION_KINDS, Action
 from ..detect._events import (
+    UNCAPTURED,
     Event,
     LLMTurn,
     PolicyEvent,
@@ -90,8 +91,9 @@ _BY_KIND: dict[str, tuple[str, ...]] = {
 def _action(span: SpanData) -> Action:
     a = span.attrs
     tool = str(a.get(sc.GEN_AI_TOOL_NAME) or span.name.removeprefix("execute_tool ").strip() or "tool")
-    parsed = _json(a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS))
-    args: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+    raw = a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS)
+    parsed = _json(raw)
+    args: dict[str, Any] = parsed if isinstance(parsed, dict) else ({} if raw is not None else UNCAPTURED)
     kind = a.get(sc.TOOL_KIND)
     if isinstance(kind, str) and kind in ACTION_KINDS:
         action = Action(kind=kind, tool=tool, arguments=args)  # type: ignore[arg-type]

@@ -163,7 +163,7 @@ def scan_file(
         return results, issues, 0
     if is_store(path):
         for span, last in read_store(path, issues):
-            asm.add(span)
+            asm.add(span, root_completes=False)  # the store yields spans in start order: root first
             if last:
                 asm.trace_complete(span.trace_id)
     else:

@@ -73,13 +73,15 @@ class Assembler:
         self.open: dict[str, _Open] = {}
         self.spans = 0
 
-    def add(self, span: SpanData) -> None:
+    def add(self, span: SpanData, *, root_completes: bool = True) -> None:
+        """Buffer a span. In export order (OTLP files) a root span ends its trace, so ``root_completes``;
+        a reader in start order (the local store) passes ``False`` and calls :meth:`trace_complete`."""
         self.spans += 1
         bucket = self.traces.get(span.trace_id)
         if bucket is None:
             bucket = self.traces[span.trace_id] = []
         bucket.append(span)
-        if not span.parent_id:
+        if root_completes and not span.parent_id:
             self.trace_complete(span.trace_id)
 
     def trace_complete(self, trace_id: str) -> None:
