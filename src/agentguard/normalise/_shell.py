@@ -210,6 +210,9 @@ class Analysis:
     env_dump: bool
 
 
+_new_analysis = builder(Analysis)
+
+
 def _base(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
@@ -811,14 +814,14 @@ def analyse_uncached(command: str, cwd: str, home: str, *, fast: bool = True) ->
     for r in out.refs:
         if r.access == "exec" and (r.raw, r.base) in written:
             walker.opaque(f"runs {r.raw}, which the same command writes")
-    return Analysis(
-        commands=tuple(out.commands),
-        refs=tuple(dict.fromkeys(out.refs)),
-        urls=tuple(dict.fromkeys(out.urls)),
-        git=tuple(out.git),
-        reasons=tuple(out.reasons),
-        parse_error=out.parse_error,
-        env_dump=out.env_dump,
+    return _new_analysis(
+        tuple(out.commands),
+        tuple(dict.fromkeys(out.refs)) if out.refs else (),
+        tuple(dict.fromkeys(out.urls)) if out.urls else (),
+        tuple(out.git),
+        tuple(out.reasons),
+        out.parse_error,
+        out.env_dump,
     )
 
 

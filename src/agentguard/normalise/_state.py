@@ -3,7 +3,7 @@ and what it has found so far."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tree_sitter import Node
 
@@ -29,12 +29,16 @@ class Stdin:
     pipe: tuple[list[Node], int] | None = None
 
 
-@dataclass(slots=True)
 class Out:
-    commands: list[CommandFact] = field(default_factory=list)
-    refs: list[PathRef] = field(default_factory=list)
-    urls: list[UrlFact] = field(default_factory=list)
-    git: list[GitFact] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    parse_error: bool = False
-    env_dump: bool = False
+    """What the walk has found so far (a plain slotted class: one is made per analysis)."""
+
+    __slots__ = ("commands", "env_dump", "git", "parse_error", "reasons", "refs", "urls")
+
+    def __init__(self) -> None:
+        self.commands: list[CommandFact] = []
+        self.refs: list[PathRef] = []
+        self.urls: list[UrlFact] = []
+        self.git: list[GitFact] = []
+        self.reasons: list[str] = []
+        self.parse_error = False
+        self.env_dump = False

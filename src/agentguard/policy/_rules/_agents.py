@@ -66,9 +66,13 @@ class NoAgentSpawn(BuiltinRule):
     ) -> None:
         self.programs = (AGENT_PROGRAMS | frozenset(programs)) - frozenset(allow)
         self.agent_tools = agent_tools
+        # every name _agent() looks further at (besides Pythons); any other program is not an agent
+        self._relevant = self.programs | _LAUNCHERS | _INTERPRETERS | {"gh"}
 
     def _agent(self, program: str, args: tuple[str, ...], subcommand: str | None) -> str | None:
         name = package_name(program)
+        if name not in self._relevant and not name.startswith(("python", "pypy")):
+            return None
         if name == "continue":
             return None  # the shell builtin
         if name in self.programs:
