@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal, TypeVar
 
 Access = Literal["read", "write", "delete", "exec"]
@@ -255,6 +255,32 @@ def _hosts(urls: tuple[UrlFact, ...]) -> tuple[str, ...]:
 _F = TypeVar("_F")
 
 
+def _check_plain(cls: type) -> None:
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has __post_init__: build it through its constructor")
+
+
+def keyword_builder(cls: type[_F]) -> Callable[..., _F]:
+    """Like :func:`builder`, with keyword arguments and the fields' defaults (no default factories)."""
+    _check_plain(cls)
+    params: list[str] = []
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    body = ["    o = _new(_cls)"]
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default is MISSING:
+            if f.default_factory is not MISSING:
+                raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        body.append(f"    _set_{f.name}(o, {f.name})")
+    source = "\n".join([f"def build(*, {', '.join(params)}):", *body, "    return o"])
+    exec(source, namespace)
+    return namespace["build"]  # type: ignore[no-any-return]
+
+
 def builder(cls: type[_F]) -> Callable[..., _F]:
     """A positional constructor for a frozen slotted fact class (every field, in declaration order).
 
@@ -263,6 +289,7 @@ def builder(cls: type[_F]) -> Callable[..., _F]:
     one through the slot descriptors (about three times faster). The objects are identical: equal,
     same hash, same repr.
     """
+    _check_plain(cls)
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = [f"def build({', '.join(names)}):", "    o = _new(_cls)"]

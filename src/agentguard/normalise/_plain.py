@@ -99,22 +99,44 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
         return None
     out: list[tuple[list[Word], str | None]] = []
     current: list[Word] = []
+    cache = _TOKENS
     for token in _TOKEN.findall(source):
-        if token in _OPERATORS:
-            out.append((current, token if token != ";" else None))
-            current = []
-            continue
-        if token in _RESERVED or token[0] == "=" or (not current and _NAME.fullmatch(token) is None):
+        known = cache.get(token)
+        if known is None:
+            known = _classify(token)
+            if len(cache) >= _TOKENS_MAX:
+                cache.clear()  # bounded; the common tokens come back at once
+            cache[token] = known
+        word, name_ok = known
+        if word is None:  # an operator, or a token that is not plain
+            if name_ok:
+                out.append((current, token if token != ";" else None))
+                current = []
+                continue
             return None
-        if "'" in token or '"' in token:
-            word = _word(token)
-            if word is None:
-                return None
-            current.append(word)
-        else:
-            current.append(_tuple_new(Word, (token, True, False, False)))
+        if not current and not name_ok:
+            return None
+        current.append(word)
     out.append((current, None))
     return out if len(out) <= MAX_COMMANDS else None
+
+
+_TOKENS: dict[str, tuple[Word | None, bool]] = {}
+_TOKENS_MAX = 4096
+
+
+def _classify(token: str) -> tuple[Word | None, bool]:
+    """``(word, may be a command name)``; ``(None, True)`` for an operator, ``(None, False)`` for a
+    token that makes the string not plain. A pure function of the token, so :func:`split` remembers
+    it for common tokens (``cd``, ``&&``, ``-q``)."""
+    if token in _OPERATORS:
+        return None, True
+    if token in _RESERVED or token[0] == "=":
+        return None, False
+    word = _word(token)
+    if word is None:
+        return None, False
+    return word, _NAME.fullmatch(token) is not None
 
 
 def nestings(commands: list[tuple[list[Word], str | None]]) -> list[int]:
