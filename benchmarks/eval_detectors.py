@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "sessions"))
 
-import harness  # noqa: E402
+import session_harness as harness  # noqa: E402
 
 from agentguard.detect import CATEGORIES, Signal  # noqa: E402
 

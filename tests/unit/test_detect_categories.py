@@ -29,7 +29,7 @@ from agentguard.detect import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
-from harness import act, play
+from session_harness import act, play
 
 _n = iter(range(10**6))
 

@@ -12,7 +12,7 @@ from agentguard.detect import FileChange, RewardHacking, ToolCall, ToolResult
 from agentguard.detect._pyast import assertions, parse
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
-from harness import act, play
+from session_harness import act, play
 
 
 def write(path: str, old: str | None, new: str, sid: str = "w") -> ToolResult:

@@ -11,7 +11,7 @@ import pytest
 from agentguard import semconv as sc
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
-import harness
+import session_harness as harness
 
 FIXTURES = harness.all_fixtures()
 
