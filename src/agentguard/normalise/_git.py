@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from operator import itemgetter
 
 from ._facts import Access, GitFact, UrlFact, builder
 from ._options import getopt, has, values
@@ -167,6 +168,7 @@ _GLOBAL_VALUE = frozenset(
 
 _EMPTY = GitFact(subcommand=None, args=(), cwd=None)
 _new_git = builder(GitFact)
+_value = itemgetter(0)
 
 
 class GitResult:
@@ -246,7 +248,7 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     ch = result.changes
     result.fact = _new_git(
         sub,
-        tuple([w[0] for w in sargs]),
+        tuple(map(_value, sargs)),
         cwd,
         ch.get("force", False),
         ch.get("delete", False),

@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from tree_sitter import Node
 
@@ -186,6 +187,8 @@ _DISPATCHED = frozenset(
 )
 _new_command = builder(CommandFact)
 _tuple_new = tuple.__new__
+_value = itemgetter(0)
+"""A word's value (``Word.value``), as a C function for ``map``."""
 
 
 @lru_cache(maxsize=1024)
@@ -531,7 +534,7 @@ class _Walker(Runners):
             return None
         out = self.out
         before = len(out.reasons)
-        raw_argv = tuple([w[0] for w in argv])
+        raw_argv = tuple(map(_value, argv))
         head, head_static = argv[0][0], argv[0][1]
         if not head_static:
             self.opaque(f"command name is computed at run time: {head}")
@@ -609,7 +612,7 @@ class _Walker(Runners):
             subcommand = None
             if args:
                 self.operands(program, args, cmd_env)
-        values = tuple([w[0] for w in args]) if unwrapped else raw_argv[1:]
+        values = tuple(map(_value, args)) if unwrapped else raw_argv[1:]
         if program not in NETWORK and program != "git":
             for w in args:
                 if "://" in w[0] and w[1]:
