@@ -48,6 +48,24 @@ def normalise_kind(kind: str) -> ActionKind:
         raise ValueError(f"unknown tool kind {kind!r}; expected one of: {known}") from None
 
 
+# Canonical argument -> the parameter names it is found under when a tool gives no mapping, in order.
+# The tool wrapper fills actions with these, and `agentguard scan` rebuilds recorded actions with them.
+CANONICAL_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "path": ("path", "file_path", "filepath", "file", "filename", "target", "dest", "destination"),
+    "content": ("content", "contents", "text", "data", "new_content", "body"),
+    "command": ("command", "cmd", "script", "commandline", "command_line"),
+    "cwd": ("cwd", "workdir", "working_dir", "working_directory", "directory"),
+    "url": ("url", "uri", "href", "endpoint", "link"),
+}
+# The canonical arguments each kind looks for.
+CANONICAL_BY_KIND: dict[str, tuple[str, ...]] = {
+    "file_read": ("path",),
+    "file_write": ("path", "content"),
+    "shell": ("command", "cwd"),
+    "network": ("url",),
+}
+
+
 @dataclass(slots=True, kw_only=True, eq=False)
 class Action:
     """One action, as the guard sees it before it runs."""

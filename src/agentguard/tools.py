@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _safe
 from . import semconv as sc
-from .action import Action, ActionKind, normalise_kind
+from .action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
 from .content import to_text
 from .decision import ALLOW, Decision, Denied
 from .detect import _online as _detect
@@ -36,20 +36,8 @@ from .run import RunState, current_run
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Canonical argument -> parameter names looked for when no mapping is given, in order.
-_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "path": ("path", "file_path", "filepath", "file", "filename", "target", "dest", "destination"),
-    "content": ("content", "contents", "text", "data", "new_content", "body"),
-    "command": ("command", "cmd", "script", "commandline", "command_line"),
-    "cwd": ("cwd", "workdir", "working_dir", "working_directory", "directory"),
-    "url": ("url", "uri", "href", "endpoint", "link"),
-}
-_FACTS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "file_read": ("path",),
-    "file_write": ("path", "content"),
-    "shell": ("command", "cwd"),
-    "network": ("url",),
-}
+_CANDIDATES = CANONICAL_ARGUMENTS
+_FACTS_BY_KIND = CANONICAL_BY_KIND
 
 
 class _Binder:

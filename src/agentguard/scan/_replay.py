@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .. import semconv as sc
-from ..action import ACTION_KINDS, Action
+from ..action import ACTION_KINDS, CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action
 from ..detect._events import (
     UNCAPTURED,
     Event,
@@ -71,21 +71,10 @@ def _json(text: Any) -> Any:
         return None
 
 
-# What the tool wrapper finds by parameter name for each kind (see agentguard.tools): spans that carry
-# ``agentguard.tool.kind`` were written by it, so the same names give the same action.
-_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "path": ("path", "file_path", "filepath", "file", "filename", "target", "dest", "destination"),
-    "content": ("content", "contents", "text", "data", "new_content", "body"),
-    "command": ("command", "cmd", "script", "commandline", "command_line"),
-    "cwd": ("cwd", "workdir", "working_dir", "working_directory", "directory"),
-    "url": ("url", "uri", "href", "endpoint", "link"),
-}
-_BY_KIND: dict[str, tuple[str, ...]] = {
-    "file_read": ("path",),
-    "file_write": ("path", "content"),
-    "shell": ("command", "cwd"),
-    "network": ("url",),
-}
+# What the tool wrapper finds by parameter name for each kind: spans that carry
+# ``agentguard.tool.kind`` were written by it, so the same table gives the same action.
+_CANDIDATES = CANONICAL_ARGUMENTS
+_BY_KIND = CANONICAL_BY_KIND
 
 
 def _action(span: SpanData) -> Action:
