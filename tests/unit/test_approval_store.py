@@ -218,3 +218,28 @@ def test_memory_store_works_from_many_threads() -> None:
         t.join()
     assert len(s.grants()) == 10
     s.close()
+
+
+@pytest.mark.timeout(30)
+def test_many_openers_of_a_new_queue_at_once(tmp_path: Path) -> None:
+    """Processes racing to create the same queue (agent and CLI) must all get a working store."""
+    import threading
+
+    db = tmp_path / "new" / "approvals.db"
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            with ApprovalStore(db) as store:
+                store.pending()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -19,7 +19,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -135,6 +135,22 @@ def new_id(prefix: str = "") -> str:
     return prefix + secrets.token_hex(6)
 
 
+def _retry_busy(step: Callable[[], None], timeout: float) -> None:
+    """Run ``step``, retrying while SQLite says the database is locked or busy, up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 class ApprovalStore:
     """Requests, answers and grants in SQLite; safe to share between threads and processes.
 
@@ -162,13 +178,18 @@ class ApprovalStore:
         try:
             self._conn.row_factory = sqlite3.Row
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            if not self.memory:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            # Two processes opening a new queue at once can get SQLITE_BUSY here without the busy
+            # handler's help (switching to WAL and creating the schema): retry within the timeout.
+            _retry_busy(self._setup, busy_timeout)
         except BaseException:
             self._conn.close()
             raise
+
+    def _setup(self) -> None:
+        if not self.memory:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
 
     def __repr__(self) -> str:
         return f"ApprovalStore({str(self.path)!r})"
