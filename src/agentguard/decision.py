@@ -212,7 +212,8 @@ class Decision:
         from . import semconv as sc
 
         return {
-            sc.POLICY_DECISION: self.outcome,
+            # an ask an approver answered is counted as the policy's ask; its answer is in approval.wait
+            sc.POLICY_DECISION: "ask" if self.approval is not None else self.outcome,
             sc.POLICY_MODE: self.mode,
             sc.LABEL_RULE: self.rule_ids[0] if self.rule_ids else "default",
         }

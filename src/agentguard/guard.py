@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from opentelemetry import metrics, trace
 
+from . import _safe
+from . import semconv as sc
 from ._version import __version__
 from .content import capture_from_env
 from .cost import PriceBook
@@ -138,6 +140,7 @@ class Guard:
             result = resolve(approver, action, decision, run, timeout=self.approval_timeout)
         except Exception as exc:
             return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
+        self._record_wait(result)
         return _answered(decision, result)
 
     async def _aapprove(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
@@ -152,7 +155,17 @@ class Guard:
             result = await aresolve(approver, action, decision, run, timeout=self.approval_timeout)
         except Exception as exc:
             return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
+        self._record_wait(result)
         return _answered(decision, result)
+
+    def _record_wait(self, result: Any) -> None:
+        """The approval wait metric (never raises: telemetry)."""
+        try:
+            wait = float(getattr(result, "wait_s", 0.0) or 0.0)
+            granted = "true" if getattr(result, "granted", False) else "false"
+            self.instruments.approval_wait.record(wait, {sc.APPROVAL_GRANTED: granted})
+        except Exception as exc:
+            _safe.report("guard.approval_wait", exc)
 
 
 def _no_approver(decision: Decision) -> Decision:

@@ -54,6 +54,7 @@ class Instruments:
     """All of agentguard's metric instruments for one meter."""
 
     __slots__ = (
+        "approval_wait",
         "cost",
         "decisions",
         "llm_calls",
@@ -101,6 +102,12 @@ class Instruments:
         )
         self.decisions = meter.create_counter(
             sc.METRIC_DECISIONS, unit="{decision}", description="Policy decisions by outcome and rule."
+        )
+        self.approval_wait = meter.create_histogram(
+            sc.METRIC_APPROVAL_WAIT,
+            unit="s",
+            description="How long actions waited for an approver's answer, by whether it was granted.",
+            explicit_bucket_boundaries_advisory=list(sc.APPROVAL_WAIT_BUCKETS),
         )
         self.signals = meter.create_counter(
             sc.METRIC_SIGNALS, unit="{signal}", description="Detector signals by category and severity."

@@ -30,19 +30,9 @@ PANEL_TITLES = (
     "Signals",
     "Triage",
 )
-# Queries whose metric does not exist yet, and why. The test fails if one of them starts returning
-# data (remove it from here) or if any other query returns nothing.
-PENDING = {
-    'sum(increase(agentguard_policy_decisions_total{agentguard_policy_decision="ask"}[$__range]))': (
-        "an ask answered by the approver is counted under its answer; only unanswered/shadow asks count"
-    ),
-    "histogram_quantile(0.5, sum by (le) (rate(agentguard_approval_wait_seconds_bucket[$__range])))": (
-        "no approval wait histogram yet (issue 3 records the wait on spans only)"
-    ),
-    "sum by (agentguard_approval_granted) (increase(agentguard_approval_wait_seconds_count[$__range]))": (
-        "no approval wait histogram yet (issue 3 records the wait on spans only)"
-    ),
-}
+# Queries allowed to return nothing, and why: none. The test fails if any panel query is empty.
+PENDING: dict[str, str] = {}
+"""Panel queries allowed to be empty, with why (none: every panel query must return data)."""
 
 
 def queries() -> list[tuple[str, str]]:

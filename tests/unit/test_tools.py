@@ -361,3 +361,23 @@ def test_history_is_bounded(cap: CapturingGuard) -> None:
     run = agent()
     assert run.tool_calls == 20
     assert [a.arguments["i"] for a in run.history] == [15, 16, 17, 18, 19]
+
+
+@pytest.mark.parametrize("granted", [True, False], ids=["granted", "refused"])
+def test_approval_wait_is_a_metric_and_an_answered_ask_counts_as_ask(granted: bool) -> None:
+    cap = CapturingGuard(
+        policy=RecordingPolicy(ag.Decision.ask("push?", rule_id="review")),
+        approver=ag.CallbackApprover(lambda request: granted),
+    )
+
+    @ag.tool(kind="shell", guard=cap.guard, on_deny="return")
+    def run_cmd(command: str) -> str:
+        return "ran"
+
+    run_cmd("git push")
+    metrics = cap.metrics()
+    ((labels, (count, _)),) = metrics["agentguard.approval.wait"]
+    assert labels == {"agentguard.approval.granted": "true" if granted else "false"}
+    assert count == 1
+    decisions = {row[0]["agentguard.policy.decision"] for row in metrics["agentguard.policy.decisions"]}
+    assert decisions == {"ask"}
