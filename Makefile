@@ -191,9 +191,20 @@ bench: venv
 	    echo "error: no benchmarks/run.py yet" >&2; exit 1
 	fi
 
+# The demo talks to agentguard's scripted OpenAI-compatible server: no model, no llama build needed.
 demo: venv
-	@echo "==> demo: examples/quickstart.py"
-	$(PY) examples/quickstart.py
+	@echo "==> demo: agentguard demo (a guarded coding agent on a sample repository)"
+	$(VENV)/bin/agentguard demo
+
+# The same agent loop against a real model: OpenAI when OPENAI_API_KEY is set (AGENTGUARD_MODEL,
+# OPENAI_BASE_URL), else the local SmolLM2 model on 127.0.0.1 (its answers are poor; that is the point).
+demo-live: venv llm
+	@echo "==> demo-live: agentguard demo --live"
+	$(VENV)/bin/agentguard demo --live
+
+eval: venv
+	@echo "==> eval: detector precision/recall over the labelled sessions (tests/fixtures/sessions)"
+	$(PY) -m benchmarks.eval_detectors
 
 # Regenerate requirements/constraints.txt from a throwaway venv built from dev.txt + llm.txt.
 constraints: llama-wheel
