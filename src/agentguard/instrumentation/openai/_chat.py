@@ -16,45 +16,57 @@ from ...content import to_text
 from ._record import ApiSpec, StreamState, Summary
 
 _NUMBER = (int, float)
-# (keyword, attribute) for numeric request parameters, in the order they are looked up.
-_NUMERIC: tuple[tuple[str, str], ...] = (
-    ("temperature", sc.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", sc.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
 _SYSTEM_ROLES = frozenset({"system", "developer"})
+
+# What request_attributes does with each keyword it reads; one lookup per keyword the caller passed.
+_NUMERIC, _MAX_COMPLETION, _MAX, _STOP, _SEED, _N, _STREAM = range(7)
+_PARAMS: dict[str, tuple[int, str]] = {
+    "temperature": (_NUMERIC, sc.GEN_AI_REQUEST_TEMPERATURE),
+    "top_p": (_NUMERIC, sc.GEN_AI_REQUEST_TOP_P),
+    "frequency_penalty": (_NUMERIC, sc.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    "presence_penalty": (_NUMERIC, sc.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    "max_completion_tokens": (_MAX_COMPLETION, sc.GEN_AI_REQUEST_MAX_TOKENS),
+    "max_tokens": (_MAX, sc.GEN_AI_REQUEST_MAX_TOKENS),
+    "stop": (_STOP, sc.GEN_AI_REQUEST_STOP_SEQUENCES),
+    "seed": (_SEED, sc.GEN_AI_REQUEST_SEED),
+    "n": (_N, sc.GEN_AI_REQUEST_CHOICE_COUNT),
+    "stream": (_STREAM, sc.GEN_AI_REQUEST_STREAM),
+}
 
 
 def request_attributes(kwargs: Mapping[str, Any], attrs: dict[str, Any]) -> str:
-    get = kwargs.get
-    model = get("model")
+    model = kwargs.get("model")
     if not isinstance(model, str):
         model = ""
     attrs[sc.GEN_AI_REQUEST_MODEL] = model
-    max_tokens = get("max_completion_tokens")
-    if type(max_tokens) is not int:
-        max_tokens = get("max_tokens")
-    if type(max_tokens) is int:
-        attrs[sc.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    for key, attr in _NUMERIC:
-        value = get(key)
-        if value is not None and type(value) in _NUMBER:
-            attrs[attr] = value
-    stop = get("stop")
-    if stop is not None:
-        if isinstance(stop, str):
-            attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
-        elif isinstance(stop, list | tuple):
-            attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(s for s in stop if isinstance(s, str))
-    seed = get("seed")
-    if type(seed) is int:
-        attrs[sc.GEN_AI_REQUEST_SEED] = seed
-    n = get("n")
-    if type(n) is int and n != 1:
-        attrs[sc.GEN_AI_REQUEST_CHOICE_COUNT] = n
-    if get("stream") is True:
-        attrs[sc.GEN_AI_REQUEST_STREAM] = True
+    params = _PARAMS.get
+    for key, value in kwargs.items():
+        param = params(key)
+        if param is None:
+            continue
+        kind, attr = param
+        if kind == _NUMERIC:
+            if type(value) in _NUMBER:
+                attrs[attr] = value
+        elif kind == _MAX_COMPLETION:
+            if type(value) is int:
+                attrs[attr] = value  # wins over max_tokens, whichever comes first
+        elif kind == _MAX:
+            if type(value) is int and type(kwargs.get("max_completion_tokens")) is not int:
+                attrs[attr] = value
+        elif kind == _STOP:
+            if isinstance(value, str):
+                attrs[attr] = (value,)
+            elif isinstance(value, list | tuple):
+                attrs[attr] = tuple(s for s in value if isinstance(s, str))
+        elif kind == _SEED:
+            if type(value) is int:
+                attrs[attr] = value
+        elif kind == _N:
+            if type(value) is int and value != 1:
+                attrs[attr] = value
+        elif value is True:  # stream
+            attrs[attr] = True
     return model
 
 

@@ -103,6 +103,44 @@ class StreamState:
         raise NotImplementedError
 
 
+class MetricLabels:
+    """The metric attribute dicts of one (request model, response model); built once, never mutated.
+
+    The SDK copies attributes on every measurement, so sharing these dicts is safe; ``key`` is the
+    precomputed :class:`~agentguard.metrics.TallyCounter` key of ``base``.
+    """
+
+    __slots__ = ("base", "input", "key", "output")
+
+    def __init__(self, request_model: str, response_model: str | None) -> None:
+        base: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: sc.PROVIDER_OPENAI,
+            sc.GEN_AI_REQUEST_MODEL: request_model,
+        }
+        if response_model:
+            base[sc.GEN_AI_RESPONSE_MODEL] = response_model
+        self.base = base
+        self.key = tuple(base.items())
+        self.input = {**base, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT}
+        self.output = {**base, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT}
+
+
+_LABELS: dict[tuple[str, str | None], MetricLabels] = {}
+_LABELS_MAX = 256
+"""Model names are low-cardinality; past this many pairs the cache starts over."""
+
+
+def metric_labels(request_model: str, response_model: str | None) -> MetricLabels:
+    key = (request_model, response_model or None)
+    labels = _LABELS.get(key)
+    if labels is None:
+        if len(_LABELS) >= _LABELS_MAX:
+            _LABELS.clear()
+        labels = _LABELS[key] = MetricLabels(request_model, response_model)
+    return labels
+
+
 class LLMCall:
     """The state of one in-flight call."""
 
@@ -144,11 +182,8 @@ class LLMCall:
         self.token: Token[Context] | None = None
         self.action: Action | None = None
         """The ``llm`` action the policy decided (budget reservations are keyed by it)."""
-        self.labels: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
-            sc.GEN_AI_PROVIDER_NAME: sc.PROVIDER_OPENAI,
-            sc.GEN_AI_REQUEST_MODEL: request_model,
-        }
+        self.labels = metric_labels(request_model, None)
+        """Metric labels before the response is known (shared: never mutate)."""
         self.started = time.perf_counter()
 
     @property
@@ -170,24 +205,47 @@ class LLMCall:
             otel_context.detach(token)
 
 
+_NO_SERVER: dict[str, Any] = {
+    sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
+    sc.GEN_AI_PROVIDER_NAME: sc.PROVIDER_OPENAI,
+}
+_SERVERS: dict[int, tuple[Any, dict[str, Any]]] = {}
+"""``id(base_url)`` -> (the URL object, the span attributes every call through it starts with).
+
+Keyed by the identity of the client's ``base_url`` object (held in the entry, so the id stays
+unique): a client whose ``base_url`` is reassigned gets a fresh entry.
+"""
+_SERVERS_MAX = 64
+
+
+def _constant_attributes(instance: Any) -> dict[str, Any]:
+    """The attributes constant per client (operation, provider, server); shared: copy before use."""
+    client = getattr(instance, "_client", None)
+    if client is None:
+        return _NO_SERVER
+    url = client.base_url
+    entry = _SERVERS.get(id(url))
+    if entry is not None and entry[0] is url:
+        return entry[1]
+    attrs = dict(_NO_SERVER)
+    host = url.host
+    if host:
+        attrs[sc.SERVER_ADDRESS] = host
+        port = url.port
+        if port is not None and port != 443:
+            attrs[sc.SERVER_PORT] = port
+    if len(_SERVERS) >= _SERVERS_MAX:
+        _SERVERS.clear()
+    _SERVERS[id(url)] = (url, attrs)
+    return attrs
+
+
 def start_call(api: ApiSpec, instance: Any, kwargs: Mapping[str, Any], fixed: Guard | None) -> LLMCall:
     """Open the span for a call about to be sent."""
     run = current_run()
     guard = fixed or (run.guard if run is not None else default_guard())
-    attrs: dict[str, Any] = {
-        sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
-        sc.GEN_AI_PROVIDER_NAME: sc.PROVIDER_OPENAI,
-    }
+    attrs = _constant_attributes(instance).copy()
     model = api.request_attributes(kwargs, attrs)
-    client = getattr(instance, "_client", None)
-    if client is not None:
-        url = client.base_url
-        host = url.host
-        if host:
-            attrs[sc.SERVER_ADDRESS] = host
-            port = url.port
-            if port is not None and port != 443:
-                attrs[sc.SERVER_PORT] = port
     if run is not None:
         attrs[sc.GEN_AI_CONVERSATION_ID] = run.conversation_id
         attrs[sc.RUN_ID] = run.run_id
@@ -299,7 +357,7 @@ def _finish_error(call: LLMCall, error: BaseException, duration: float) -> None:
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
     finally:
         span.end()
-    labels = {**call.labels, sc.ERROR_TYPE: error_type}
+    labels = {**call.labels.base, sc.ERROR_TYPE: error_type}
     instruments = call.guard.instruments
     instruments.operation_duration.record(duration, labels)
     instruments.llm_calls.add(1, labels)
@@ -315,15 +373,15 @@ def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> float
     labels = call.labels
     if summary is None:  # no body read (streaming raw response): time and request attributes only
         span.end()
-        instruments.operation_duration.record(duration, labels)
-        instruments.llm_calls.add(1, labels)
+        instruments.operation_duration.record(duration, labels.base)
+        instruments.llm_calls.add(1, labels.base, labels.key)
         if call.run is not None:
             call.run.record_llm_call()
         return None
 
     model = summary.response_model
     if model:
-        labels = {**labels, sc.GEN_AI_RESPONSE_MODEL: model}
+        labels = metric_labels(call.request_model, model)
     tool_calls = summary.tool_calls
     source = summary.refusal_source
     if source is None and not tool_calls and summary.text:
@@ -351,26 +409,28 @@ def _finish_ok(call: LLMCall, summary: Summary | None, duration: float) -> float
         except Exception as exc:
             _safe.report("openai.cost", exc)
 
-    if call.run is not None:
-        _detect.on_llm_turn(call.run, span, summary.text, tool_calls, source is not None)
+    run = call.run
+    if run is not None:
+        _detect.on_llm_turn(run, span, summary.text, tool_calls, source is not None)
     try:
         if span.is_recording():
             _set_response_attributes(call, span, summary, source, cost)
     finally:
         span.end()
 
-    instruments.operation_duration.record(duration, labels)
-    instruments.llm_calls.add(1, labels)
+    base = labels.base
+    instruments.operation_duration.record(duration, base)
+    instruments.llm_calls.add(1, base, labels.key)
     if input_tokens is not None:
-        instruments.token_usage.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT})
+        instruments.token_usage.record(input_tokens, labels.input)
     if output_tokens is not None:
-        instruments.token_usage.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT})
+        instruments.token_usage.record(output_tokens, labels.output)
     if cost is not None:
-        instruments.cost.add(cost, labels)
+        instruments.cost.add(cost, base, labels.key)
     if source is not None:
-        instruments.refusals.add(1, {**labels, sc.REFUSAL_SOURCE: source})
-    if call.run is not None:
-        call.run.record_llm_call(
+        instruments.refusals.add(1, {**base, sc.REFUSAL_SOURCE: source})
+    if run is not None:
+        run.record_llm_call(
             input_tokens=input_tokens or 0,
             output_tokens=output_tokens or 0,
             cost_usd=cost,
