@@ -51,7 +51,10 @@ class BenchEnv:
 
     @property
     def path(self) -> Path:
-        digest = hashlib.sha256(self.requirements.read_bytes()).hexdigest()[:12]
+        # agentguard's own dependencies (pyproject.toml) are installed into the env too: a new one
+        # must give a new env, not an old env that cannot import this checkout
+        pinned = self.requirements.read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+        digest = hashlib.sha256(pinned).hexdigest()[:12]
         return CACHE / f"{self.name}-{digest}"
 
     @property
