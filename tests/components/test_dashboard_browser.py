@@ -54,15 +54,6 @@ CHROMIUM_FLAGS = (
 )
 
 
-def detectors_wired() -> bool:
-    """Whether guarded runs run the online detectors (issue 4); until then the runner stands in."""
-    try:
-        import agentguard.detect as detect
-    except ImportError:
-        return False
-    return hasattr(detect, "__all__")
-
-
 # --- the scenario run ------------------------------------------------------------------------------
 SCENARIO_RUNNER = r'''
 """Play agentguard.demo._scenario as a real guarded agent (openai SDK, ScriptedServer, real tools)."""
@@ -70,7 +61,6 @@ import argparse, json, shutil, subprocess, sys, time
 from pathlib import Path
 
 from openai import OpenAI
-from opentelemetry import trace
 
 import agentguard as ag
 from agentguard.approval import ApprovalResult, CallbackApprover
@@ -87,7 +77,6 @@ parser.add_argument("--workdir", required=True)
 parser.add_argument("--runs", type=int, default=2)
 parser.add_argument("--prometheus-port", type=int, default=None)
 parser.add_argument("--hold", action="store_true", help="keep serving metrics until stdin closes")
-parser.add_argument("--stand-in-signals", action="store_true")
 args = parser.parse_args()
 
 telemetry = ag.configure(
@@ -132,24 +121,6 @@ def approve(request):
     return ApprovalResult(granted=True, by="demo-reviewer", scope="once")
 
 
-STAND_IN = {  # what the online detectors will raise here (issue 4), until they run inside the guard
-    scenario.TEST_FILE: ("reward_hacking.assert_removed", "reward_hacking", "high",
-                         "an assertion was removed from tests/test_parse.py"),
-    "push": ("destructive.force_push", "destructive", "critical", "git push --force to origin main"),
-}
-
-
-def signal(key: str, excerpt: str) -> None:
-    if not args.stand_in_signals:
-        return
-    code, category, severity, message = STAND_IN[key]
-    trace.get_current_span().add_event("agentguard.signal", {
-        "agentguard.signal.code": code, "agentguard.signal.category": category,
-        "agentguard.signal.severity": severity, "agentguard.signal.confidence": 0.9,
-        "agentguard.signal.message": message, "agentguard.signal.evidence.excerpt": excerpt[:240],
-    })
-
-
 def schema(name, **params):
     return {"type": "function", "function": {"name": name, "parameters": {
         "type": "object", "properties": {p: {"type": "string"} for p in params}, "required": list(params)}}}
@@ -177,9 +148,6 @@ def loop(client, registry, goal, streamed=frozenset()):
                 result = registry[call.function.name](**arguments)
             except ag.Denied as denied:
                 result = f"denied: {denied}"
-                key = "push" if "push" in str(arguments) else arguments.get("path", "")
-                if key in STAND_IN:
-                    signal(key, json.dumps(arguments))
             except Exception as exc:
                 result = f"error: {type(exc).__name__}: {exc}"
             messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
@@ -228,8 +196,6 @@ def scenario_command(
     argv += ["--workdir", str(workdir), "--runs", str(runs)]
     if prometheus_port is not None:
         argv += ["--prometheus-port", str(prometheus_port), "--hold"]
-    if not detectors_wired():
-        argv.append("--stand-in-signals")
     return argv
 
 
