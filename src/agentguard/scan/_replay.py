@@ -10,8 +10,8 @@ map to kinds through the normaliser's tool profiles (Claude Code, Codex, MCP, ou
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from .. import semconv as sc
@@ -28,7 +28,7 @@ from ..detect._events import (
     change_from_arguments,
     change_from_diff,
 )
-from ._spans import SpanData
+from ._spans import SpanData, json_loads
 
 WANTED: frozenset[str] = frozenset(
     {
@@ -51,6 +51,27 @@ WANTED: frozenset[str] = frozenset(
 )
 """The span attributes the replay reads (others are not decoded)."""
 _LLM_OPS = frozenset({"chat", "text_completion", "generate_content", "responses"})
+# the attribute names as module constants (read once per span, not through the semconv module)
+_OPERATION = sc.GEN_AI_OPERATION_NAME
+_INVOKE_AGENT = sc.OP_INVOKE_AGENT
+_EXECUTE_TOOL = sc.OP_EXECUTE_TOOL
+_TASK = sc.TASK
+_SCOPE_ROOT = sc.SCOPE_ROOT
+_SCOPE_WRITE = sc.SCOPE_WRITE
+_SCOPE_HOSTS = sc.SCOPE_HOSTS
+_OUTPUT_MESSAGES = sc.GEN_AI_OUTPUT_MESSAGES
+_TOOL_NAME = sc.GEN_AI_TOOL_NAME
+_TOOL_CALL_ARGUMENTS = sc.GEN_AI_TOOL_CALL_ARGUMENTS
+_TOOL_CALL_RESULT = sc.GEN_AI_TOOL_CALL_RESULT
+_TOOL_CALL_ID = sc.GEN_AI_TOOL_CALL_ID
+_TOOL_KIND = sc.TOOL_KIND
+_FILE_DIFF = sc.FILE_DIFF
+_REFUSAL = sc.REFUSAL
+_EVENT_POLICY_DECISION = sc.EVENT_POLICY_DECISION
+_EVENT_TOOL_CALL = sc.EVENT_TOOL_CALL
+_POLICY_DECISION = sc.POLICY_DECISION
+_POLICY_RULE_IDS = sc.POLICY_RULE_IDS
+_POLICY_REASON = sc.POLICY_REASON
 _ERROR = 2
 
 
@@ -66,7 +87,7 @@ def _json(text: Any) -> Any:
     if not isinstance(text, str) or not text:
         return None
     try:
-        return json.loads(text)
+        return json_loads(text)
     except ValueError:
         return None
 
@@ -79,11 +100,11 @@ _BY_KIND = CANONICAL_BY_KIND
 
 def _action(span: SpanData) -> Action:
     a = span.attrs
-    tool = str(a.get(sc.GEN_AI_TOOL_NAME) or span.name.removeprefix("execute_tool ").strip() or "tool")
-    raw = a.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS)
+    tool = str(a.get(_TOOL_NAME) or span.name.removeprefix("execute_tool ").strip() or "tool")
+    raw = a.get(_TOOL_CALL_ARGUMENTS)
     parsed = _json(raw)
     args: dict[str, Any] = parsed if isinstance(parsed, dict) else ({} if raw is not None else UNCAPTURED)
-    kind = a.get(sc.TOOL_KIND)
+    kind = a.get(_TOOL_KIND)
     if isinstance(kind, str) and kind in ACTION_KINDS:
         action = Action(kind=kind, tool=tool, arguments=args)  # type: ignore[arg-type]
         for canonical in _BY_KIND.get(kind, ()):
@@ -96,7 +117,7 @@ def _action(span: SpanData) -> Action:
         from ..normalise import action_from_tool_call
 
         action = action_from_tool_call(tool, args)
-    call_id = a.get(sc.GEN_AI_TOOL_CALL_ID)
+    call_id = a.get(_TOOL_CALL_ID)
     if isinstance(call_id, str):
         action.call_id = call_id
     return action
@@ -129,84 +150,105 @@ def _first_text(messages: Any) -> str:
 
 def span_events(span: SpanData) -> Iterator[tuple[int, int, Event]]:
     """``(time, order, event)`` for one span; ``order`` keeps a span's own events in sequence."""
+    out: list[tuple[int, int, Event]] = []
+    _emit(span, out.append)
+    yield from out
+
+
+def _emit(span: SpanData, add: Callable[[tuple[int, int, Event]], None]) -> None:
+    """Append ``span``'s ``(time, order, event)`` tuples with ``add`` (the body of :func:`span_events`)."""
     a = span.attrs
-    op = a.get(sc.GEN_AI_OPERATION_NAME)
+    get = a.get
+    op = get(_OPERATION)
     sid = span.span_id
-    if op == sc.OP_INVOKE_AGENT:
-        yield (
-            span.start,
-            0,
-            RunStart(
-                span_id=sid,
-                task=a.get(sc.TASK),
-                scope_root=a.get(sc.SCOPE_ROOT),
-                scope_write=_tuple(a.get(sc.SCOPE_WRITE)),
-                scope_hosts=_tuple(a.get(sc.SCOPE_HOSTS)),
-            ),
+    if op == _INVOKE_AGENT:
+        add(
+            (
+                span.start,
+                0,
+                RunStart(
+                    span_id=sid,
+                    task=get(_TASK),
+                    scope_root=get(_SCOPE_ROOT),
+                    scope_write=_tuple(get(_SCOPE_WRITE)),
+                    scope_hosts=_tuple(get(_SCOPE_HOSTS)),
+                ),
+            )
         )
-        final = _final_text(_json(a.get(sc.GEN_AI_OUTPUT_MESSAGES)))
+        final = _final_text(_json(get(_OUTPUT_MESSAGES)))
         error = (span.status_message or "error") if span.status == _ERROR else None
-        yield span.end, 9, RunEnd(span_id=sid, final=final, error=error)
-    elif op == sc.OP_EXECUTE_TOOL or (sc.GEN_AI_TOOL_NAME in a and op is None):
+        add((span.end, 9, RunEnd(span_id=sid, final=final, error=error)))
+    elif op == _EXECUTE_TOOL or (_TOOL_NAME in a and op is None):
         action = _action(span)
-        yield span.start, 1, ToolCall(span_id=sid, action=action)
+        add((span.start, 1, ToolCall(span_id=sid, action=action)))
         for name, t, ev_attrs in span.events:
-            if name == sc.EVENT_POLICY_DECISION:
-                yield (
-                    t,
-                    2,
-                    PolicyEvent(
-                        span_id=sid,
-                        action=action,
-                        outcome=str(ev_attrs.get(sc.POLICY_DECISION) or ""),
-                        rule_ids=_tuple(ev_attrs.get(sc.POLICY_RULE_IDS)),
-                        reason=str(ev_attrs.get(sc.POLICY_REASON) or ""),
-                    ),
+            if name == _EVENT_POLICY_DECISION:
+                add(
+                    (
+                        t,
+                        2,
+                        PolicyEvent(
+                            span_id=sid,
+                            action=action,
+                            outcome=str(ev_attrs.get(_POLICY_DECISION) or ""),
+                            rule_ids=_tuple(ev_attrs.get(_POLICY_RULE_IDS)),
+                            reason=str(ev_attrs.get(_POLICY_REASON) or ""),
+                        ),
+                    )
                 )
         error = (span.status_message or "error") if span.status == _ERROR else None
         change = None
         if action.kind == "file_write" and error is None:
-            diff = a.get(sc.FILE_DIFF)
+            diff = get(_FILE_DIFF)
             change = (
                 change_from_diff(action.path or "", diff)
                 if isinstance(diff, str) and diff
                 else change_from_arguments(action)
             )
-        output = a.get(sc.GEN_AI_TOOL_CALL_RESULT)
-        yield (
-            span.end,
-            3,
-            ToolResult.from_text(
-                span_id=sid,
-                action=action,
-                output=output if isinstance(output, str) else None,
-                error=error,
-                change=change,
-            ),
+        output = get(_TOOL_CALL_RESULT)
+        add(
+            (
+                span.end,
+                3,
+                ToolResult.from_text(
+                    span_id=sid,
+                    action=action,
+                    output=output if isinstance(output, str) else None,
+                    error=error,
+                    change=change,
+                ),
+            )
         )
-    elif op in _LLM_OPS or sc.GEN_AI_OUTPUT_MESSAGES in a:
-        messages = _json(a.get(sc.GEN_AI_OUTPUT_MESSAGES))
-        calls = tuple(
-            (str(e.get(sc.GEN_AI_TOOL_NAME) or ""), str(e.get(sc.GEN_AI_TOOL_CALL_ARGUMENTS) or ""))
-            for name, _, e in span.events
-            if name == sc.EVENT_TOOL_CALL
+    elif op in _LLM_OPS or _OUTPUT_MESSAGES in a:
+        messages = _json(get(_OUTPUT_MESSAGES))
+        calls = (
+            tuple(
+                (str(e.get(_TOOL_NAME) or ""), str(e.get(_TOOL_CALL_ARGUMENTS) or ""))
+                for name, _, e in span.events
+                if name == _EVENT_TOOL_CALL
+            )
+            if span.events
+            else ()
         )
-        yield (
-            span.end,
-            4,
-            LLMTurn(
-                span_id=sid, text=_first_text(messages), tool_calls=calls, refusal=bool(a.get(sc.REFUSAL))
-            ),
+        add(
+            (
+                span.end,
+                4,
+                LLMTurn(
+                    span_id=sid, text=_first_text(messages), tool_calls=calls, refusal=bool(get(_REFUSAL))
+                ),
+            )
         )
+
+
+_TIME_ORDER = itemgetter(0, 1)
 
 
 def session_events(spans: Iterable[SpanData]) -> list[Event]:
     """Every event of a session's spans, in time order."""
-    timed: list[tuple[int, int, int, Event]] = []
-    n = 0
+    timed: list[tuple[int, int, Event]] = []
+    add = timed.append
     for span in spans:
-        for t, order, ev in span_events(span):
-            timed.append((t, order, n, ev))
-            n += 1
-    timed.sort(key=lambda x: (x[0], x[1], x[2]))
-    return [ev for _, _, _, ev in timed]
+        _emit(span, add)
+    timed.sort(key=_TIME_ORDER)  # stable: events at the same (time, order) keep their span order
+    return [ev for _, _, ev in timed]

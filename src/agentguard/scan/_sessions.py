@@ -20,6 +20,10 @@ from ._replay import session_events
 from ._spans import SpanData
 
 MAX_TRANSCRIPT_CHARS = 24_000
+_CONVERSATION_ID = sc.GEN_AI_CONVERSATION_ID
+_RUN_ID = sc.RUN_ID
+_OPERATION = sc.GEN_AI_OPERATION_NAME
+_INVOKE_AGENT = sc.OP_INVOKE_AGENT
 
 
 @dataclass(slots=True)
@@ -104,9 +108,14 @@ class Assembler:
         result = state.result
         result.spans += len(spans)
         result.start = min(result.start, *(s.start for s in spans))
+        feed = state.session.feed
+        if not self.transcripts:
+            for ev in session_events(spans):
+                feed(ev)
+            return
         for ev in session_events(spans):
-            state.session.feed(ev)
-            if self.transcripts and len(result.transcript) < MAX_TRANSCRIPT_CHARS:
+            feed(ev)
+            if len(result.transcript) < MAX_TRANSCRIPT_CHARS:
                 result.transcript += _transcript_line(ev)
 
     def close(self, session_id: str) -> None:
@@ -154,9 +163,21 @@ def split_trace(spans: list[SpanData]) -> tuple[dict[str, list[SpanData]], set[s
     groups: dict[str, list[SpanData]] = {}
     closable: set[str] = {spans[0].trace_id}
     for span in spans:
-        groups.setdefault(conversation(span), []).append(span)
-        run_id = span.attrs.get(sc.RUN_ID)
-        if isinstance(run_id, str) and span.attrs.get(sc.GEN_AI_OPERATION_NAME) == sc.OP_INVOKE_AGENT:
+        attrs = span.attrs
+        found = conv.get(span.span_id)
+        if found is None:
+            c = attrs.get(_CONVERSATION_ID)
+            if isinstance(c, str) and c:  # its own id: what conversation() finds first, without the walk
+                found = conv[span.span_id] = c
+            else:
+                found = conversation(span)
+        group = groups.get(found)
+        if group is None:
+            groups[found] = [span]
+        else:
+            group.append(span)
+        run_id = attrs.get(_RUN_ID)
+        if isinstance(run_id, str) and attrs.get(_OPERATION) == _INVOKE_AGENT:
             closable.add(run_id)
     return groups, closable & set(groups)
 

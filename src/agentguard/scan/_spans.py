@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 _STATUS_NAMES = {
@@ -82,6 +83,23 @@ class SpanData:
         )
 
 
+# the scanner json.loads ends in (C), with the same (default) settings
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def json_loads(text: str) -> Any:
+    """``json.loads(text)``, same value and same errors, without its Python-level layers for the
+    common case (a document with no leading whitespace): the scanner reads it directly, and anything
+    else (whitespace around, trailing data, an error) goes through ``json.loads`` itself."""
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        return json.loads(text)  # raises "Extra data" exactly as it does
+    return value
+
+
 class FormatError(ValueError):
     """A line that parsed as JSON but is not an ``ExportTraceServiceRequest``."""
 
@@ -147,6 +165,39 @@ def _status(status: Mapping[str, Any] | None) -> tuple[int, str]:
     return int(code or 0), str(status.get("message") or "")
 
 
+def _span(sp: Any, wanted: frozenset[str] | None) -> SpanData:
+    """One OTLP JSON span (the checks and their order are :func:`decode_request`'s contract: the first
+    field that fails names the malformed span)."""
+    get = sp.get
+    status = get("status")
+    if status:
+        code, message = _status(status)
+    else:
+        code, message = 0, ""
+    # hex ids of the usual length take the short path of _id (same result)
+    raw = get("traceId")
+    trace_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    raw = get("spanId")
+    span_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    raw = get("parentSpanId")
+    parent_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    name = get("name")
+    name = name if type(name) is str else str(name or "")
+    start = int(get("startTimeUnixNano") or 0)
+    end = int(get("endTimeUnixNano") or 0)
+    attrs = _attrs(get("attributes"), wanted)
+    raw_events = get("events")
+    events = (
+        [
+            (str(e.get("name") or ""), int(e.get("timeUnixNano") or 0), _attrs(e.get("attributes")))
+            for e in raw_events
+        ]
+        if raw_events
+        else []
+    )
+    return SpanData(trace_id, span_id, parent_id, name, start, end, attrs, events, code, message)
+
+
 def decode_request(doc: Any, wanted: frozenset[str] | None = None) -> Iterator[SpanData]:
     """The spans of one parsed ``ExportTraceServiceRequest``; raises :class:`FormatError` otherwise.
 
@@ -162,28 +213,29 @@ def decode_request(doc: Any, wanted: frozenset[str] | None = None) -> Iterator[S
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
             for sp in ss.get("spans") or ():
                 try:
-                    status, message = _status(sp.get("status"))
-                    yield SpanData(
-                        _id(sp.get("traceId")),
-                        _id(sp.get("spanId")),
-                        _id(sp.get("parentSpanId")),
-                        str(sp.get("name") or ""),
-                        int(sp.get("startTimeUnixNano") or 0),
-                        int(sp.get("endTimeUnixNano") or 0),
-                        _attrs(sp.get("attributes"), wanted),
-                        [
-                            (
-                                str(e.get("name") or ""),
-                                int(e.get("timeUnixNano") or 0),
-                                _attrs(e.get("attributes")),
-                            )
-                            for e in sp.get("events") or ()
-                        ],
-                        status,
-                        message,
-                    )
+                    span = _span(sp, wanted)
                 except (AttributeError, KeyError, TypeError, ValueError) as exc:
                     raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
+                yield span
+
+
+def decode_spans(doc: Any, wanted: frozenset[str] | None = None) -> list[SpanData]:
+    """``list(decode_request(doc, wanted))``, without the generator (the scanner's per-line call)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
+        raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+    if "resourceSpans" not in doc:
+        if doc:
+            raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+        return []
+    out: list[SpanData] = []
+    for rs in doc["resourceSpans"]:
+        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
+            for sp in ss.get("spans") or ():
+                try:
+                    out.append(_span(sp, wanted))
+                except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                    raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
+    return out
 
 
 # -- encoding ----------------------------------------------------------------------------------------
