@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ._engine import Detector, Session, signal
+from ._engine import Detector, Session, contains_any, signal
 from ._events import PolicyEvent, ToolCall
 from ._signal import Signal
 
@@ -110,7 +110,7 @@ class Circumvention(Detector):
         out: list[Signal] = []
         command = a.command
         if command:
-            m = _DECODE_EXEC.search(command) if any(h in command for h in _DECODE_HINTS) else None
+            m = _DECODE_EXEC.search(command) if contains_any(command, _DECODE_HINTS) else None
             if m is not None:
                 out.append(
                     signal(

@@ -326,6 +326,15 @@ def _plan(
     return plan
 
 
+def contains_any(text: str, literals: Sequence[str]) -> bool:
+    """Whether any of ``literals`` occurs in ``text`` (a loop: cheaper than ``any()`` over a generator,
+    for the literal prefilters that keep regexes off text they cannot match)."""
+    for literal in literals:  # noqa: SIM110 - a loop, not any(generator): see above
+        if literal in text:
+            return True
+    return False
+
+
 def signal(
     code: str,
     severity: Severity,

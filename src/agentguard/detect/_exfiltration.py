@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..content import to_text
 from ..redact import REDACTED
-from ._engine import Detector, Session, signal
+from ._engine import Detector, Session, contains_any, signal
 from ._events import ToolCall
 from ._signal import Signal
 
@@ -185,7 +185,7 @@ class Exfiltration(Detector):
             full = path if os.path.isabs(path) else os.path.join(s.root or a.cwd or "", path)
             return path if rule.is_secret(os.path.normpath(full)) else None
         command = a.command
-        if not command or not any(h in command for h in _SECRET_LITERALS) or not _SECRET_HINT.search(command):
+        if not command or not contains_any(command, _SECRET_LITERALS) or not _SECRET_HINT.search(command):
             return None
         facts = s.facts(a)
         if facts.shell is not None and facts.shell.env_dump:

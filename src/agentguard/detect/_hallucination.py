@@ -90,7 +90,7 @@ class Hallucination(Detector):
     def _see_text(self, text: str | None) -> None:
         if not text:
             return
-        if len(self.names) < _MAX_SEEN:
+        if len(self.names) < _MAX_SEEN and "." in text:  # every name token has a dot
             self.names.update(_NAME_TOKEN.findall(text))
         if "://" in text:
             for m in _URL.finditer(text):
@@ -122,7 +122,7 @@ class Hallucination(Detector):
             self._lockfile(out_text)
         self._see_text(out_text)
         if a.kind == "shell" and a.command and (ev.error is not None or out_text):
-            return self._install(ev, a.command, out_text + "\n" + (ev.error or ""))
+            return self._install(ev, a.command, out_text, ev.error or "")
         return None
 
     def _lockfile(self, text: str | None) -> None:
@@ -131,9 +131,15 @@ class Hallucination(Detector):
             if len(self.packages) < _MAX_SEEN * 4:
                 self.packages.add(_norm(w))
 
-    def _install(self, ev: ToolResult, command: str, text: str) -> list[Signal] | None:
-        m = _MISSING.search(text) if any(h in text for h in _MISSING_HINTS) else None
+    def _install(self, ev: ToolResult, command: str, output: str, error: str) -> list[Signal] | None:
+        m = None
+        for h in _MISSING_HINTS:  # no hint has a newline: one in the joined text is in one part
+            if h in output or h in error:
+                m = _MISSING.search(output + "\n" + error)
+                break
         if m is None:
+            if "install" not in command and "add" not in command:  # what _INSTALL looks for
+                return None
             for inst in _INSTALL.finditer(command):
                 for w in inst.group(1).split():
                     if not w.startswith("-"):

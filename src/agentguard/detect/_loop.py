@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from ._engine import Detector, Session, signal
+from ._engine import Detector, Session, contains_any, signal
 from ._events import UNCAPTURED, ToolCall, ToolResult
 from ._signal import Signal
 
@@ -19,7 +19,16 @@ _MUTATING = re.compile(
     r">|\b(?:rm|mv|cp|touch|mkdir|tee|sed\s+-i|truncate|patch|chmod|install|uninstall|git\s+(?:commit|add"
     r"|checkout|reset|apply|merge|rebase|stash|pull|restore|switch))\b"
 )
+# Every match of _MUTATING contains one of these ("uninstall" has "install").
+_MUTATING_LITERALS = (">", "rm", "mv", "cp", "touch", "mkdir", "tee", "sed", "truncate", "patch", "chmod",
+                      "install", "git")  # fmt: skip
 _MAX_KEYS = 64
+
+
+def _mutating(command: str) -> bool:
+    return contains_any(command, _MUTATING_LITERALS) and _MUTATING.search(command) is not None
+
+
 _THRESHOLD = 3
 
 
@@ -72,7 +81,7 @@ class Loop(Detector):
         else:
             entry.count += 1
             self.calls.move_to_end(key)
-        if a.kind == "shell" and _MUTATING.search(a.command or ""):
+        if a.kind == "shell" and _mutating(a.command or ""):
             self.mutations += 1
         entry.clock = s.writes + self.mutations  # its own effect is not a change between repeats
         self.current = key

@@ -28,8 +28,30 @@ _PASS = re.compile(
 )
 
 
+# Every runner _RUNNER names contains one of these (a command with none of them is no test run).
+_RUNNER_LITERALS = ("test", "tox", "nox", "jest", "mocha", "karma", "rspec", "phpunit", "check")
+# Every failure _FAIL reports contains one of these.
+_FAIL_LITERALS = ("fail", "error", "FAIL", "AssertionError", "ERROR", "exit ")
+
+# The last answer of each, by the identity of the text: a tool call's command is asked about by
+# several detectors (on its call and on its result), and its output by two. A tuple is swapped in
+# whole, so concurrent runs read a consistent one; it holds the text, so the identity stays valid.
+_last_command: tuple[str | None, bool] = (None, False)
+_last_outcome: tuple[str | None, Outcome | None] = (None, None)
+
+
 def is_test_command(command: str) -> bool:
-    return bool(_RUNNER.search(command))
+    global _last_command  # noqa: PLW0603 - a one-entry cache
+    last = _last_command
+    if last[0] is command:
+        return last[1]
+    found = False
+    for literal in _RUNNER_LITERALS:
+        if literal in command:
+            found = bool(_RUNNER.search(command))
+            break
+    _last_command = (command, found)
+    return found
 
 
 def outcome(output: str, error: str | None) -> Outcome | None:
@@ -37,9 +59,21 @@ def outcome(output: str, error: str | None) -> Outcome | None:
     passes and no failure, ``None`` when it says neither."""
     if error:
         return "fail"
-    text = output[-8192:] if len(output) > 8192 else output
-    if _FAIL.search(text):
-        return "fail"
+    global _last_outcome  # noqa: PLW0603 - a one-entry cache
+    last = _last_outcome
+    if last[0] is output:
+        return last[1]
+    result = _outcome(output[-8192:] if len(output) > 8192 else output)
+    _last_outcome = (output, result)
+    return result
+
+
+def _outcome(text: str) -> Outcome | None:
+    for literal in _FAIL_LITERALS:
+        if literal in text:
+            if _FAIL.search(text):
+                return "fail"
+            break
     if _PASS.search(text):
         return "pass"
     return None
