@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agentguard.scan import FormatError, decode_request
-from agentguard.scan._spans import decode_spans, json_loads
+from agentguard.scan import FormatError, _spans, decode_request, scan
+from agentguard.scan._spans import decode_spans, json_loads, load_line
 
 DOCUMENTS = [
     '{"resourceSpans": []}',
@@ -36,6 +38,13 @@ DOCUMENTS = [
     "nul",
     '"unterminated',
     "\x00",
+    # integers orjson would read as floats (beyond 64 bits), and the edges it reads exactly
+    '{"intValue": 123456789012345678901234567890}',
+    "[18446744073709551616, -9223372036854775809]",
+    "[18446744073709551615, -9223372036854775808, 1700000000000000000]",
+    '{"s": "12345678901234567890123 inside a string"}',
+    "-0",
+    '{"\\u0000": 1}',
 ]
 
 
@@ -46,10 +55,70 @@ def _outcome(fn: Any, text: str) -> tuple[str, Any]:
         return "error", (exc.msg, exc.pos, exc.lineno, exc.colno)
 
 
+@pytest.fixture(params=["orjson", "json"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of reading a line: with the ``scan`` extra (orjson) and without it."""
+    if request.param == "orjson":
+        pytest.importorskip("orjson")
+    else:
+        monkeypatch.setattr(_spans, "_orjson_loads", None)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("text", DOCUMENTS)
 def test_json_loads_is_json_loads(text: str) -> None:
     got, want = _outcome(json_loads, text), _outcome(json.loads, text)
-    assert repr(got) == repr(want)  # repr: NaN != NaN, and -0.0 == 0.0
+    assert repr(got) == repr(want)  # repr: NaN != NaN, and -0.0 == 0.0, and 1 == 1.0
+
+
+@pytest.mark.parametrize("text", DOCUMENTS)
+def test_load_line_is_json_loads(reader: str, text: str) -> None:
+    assert repr(_outcome(load_line, text)) == repr(_outcome(json.loads, text))
+
+
+_TOKENS = [
+    "{", "}", "[", "]", ",", ":", " ", "\n", '"', '"k"', '"\\u00e9"', '"\\ud800"', '"\\"', "\\", "true",
+    "false", "null", "NaN", "-Infinity", "0", "-0", "1", "-", ".", "5", "e", "E+", "9" * 19, "1" + "0" * 19,
+    "1e999", "0.1", "01", "\t", "\x00", "\ufeff", "é", "\ud800",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=16).map("".join))
+def test_load_line_is_json_loads_on_any_text(text: str) -> None:
+    for orjson_loads in {_spans._orjson_loads, None}:
+        saved, _spans._orjson_loads = _spans._orjson_loads, orjson_loads
+        try:
+            assert repr(_outcome(load_line, text)) == repr(_outcome(json.loads, text))
+        finally:
+            _spans._orjson_loads = saved
+
+
+def test_a_scan_reads_the_same_either_way(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("orjson")
+    attrs = [
+        {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}},
+        {"key": "gen_ai.tool.name", "value": {"stringValue": "run"}},
+        {"key": "agentguard.tool.kind", "value": {"stringValue": "shell"}},
+        {"key": "gen_ai.tool.call.arguments", "value": {"stringValue": '{"command": "git push --force"}'}},
+        {"key": "agentguard.task", "value": {"intValue": 123456789012345678901234567890}},
+    ]
+    lines = [
+        json.dumps(_doc(_span(attributes=attrs, startTimeUnixNano=1700000000000000000, events=None))),
+        json.dumps(_doc(_span(spanId="ef" * 8, attributes=attrs[:4], events=None, status={"code": 0}))),
+        '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 1e999}]}]}]}',
+        '{"resourceSpans": [], "x": NaN}',
+        "{broken",
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with_orjson = scan([path]).to_dict()
+    (first,) = decode_spans(load_line(lines[0]), frozenset({"agentguard.task"}))
+    assert first.attrs == {"agentguard.task": 123456789012345678901234567890}  # exact, not a float
+    monkeypatch.setattr(_spans, "_orjson_loads", None)
+    assert scan([path]).to_dict() == with_orjson
+    assert with_orjson["spans"] == 3  # the infinite trace id reads as "inf", as json has it
+    assert [i["line"] for i in with_orjson["issues"]] == [5]
 
 
 def _span(**over: Any) -> dict[str, Any]:

@@ -15,7 +15,8 @@ Inputs are OTLP JSON lines (what the OpenTelemetry Collector's ``file`` exporter
 and agentguard's local store (SQLite). Files are streamed: spans are held only until their trace's
 root span arrives, so memory stays flat however large the file. Spans are grouped into sessions by
 ``gen_ai.conversation.id`` (else trace id). ``workers`` > 1 scans files in parallel processes, or,
-for a single file, replays its sessions in parallel while this process parses.
+for a single file, replays its sessions in parallel while this process parses. With the ``scan`` extra
+installed (orjson), lines are read faster; the reports are the same without it.
 
 :class:`OtlpJsonFileExporter` writes the same format from an SDK pipeline (useful in tests and for
 runs without a collector). The command line is ``agentguard scan``.
