@@ -17,6 +17,7 @@ from agentguard.detect import (
     Detector,
     DetectorSet,
     Loop,
+    RunStart,
     Session,
     Signal,
     ToolCall,
@@ -329,3 +330,29 @@ def test_async_tools_and_streamed_responses_feed_the_detectors() -> None:
         "deception.false_success"
     ]
     cap.shutdown()
+
+
+class _ScopedOnly(Detector):
+    """Applies only to runs that declare writable paths; says so on every shell call."""
+
+    category = "scope_creep"
+
+    def enabled(self, ev: RunStart) -> bool:
+        return bool(ev.scope_write)
+
+    def on_call(self, ev: ToolCall, s: Session) -> Iterable[Signal] | None:
+        return [Signal(code="scope_creep.out_of_scope_write", severity="low", confidence=1.0, message="seen")]
+
+
+@pytest.mark.parametrize(
+    ("scope_write", "calls_seen"), [((), 0), (("src/**",), 1)], ids=["no-scope", "scope"]
+)
+def test_a_detector_that_does_not_apply_to_a_run_is_not_called(
+    scope_write: tuple[str, ...], calls_seen: int
+) -> None:
+    from agentguard.action import Action
+
+    session = DetectorSet([_ScopedOnly, Loop]).session()
+    session.feed(RunStart(span_id="r", scope_write=scope_write))
+    session.feed(ToolCall(span_id="c", action=Action(kind="shell", tool="run", command="ls")))
+    assert len(session.signals) == calls_seen

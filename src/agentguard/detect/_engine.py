@@ -90,14 +90,19 @@ class DetectorSet:
         self._overrides: list[frozenset[str]] = []
         self._plans: dict[Any, dict[str, dict[str, list[int]]]] = {}
         """Dispatch plans by (enabled detectors, denied), shared by this set's sessions."""
-        for factory in self.factories:
+        conditional: list[int] = []
+        for i, factory in enumerate(self.factories):
             cls = factory if isinstance(factory, type) else type(factory())
             self._overrides.append(
                 frozenset(h for h in _HOOKS if getattr(cls, h, None) is not getattr(Detector, h))
             )
+            if getattr(cls, "enabled", None) is not Detector.enabled:
+                conditional.append(i)
+        self._conditional = tuple(conditional)
+        """The detectors whose :meth:`Detector.enabled` can say no (the others always apply)."""
 
     def session(self) -> Session:
-        return Session([f() for f in self.factories], self._overrides, self._plans)
+        return Session([f() for f in self.factories], self._overrides, self._plans, self._conditional)
 
     def __len__(self) -> int:
         return len(self.factories)
@@ -111,6 +116,7 @@ class Session:
         detectors: Sequence[Detector],
         overrides: Sequence[frozenset[str]],
         plans: dict[Any, dict[str, dict[str, list[int]]]] | None = None,
+        conditional: Sequence[int] | None = None,
     ) -> None:
         self.detectors = tuple(detectors)
         self.task: str | None = None
@@ -128,15 +134,15 @@ class Session:
         self.started = False
         self.watch_literals = False
         """Set by a detector that must see every write's content (reward hacking's expected values)."""
-        self._active: tuple[Detector, ...] = self.detectors
-        self._start: list[Callable[..., Any]] = []
-        self._policy: list[Callable[..., Any]] = []
-        self._llm: list[Callable[..., Any]] = []
-        self._end: list[Callable[..., Any]] = []
-        self._call: dict[str, list[Callable[..., Any]]] = {k: [] for k in ACTION_KINDS}
-        self._result: dict[str, list[Callable[..., Any]]] = {k: [] for k in ACTION_KINDS}
-        self._write_call: list[Callable[..., Any]] = []
-        self._write_result: list[Callable[..., Any]] = []
+        # the dispatch tables, filled by _wire
+        self._start: list[Callable[..., Any]]
+        self._policy: list[Callable[..., Any]]
+        self._llm: list[Callable[..., Any]]
+        self._end: list[Callable[..., Any]]
+        self._call: dict[str, list[Callable[..., Any]]]
+        self._result: dict[str, list[Callable[..., Any]]]
+        self._write_call: list[Callable[..., Any]]
+        self._write_result: list[Callable[..., Any]]
         """Hooks of gated detectors for file writes that matter (the always-called ones are in
         ``_call``/``_result``)."""
         self.paths: set[str] = set()
@@ -147,13 +153,29 @@ class Session:
         """Paths written by file-write calls since the last :meth:`take_written` (bounded)."""
         self._overrides = tuple(overrides)
         self._plans = plans if plans is not None else {}
+        self._conditional = (
+            tuple(conditional)
+            if conditional is not None
+            else tuple(i for i, d in enumerate(self.detectors) if not _always_enabled(d))
+        )
+        self._all = (True,) * len(self.detectors)
         # wired for a run without a declared scope (the common case); RunStart rewires if it differs
-        self._active = tuple(d for d in self.detectors if d.enabled(_PLAIN_START))
-        self._wire(self._active)
+        self._enabled = self._enabled_for(_PLAIN_START)
+        self._wire(self._enabled)
 
-    def _wire(self, detectors: Sequence[Detector], denied: bool = False) -> None:
-        """Bind the hooks of ``detectors`` (a subset of ours) into the dispatch tables."""
-        key = (tuple(d in detectors for d in self.detectors), denied)
+    def _enabled_for(self, ev: RunStart) -> tuple[bool, ...]:
+        """Which detectors apply to the run ``ev`` starts (by position)."""
+        if not self._conditional:
+            return self._all
+        flags = list(self._all)
+        dets = self.detectors
+        for i in self._conditional:
+            flags[i] = bool(dets[i].enabled(ev))
+        return tuple(flags)
+
+    def _wire(self, enabled: tuple[bool, ...], denied: bool = False) -> None:
+        """Bind the hooks of the ``enabled`` detectors into the dispatch tables."""
+        key = (enabled, denied)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _plan(self.detectors, self._overrides, key[0], denied)
@@ -199,7 +221,7 @@ class Session:
         elif t is PolicyEvent:
             if ev.outcome == "deny":  # type: ignore[union-attr]
                 if not self.denials:
-                    self._wire(self._active, denied=True)
+                    self._wire(self._enabled, denied=True)
                 self.denials.append(ev)  # type: ignore[arg-type]
             hooks = self._policy
         elif t is RunStart:
@@ -209,10 +231,10 @@ class Session:
             self.root = ev.scope_root
             self.scope_write = ev.scope_write
             self.scope_hosts = ev.scope_hosts
-            active = tuple(d for d in self.detectors if d.enabled(ev))
-            if active != self._active:
-                self._active = active
-                self._wire(active, denied=bool(self.denials))
+            enabled = self._enabled_for(ev)
+            if enabled != self._enabled:
+                self._enabled = enabled
+                self._wire(enabled, denied=bool(self.denials))
             hooks = self._start
         else:
             hooks = self._end
@@ -297,6 +319,12 @@ class Session:
 
 
 _PLAIN_START = RunStart(span_id="")
+
+
+def _always_enabled(detector: Detector) -> bool:
+    return getattr(type(detector), "enabled", None) is Detector.enabled and "enabled" not in getattr(
+        detector, "__dict__", ()
+    )
 
 
 def _plan(
