@@ -246,16 +246,19 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     if handler is not None:
         handler(sargs, cwd, ref, result)
     ch = result.changes
-    result.fact = _new_git(
-        sub,
-        tuple(map(_value, sargs)),
-        cwd,
-        ch.get("force", False),
-        ch.get("delete", False),
-        ch.get("remote"),
-        ch.get("refspecs", ()),
-        tuple(config),
-    )
+    if ch:
+        result.fact = _new_git(
+            sub,
+            tuple(map(_value, sargs)),
+            cwd,
+            ch.get("force", False),
+            ch.get("delete", False),
+            ch.get("remote"),
+            ch.get("refspecs", ()),
+            tuple(config),
+        )
+    else:  # most commands: nothing forced, deleted or pushed
+        result.fact = _new_git(sub, tuple(map(_value, sargs)), cwd, False, False, None, (), tuple(config))
     return result
 
 
@@ -553,7 +556,8 @@ def _commit(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
     )
     for w in values(p, "-F", "--file", "-t", "--template"):
         ref(w, "read", "option", cwd)
-    _replace(r, force=has(p, "--amend"))
+    if has(p, "--amend"):
+        _replace(r, force=True)
 
 
 _HANDLERS: dict[str, Callable[[list[Word], str | None, RefFn, GitResult], None]] = {

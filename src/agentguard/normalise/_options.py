@@ -75,7 +75,10 @@ def getopt(
 
 
 def has(parsed: Parsed, *names: str) -> bool:
-    return any(name in names for name, _ in parsed[0])
+    for name, _ in parsed[0]:  # noqa: SIM110 (a loop: any(generator) costs a frame per command)
+        if name in names:
+            return True
+    return False
 
 
 def values(parsed: Parsed, *names: str) -> list[Word]:

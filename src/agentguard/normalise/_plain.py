@@ -41,6 +41,7 @@ _SAFE = r"A-Za-z0-9_./:=,+@%-"
 _WORD = rf"""(?:[{_SAFE}]++|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
 _COMMAND = rf"{_WORD}(?: ++{_WORD})*+"
 _LIST = re.compile(rf" *+{_COMMAND}(?: *+(?:&&|\|\||;) *+{_COMMAND})*+ *+")
+_ONE = re.compile(_COMMAND)
 _TOKEN = re.compile(rf"&&|\|\||;|{_WORD}")
 _PART = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
 _RESERVED = frozenset(
@@ -101,13 +102,7 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
     current: list[Word] = []
     cache = _TOKENS
     for token in _TOKEN.findall(source):
-        known = cache.get(token)
-        if known is None:
-            known = _classify(token)
-            if len(cache) >= _TOKENS_MAX:
-                cache.clear()  # bounded; the common tokens come back at once
-            cache[token] = known
-        word, name_ok = known
+        word, name_ok = cache.get(token) or _remember(token)
         if word is None:  # an operator, or a token that is not plain
             if name_ok:
                 out.append((current, token if token != ";" else None))
@@ -121,8 +116,35 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
     return out if len(out) <= MAX_COMMANDS else None
 
 
+def command_words(source: str) -> list[Word] | None:
+    """The words of one plain simple command (no operator), exactly as :func:`split` gives them;
+    ``None`` when ``source`` is not one.
+
+    The walker uses it for each ``command`` node of a clean parse (a pipeline stage, the body of a
+    redirection, a command in a substitution): the node's text alone decides, as for a whole list.
+    """
+    if len(source) > MAX_LENGTH or not source.isascii() or _ONE.fullmatch(source) is None:
+        return None
+    out: list[Word] = []
+    cache = _TOKENS
+    for token in _TOKEN.findall(source):
+        word, name_ok = cache.get(token) or _remember(token)
+        if word is None or not (out or name_ok):
+            return None
+        out.append(word)
+    return out
+
+
 _TOKENS: dict[str, tuple[Word | None, bool]] = {}
 _TOKENS_MAX = 4096
+
+
+def _remember(token: str) -> tuple[Word | None, bool]:
+    known = _classify(token)
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()  # bounded; the common tokens come back at once
+    _TOKENS[token] = known
+    return known
 
 
 def _classify(token: str) -> tuple[Word | None, bool]:

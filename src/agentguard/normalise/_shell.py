@@ -202,6 +202,18 @@ def _is_python(name: str) -> bool:
     return name.startswith(_PYTHON_HEADS) and PYTHON.match(name) is not None
 
 
+# The programs :meth:`_Walker.dispatch` would send straight to their spec, or to nothing (a benign
+# builtin), because no branch before those applies to them: :meth:`_Walker.run` skips the way there.
+_BEFORE_SPECS = frozenset(
+    {*_CD, "git", *SHELLS, *_POWERSHELL, "eval", "source", ".", *INTERPRETERS, "find", "trap", "alias"}
+    | {*_ENV_DUMP, "set", "compgen", "at", "batch", "crontab", *_EDITORS, "uv", *NETWORK, "dd", "tar"}
+)
+_SPEC_ONLY = frozenset(n for n in SPECS if n not in _BEFORE_SPECS and not _is_python(n))
+_BENIGN_ONLY = frozenset(
+    n for n in _BENIGN if n not in _BEFORE_SPECS and n not in SPECS and not _is_python(n)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Analysis:
     commands: tuple[CommandFact, ...]
@@ -251,6 +263,9 @@ class _Walker(Runners):
         """Plain command lists skip the parser (:mod:`._plain`); ``False`` parses everything."""
         self.home = home
         self.src = b""
+        self.plain_words = False
+        """Take a ``command`` node's words from its text when it is plain (:func:`._plain.command_words`):
+        only when ``fast`` and the tree being walked has no error."""
         self.out = Out()
         self.nesting = 0
 
@@ -262,11 +277,11 @@ class _Walker(Runners):
     def ref(
         self, word: Word, access: Access, via: str, program: str | None, cwds: tuple[str | None, ...]
     ) -> None:
-        if word.procsub:
+        v, static, glob, procsub = word
+        if procsub:
             return
-        v = word.value
-        if word.static:
-            if is_harmless_device(v) or (v == "-" and via != "redirect"):
+        if static:
+            if (v == "-" and via != "redirect") or (v[:1] == "/" and is_harmless_device(v)):
                 return
             if v.startswith(("/dev/tcp/", "/dev/udp/")):
                 parts = v.split("/")
@@ -288,12 +303,13 @@ class _Walker(Runners):
         bases: tuple[str | None, ...] = cwds
         if v.startswith("/") or (v.startswith("~") and not v.startswith(("~+", "~-"))):
             bases = ("/",)
+        refs = self.out.refs
         for b in bases:
-            if len(self.out.refs) >= 1024:
+            if len(refs) >= 1024:
                 self.opaque("too many paths")
                 return
-            self.out.refs.append(PathRef(v, b, access, via, program, not word.static, word.glob))
-            if access != "read" and (not word.static or b is None):
+            refs.append(_tuple_new(PathRef, (v, b, access, via, program, not static, glob)))
+            if access != "read" and (not static or b is None):
                 self.opaque(f"{program or 'shell'}: {access} of a path known only at run time: {v}")
 
     # -- entry points ------------------------------------------------------------------------------
@@ -312,10 +328,12 @@ class _Walker(Runners):
             self.out.parse_error = True
             self.opaque(f"{where}: could not be parsed as shell" if depth else "could not be parsed as shell")
         saved, self.src = self.src, data[: _parser.MAX_BYTES]
+        saved_plain, self.plain_words = self.plain_words, self.fast and not root.has_error
         try:
             self.node(root, env, depth)
         finally:
             self.src = saved
+            self.plain_words = saved_plain
 
     def plain(self, commands: list[tuple[list[Word], str | None]], env: Env, depth: int) -> bool:
         """What :meth:`node` does for the tree of a plain command list (see :mod:`._plain`): the same
@@ -426,10 +444,19 @@ class _Walker(Runners):
     def command(
         self, n: Node, env: Env, depth: int, gate: str | None, stdin: Stdin | None, outer: tuple[Node, ...]
     ) -> None:
+        src = self.src
+        if self.plain_words:
+            plain = _plain.command_words(src[n.start_byte : n.end_byte].decode("utf-8", "replace"))
+            if plain is not None:  # what the loop below makes of a plain command's children
+                if outer:
+                    self.redirected(plain, env, depth, gate, stdin, [], list(outer))
+                else:
+                    self.run(plain, env, depth, gate, stdin, [], ())
+                return
         assigns: list[str] = []
         argv: list[Word] = []
         reds: list[Node] = list(outer)
-        src, home = self.src, self.home
+        home = self.home
         for c in n.children:
             t = c.type
             if t == "word":  # the common case, inlined
@@ -462,6 +489,19 @@ class _Walker(Runners):
         if not reds:
             self.run(argv, env, depth, gate, stdin, assigns, ())
             return
+        self.redirected(argv, env, depth, gate, stdin, assigns, reds)
+
+    def redirected(
+        self,
+        argv: list[Word],
+        env: Env,
+        depth: int,
+        gate: str | None,
+        stdin: Stdin | None,
+        assigns: list[str],
+        reds: list[Node],
+    ) -> None:
+        """Run a command with redirections: the last one feeding stdin wins; then each as a file."""
         for r in reds:
             got = self.stdin_of(r)
             if got is not None:
@@ -555,7 +595,7 @@ class _Walker(Runners):
             return None
         name = head.rsplit("/", 1)[-1] if "/" in head else head
         cmd_env = env
-        python = _is_python(name)
+        python = name.startswith(_PYTHON_HEADS) and PYTHON.match(name) is not None  # _is_python, inlined
         if (
             name in _UNWRAP_HEADS
             and (name in WRAPPER_NAMES or (len(argv) > 1 and (name, argv[1].value) in RUNNERS))
@@ -582,7 +622,7 @@ class _Walker(Runners):
             for a in assignments:
                 if a in _RISKY_ENV or a.startswith("GIT_CONFIG_"):
                     self.opaque(f"{a}=...: makes the command load or run other code")
-        if not words_ or not words_[0].static:
+        if unwrapped and (not words_ or not words_[0].static):  # else words_[0] is the static head
             if words_ and not words_[0].static:
                 self.opaque(f"command name is computed at run time: {words_[0].value}")
             program = _base(words_[0].value) if words_ else _base(argv[0].value)
@@ -606,7 +646,15 @@ class _Walker(Runners):
             program = first
         args = words_[1:]
         ran_in = cmd_env.cwds[0]  # ``cd`` changes cmd_env; the command itself ran here
-        if program in _DISPATCHED or (_is_python(program) if unwrapped else python):
+        if program in _SPEC_ONLY:
+            subcommand = None
+            if args:
+                apply_spec(SPECS[program], program, args, _Sink(self, program, cmd_env, depth))
+        elif program == "git":
+            subcommand = self.git(args, cmd_env)
+        elif program in _BENIGN_ONLY:
+            subcommand = None
+        elif program in _DISPATCHED or (_is_python(program) if unwrapped else python):
             subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
         else:
             subcommand = None
@@ -693,15 +741,7 @@ class _Walker(Runners):
                 outer_env.cwds = tuple(dict.fromkeys((*new, *outer_env.cwds)))[:MAX_CWDS]
             return None
         if program == "git":
-            result = _git.analyse(
-                args, env.cwds[0], lambda w, acc, via, base: self.ref(w, acc, via, "git", (base,))
-            )
-            self.out.git.append(result.fact)
-            if result.urls:
-                self.out.urls.extend(result.urls)
-            for r in result.reasons:
-                self.opaque(r)
-            return result.fact.subcommand
+            return self.git(args, env)
         sink = _Sink(self, program, env, depth)
         if program in SHELLS:
             self.shell(program, args, env, depth, stdin, sink)
@@ -780,6 +820,18 @@ class _Walker(Runners):
             return None
         self.operands(program, args, env)
         return None
+
+    def git(self, args: list[Word], env: Env) -> str | None:
+        result = _git.analyse(args, env.cwds[0], self.git_ref)
+        self.out.git.append(result.fact)
+        if result.urls:
+            self.out.urls.extend(result.urls)
+        for r in result.reasons:
+            self.opaque(r)
+        return result.fact.subcommand
+
+    def git_ref(self, word: Word, access: Access, via: str, base: str | None) -> None:
+        self.ref(word, access, via, "git", (base,))
 
     def operands(self, program: str, args: list[Word], env: Env) -> None:
         """An unknown program: operands that look like paths are taken as reads."""
