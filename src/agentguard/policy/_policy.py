@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..action import Action
 from ..decision import Decision, Mode, Outcome, Vote
-from ..normalise._facts import keyword_builder
+from ..normalise._facts import builder, keyword_builder
 from ._base import Rule, facts_of
 from ._index import RuleIndex
 from ._rules._scope import scope_rules
@@ -133,6 +133,11 @@ _new_decision = keyword_builder(Decision)
 """``Decision(**fields)`` through the slot descriptors: one per decision, about 1.5 µs less."""
 
 
+_decision = builder(Decision)
+"""The same, positional (every field in declaration order): the default decision, the common one."""
+_DEFAULT_REASONS = {outcome: f"no rule matched; the default is {outcome}" for outcome in _OUTCOMES}
+
+
 def _position(item: tuple[int, Vote]) -> int:
     return item[0]
 
@@ -142,13 +147,8 @@ def combine(
 ) -> Decision:
     """Any deny wins, then ask, then allow, then ``default``; every other vote is listed as matched."""
     if not votes:
-        return _new_decision(
-            outcome=default,
-            reason=f"no rule matched; the default is {default}",
-            mode=mode,
-            facts=facts,
-            policy=policy,
-        )
+        reason = _DEFAULT_REASONS.get(default) or f"no rule matched; the default is {default}"
+        return _decision(default, reason, (), (), mode, (), facts, None, policy)
     for outcome in ("deny", "ask", "allow"):
         deciding = [v for v in votes if v.outcome == outcome]
         if deciding:

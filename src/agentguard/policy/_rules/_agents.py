@@ -102,10 +102,16 @@ class NoAgentSpawn(BuiltinRule):
     def check(self, action: Action, run: RunState | None) -> Decision | None:
         if self.agent_tools and action.kind == "agent":
             return self.deny(f"tool {action.tool!r} starts another agent")
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
+        relevant = self._relevant
         for c in facts.commands:
-            found = self._agent(c.program, c.args, c.subcommand)
-            if found is None:
+            name = package_name(c.program)
+            found = (
+                self._agent(c.program, c.args, c.subcommand)
+                if name in relevant or name.startswith(("python", "pypy"))
+                else None  # what _agent says of any other name, without the call
+            )
+            if found is None and c.wrappers:
                 for w in c.wrappers:
                     if package_name(w) in self.programs:
                         found = package_name(w)

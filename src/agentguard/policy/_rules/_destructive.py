@@ -245,14 +245,16 @@ class DestructiveCommands(BuiltinRule):
         return self.ask(ask) if ask else None
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
         recursive_rm = False
         for c in facts.commands:
-            if c.program in ("rm", "srm") and ("r" in _flags(c.args).lower() or "--recursive" in c.args):
+            prog = c.program
+            if prog in ("rm", "srm") and ("r" in _flags(c.args).lower() or "--recursive" in c.args):
                 recursive_rm = True
-            found = self._command(c)
-            if found is not None:
-                return found
+            if prog in _COMMAND_PROGRAMS or prog.startswith("mkfs"):  # else _command has nothing to say
+                found = self._command(c)
+                if found is not None:
+                    return found
         found = self._git(facts) if facts.shell is not None else None
         if found is not None and found.outcome == "deny":
             return found

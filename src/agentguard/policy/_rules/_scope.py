@@ -38,7 +38,7 @@ class ScopeRead(BuiltinRule):
         self.globs = GlobSet(scope.read)
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
         for p in facts.paths:
             if p.access == "read":
                 pass
@@ -66,7 +66,7 @@ class ScopeWrite(BuiltinRule):
         self.globs = GlobSet(scope.write)
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
         for p in facts.paths:
             if p.access not in ("write", "delete"):
                 continue
@@ -98,7 +98,7 @@ class ScopeHosts(BuiltinRule):
         return any(fnmatchcase(host, pattern) for pattern in self._patterns)
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
         for u in facts.urls:
             hosts = u.hosts
             if not any(hosts):
@@ -129,7 +129,7 @@ class ScopeOpaque(BuiltinRule):
     kinds = NON_LLM_KINDS
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
-        facts = facts_of(action)
+        facts = action.facts or facts_of(action)  # derived by the policy already: no call
         if facts.opaque:
             why = "; ".join(facts.reasons) or "cannot be known before it runs"
             return self.ask(f"what this command does cannot be known before it runs: {why}")
