@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentguard.scan import FormatError, _spans, decode_request, scan
-from agentguard.scan._spans import decode_spans, json_loads, load_line
+from agentguard.scan._spans import decode_spans, json_loads
 
 DOCUMENTS = [
     '{"resourceSpans": []}',
@@ -71,9 +71,55 @@ def test_json_loads_is_json_loads(text: str) -> None:
     assert repr(got) == repr(want)  # repr: NaN != NaN, and -0.0 == 0.0, and 1 == 1.0
 
 
-@pytest.mark.parametrize("text", DOCUMENTS)
-def test_load_line_is_json_loads(reader: str, text: str) -> None:
-    assert repr(_outcome(load_line, text)) == repr(_outcome(json.loads, text))
+def _decoded(fn: Any, *args: Any) -> tuple[str, Any]:
+    """What a decode gives: the spans' fields (repr: 1 and 1.0 differ), or the error and its message."""
+    try:
+        return "spans", repr(_fields(fn(*args)))
+    except (json.JSONDecodeError, FormatError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def _reference(text: str, wanted: frozenset[str] | None) -> tuple[str, Any]:
+    return _decoded(lambda: list(decode_request(json.loads(text), wanted)))
+
+
+# Spans with odd values in every field the decoder reads: integers beyond 64 bits (which orjson
+# would read as floats), floats, infinities, NaN, nulls, lists.
+_ODD = [
+    "123456789012345678901234567890", "-9223372036854775809", "18446744073709551616", "1e999", "NaN",
+    "1.5", "-0", "0", "null", "true", "[1, 18446744073709551616]", '{"a": 99999999999999999999}', '""',
+    '"x"', '"0011223344556677"', '"1700000000000000000"',
+]  # fmt: skip
+_FIELDS = [
+    '"traceId": %s', '"spanId": %s', '"parentSpanId": %s', '"name": %s', '"startTimeUnixNano": %s',
+    '"endTimeUnixNano": %s', '"status": {"code": %s, "message": "m"}', '"status": {"code": 2, "message": %s}',
+    '"attributes": [{"key": %s, "value": {"stringValue": "v"}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"stringValue": %s}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"intValue": %s}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"doubleValue": %s}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"bytesValue": %s}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"arrayValue": {"values": [{"intValue": %s}]}}}]',
+    '"attributes": [{"key": "gen_ai.tool.name", "value": {"kvlistValue": {"values": [{"key": %s}]}}}]',
+    '"attributes": [{"key": "unwanted", "value": {"intValue": %s}}]',
+    '"events": [{"name": %s, "timeUnixNano": "5"}]', '"events": [{"name": "e", "timeUnixNano": %s}]',
+    '"events": [{"name": "e", "attributes": [{"key": "k", "value": {"intValue": %s}}]}]',
+]  # fmt: skip
+_LINES = [
+    '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "'
+    + "ab" * 16
+    + '", '
+    + field % odd
+    + "}]}]}]}"
+    for field in _FIELDS
+    for odd in _ODD
+]
+_WANTED = frozenset({"gen_ai.tool.name"})
+
+
+@pytest.mark.parametrize("text", [*DOCUMENTS, *_LINES])
+def test_decode_line_is_json_then_decode_request(reader: str, text: str) -> None:
+    assert _decoded(_spans.decode_line, text, _WANTED) == _reference(text, _WANTED)
+    assert _decoded(_spans.decode_line, text, None) == _reference(text, None)
 
 
 _TOKENS = [
@@ -83,15 +129,21 @@ _TOKENS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(_TOKENS), max_size=16).map("".join))
-def test_load_line_is_json_loads_on_any_text(text: str) -> None:
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=16).map("".join), st.sampled_from(_FIELDS))
+def test_decode_line_is_json_then_decode_request_on_any_value(value: str, field: str) -> None:
+    text = '{"resourceSpans": [{"scopeSpans": [{"spans": [{' + field % value + "}]}]}]}"
     for orjson_loads in {_spans._orjson_loads, None}:
         saved, _spans._orjson_loads = _spans._orjson_loads, orjson_loads
         try:
-            assert repr(_outcome(load_line, text)) == repr(_outcome(json.loads, text))
+            assert _decoded(_spans.decode_line, text, _WANTED) == _reference(text, _WANTED)
         finally:
             _spans._orjson_loads = saved
+
+
+def test_orjson_reads_lines_when_installed() -> None:
+    pytest.importorskip("orjson")
+    assert _spans._orjson_loads is not None
 
 
 def test_a_scan_reads_the_same_either_way(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,16 +161,22 @@ def test_a_scan_reads_the_same_either_way(tmp_path: Any, monkeypatch: pytest.Mon
         '{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": 1e999}]}]}]}',
         '{"resourceSpans": [], "x": NaN}',
         "{broken",
+        '{"resourceSpans": [1]}',
+        '{"resourceSpans": [{"scopeSpans": [{"spans": ' + "[" * 5000 + "]" * 5000 + "}]}]}",
     ]
     path = tmp_path / "t.jsonl"
     path.write_text("\n".join(lines) + "\n")
     with_orjson = scan([path]).to_dict()
-    (first,) = decode_spans(load_line(lines[0]), frozenset({"agentguard.task"}))
+    (first,) = _spans.decode_line(lines[0], frozenset({"agentguard.task"}))
     assert first.attrs == {"agentguard.task": 123456789012345678901234567890}  # exact, not a float
     monkeypatch.setattr(_spans, "_orjson_loads", None)
     assert scan([path]).to_dict() == with_orjson
     assert with_orjson["spans"] == 3  # the infinite trace id reads as "inf", as json has it
-    assert [i["line"] for i in with_orjson["issues"]] == [5]
+    assert [(i["line"], i["message"].split(":")[0]) for i in with_orjson["issues"]] == [
+        (5, "malformed JSON"),
+        (6, "malformed resourceSpans"),
+        (7, "malformed JSON"),
+    ]
 
 
 def _span(**over: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ..detect._engine import DetectorFactory, DetectorSet
 from ..detect._online import default_detectors
 from ._replay import WANTED
 from ._sessions import Assembler, SessionResult, split_trace
-from ._spans import FormatError, SpanData, decode_spans, load_line
+from ._spans import FormatError, SpanData, decode_line
 
 _STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
 
@@ -97,12 +97,15 @@ def read_otlp(path: Path, issues: list[ScanIssue]) -> Iterator[SpanData]:
             if not line.strip():
                 continue
             try:
-                spans = decode_spans(load_line(line), WANTED)
+                spans = decode_line(line, WANTED)
             except json.JSONDecodeError as exc:
                 issues.append(ScanIssue(str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"))
                 continue
             except FormatError as exc:
                 issues.append(ScanIssue(str(path), lineno, str(exc)))
+                continue
+            except RecursionError:
+                issues.append(ScanIssue(str(path), lineno, "malformed JSON: nested too deeply"))
                 continue
             yield from spans
 

@@ -114,33 +114,38 @@ def _orjson_reader() -> Callable[[str], Any] | None:
 
 _orjson_loads = _orjson_reader()
 
-# orjson reads an integer beyond 64 bits as a float, where json keeps it exact: a line that might hold
-# one (20 digits in a row, or a minus and 19) is read by json. Digits map to "0", "-" stays, the rest
-# becomes ".", then two substring searches decide.
-_DIGIT_RUNS = bytes(48 if 48 <= i <= 57 else 45 if i == 45 else 46 for i in range(256))
-_TWENTY_DIGITS = b"0" * 20
-_MINUS_NINETEEN = b"-" + b"0" * 19
-
-
-def load_line(line: str) -> Any:
-    """One OTLP JSON line: :func:`json_loads`'s value and errors, read by orjson when it is installed
-    and gives the same value (anything it refuses, json reads and reports itself)."""
-    if _orjson_loads is not None:
-        runs = line.encode("utf-8", "surrogatepass").translate(_DIGIT_RUNS)
-        if _TWENTY_DIGITS not in runs and _MINUS_NINETEEN not in runs:
-            try:
-                return _orjson_loads(line)
-            except ValueError:  # malformed, or a value json reads differently (NaN, 1e999, "\ud800")
-                pass
-    return json_loads(line)
-
 
 class FormatError(ValueError):
     """A line that parsed as JSON but is not an ``ExportTraceServiceRequest``."""
 
 
 # -- decoding ----------------------------------------------------------------------------------------
-def _value(v: Mapping[str, Any]) -> Any:
+class _Inexact(Exception):
+    """A value orjson may have read differently from json: the line is read again with json.
+
+    orjson reads an integer beyond 64 bits as a float where json keeps it exact, so a document read by
+    orjson is decoded with ``exact=False``: wherever a number is turned into an int or a string, or a
+    non-string is kept as it is, anything but a plain value raises this instead."""
+
+
+_BIG = 2.0**63  # orjson's floats made of integers are at least this large
+
+
+def _lossy(v: Any) -> bool:
+    """Whether ``v`` holds a float orjson may have made of an integer beyond 64 bits."""
+    t = type(v)
+    if t is float:
+        return not -_BIG < v < _BIG
+    if t is list:
+        return any(_lossy(x) for x in v)
+    if t is dict:
+        return any(_lossy(x) for x in v.values())
+    return False
+
+
+def _value(v: Mapping[str, Any], exact: bool = True) -> Any:
+    if not exact and _lossy(v):
+        raise _Inexact
     s = v.get("stringValue")
     if s is not None:
         return s
@@ -161,7 +166,9 @@ def _value(v: Mapping[str, Any]) -> Any:
     return None
 
 
-def _attrs(items: Iterable[Mapping[str, Any]] | None, wanted: frozenset[str] | None = None) -> dict[str, Any]:
+def _attrs(
+    items: Iterable[Mapping[str, Any]] | None, wanted: frozenset[str] | None = None, exact: bool = True
+) -> dict[str, Any]:
     """Attribute list to dict; with ``wanted``, only those keys (the rest is never converted)."""
     out: dict[str, Any] = {}
     if items:
@@ -169,19 +176,28 @@ def _attrs(items: Iterable[Mapping[str, Any]] | None, wanted: frozenset[str] | N
             key = kv["key"]
             if wanted is not None and key not in wanted:
                 continue
+            if not exact and type(key) is not str:
+                raise _Inexact
             val = kv.get("value")
             if val:
                 s = val.get("stringValue")
-                out[key] = s if s is not None else _value(val)
+                if s is not None:
+                    if not exact and type(s) is not str:
+                        raise _Inexact
+                    out[key] = s
+                else:
+                    out[key] = _value(val, exact)
             else:
                 out[key] = None
     return out
 
 
-def _id(raw: Any) -> str:
+def _id(raw: Any, exact: bool = True) -> str:
     """Hex ids as the collector writes them; base64 ids (protobuf JSON) converted to hex."""
     if not raw:
         return ""
+    if not exact and type(raw) is not str:
+        raise _Inexact
     text = str(raw)
     if len(text) in (16, 32):
         return text.lower()
@@ -191,46 +207,90 @@ def _id(raw: Any) -> str:
         return text
 
 
-def _status(status: Mapping[str, Any] | None) -> tuple[int, str]:
+def _status(status: Mapping[str, Any] | None, exact: bool = True) -> tuple[int, str]:
     if not status:
         return 0, ""
     code = status.get("code", 0)
     if isinstance(code, str):
         code = _STATUS_NAMES.get(code, 0)
-    return int(code or 0), str(status.get("message") or "")
+    elif not exact and type(code) is not int:
+        raise _Inexact
+    message = status.get("message")
+    if not exact and message and type(message) is not str:
+        raise _Inexact
+    return int(code or 0), str(message or "")
 
 
-def _span(sp: Any, wanted: frozenset[str] | None) -> SpanData:
+def _int(raw: Any, exact: bool) -> int:
+    if not exact and raw and type(raw) is not str and type(raw) is not int:
+        raise _Inexact
+    return int(raw or 0)
+
+
+def _span(sp: Any, wanted: frozenset[str] | None, exact: bool = True) -> SpanData:
     """One OTLP JSON span (the checks and their order are :func:`decode_request`'s contract: the first
     field that fails names the malformed span)."""
     get = sp.get
     status = get("status")
     if status:
-        code, message = _status(status)
+        code, message = _status(status, exact)
     else:
         code, message = 0, ""
     # hex ids of the usual length take the short path of _id (same result)
     raw = get("traceId")
-    trace_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    trace_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw, exact)
     raw = get("spanId")
-    span_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    span_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw, exact)
     raw = get("parentSpanId")
-    parent_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw)
+    parent_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw, exact)
     name = get("name")
-    name = name if type(name) is str else str(name or "")
-    start = int(get("startTimeUnixNano") or 0)
-    end = int(get("endTimeUnixNano") or 0)
-    attrs = _attrs(get("attributes"), wanted)
+    if type(name) is not str:
+        if not exact and name:
+            raise _Inexact
+        name = str(name or "")
+    raw = get("startTimeUnixNano")
+    start = int(raw) if type(raw) is str and raw else _int(raw, exact)
+    raw = get("endTimeUnixNano")
+    end = int(raw) if type(raw) is str and raw else _int(raw, exact)
+    attrs = _attrs(get("attributes"), wanted, exact)
     raw_events = get("events")
-    events = (
-        [
-            (str(e.get("name") or ""), int(e.get("timeUnixNano") or 0), _attrs(e.get("attributes")))
-            for e in raw_events
-        ]
-        if raw_events
-        else []
-    )
+    events = [_event(e, exact) for e in raw_events] if raw_events else []
     return SpanData(trace_id, span_id, parent_id, name, start, end, attrs, events, code, message)
+
+
+def _event(e: Any, exact: bool) -> tuple[str, int, dict[str, Any]]:
+    name = e.get("name")
+    if type(name) is not str:
+        if not exact and name:
+            raise _Inexact
+        name = str(name or "")
+    raw = e.get("timeUnixNano")
+    time = int(raw) if type(raw) is str and raw else _int(raw, exact)
+    return name, time, _attrs(e.get("attributes"), None, exact)
+
+
+def _check_request(doc: Any) -> bool:
+    """Whether ``doc`` has spans to decode; raises :class:`FormatError` when it is no request."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
+        raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+    if "resourceSpans" not in doc:
+        if doc:
+            raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+        return False
+    return True
+
+
+def _span_lists(doc: dict[str, Any]) -> Iterator[list[Any]]:
+    """Each scope's spans; a resource or scope entry that is not an object is malformed."""
+    for rs in doc["resourceSpans"]:
+        try:
+            lists = [
+                list(ss.get("spans") or ())
+                for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ()
+            ]
+        except (AttributeError, TypeError) as exc:
+            raise FormatError(f"malformed resourceSpans: {type(exc).__name__}: {exc}") from exc
+        yield from lists
 
 
 def decode_request(doc: Any, wanted: frozenset[str] | None = None) -> Iterator[SpanData]:
@@ -238,39 +298,49 @@ def decode_request(doc: Any, wanted: frozenset[str] | None = None) -> Iterator[S
 
     ``wanted`` limits span attributes to those keys (the scanner reads a few dozen of them).
     """
-    if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
-        raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
-    if "resourceSpans" not in doc:
-        if doc:
-            raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+    if not _check_request(doc):
         return
-    for rs in doc["resourceSpans"]:
-        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
-            for sp in ss.get("spans") or ():
-                try:
-                    span = _span(sp, wanted)
-                except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                    raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
-                yield span
+    for spans in _span_lists(doc):
+        for sp in spans:
+            try:
+                span = _span(sp, wanted)
+            except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
+            yield span
 
 
-def decode_spans(doc: Any, wanted: frozenset[str] | None = None) -> list[SpanData]:
-    """``list(decode_request(doc, wanted))``, without the generator (the scanner's per-line call)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("resourceSpans", []), list):
-        raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
-    if "resourceSpans" not in doc:
-        if doc:
-            raise FormatError("not an ExportTraceServiceRequest (no resourceSpans)")
+def decode_spans(doc: Any, wanted: frozenset[str] | None = None, *, exact: bool = True) -> list[SpanData]:
+    """``list(decode_request(doc, wanted))``, without the generator (the scanner's per-line call).
+
+    ``exact=False`` is for a document orjson read: it raises ``_Inexact`` where json's reading could
+    give another value (see :func:`decode_line`)."""
+    if not _check_request(doc):
         return []
     out: list[SpanData] = []
-    for rs in doc["resourceSpans"]:
-        for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
-            for sp in ss.get("spans") or ():
-                try:
-                    out.append(_span(sp, wanted))
-                except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                    raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
+    for spans in _span_lists(doc):
+        for sp in spans:
+            try:
+                out.append(_span(sp, wanted, exact))
+            except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise FormatError(f"malformed span: {type(exc).__name__}: {exc}") from exc
     return out
+
+
+def decode_line(line: str, wanted: frozenset[str] | None = None) -> list[SpanData]:
+    """The spans of one OTLP JSON line: ``list(decode_request(json.loads(line), wanted))``, same spans
+    and same errors, read by orjson when the ``scan`` extra is installed. Whatever orjson refuses or
+    may read differently (an integer beyond 64 bits), and any error, is settled by json."""
+    if _orjson_loads is not None:
+        try:
+            doc = _orjson_loads(line)
+        except ValueError:  # malformed, or what json reads and orjson does not (NaN, 1e999, "\ud800")
+            pass
+        else:
+            try:
+                return decode_spans(doc, wanted, exact=False)
+            except (_Inexact, FormatError, RecursionError):
+                pass
+    return decode_spans(json_loads(line), wanted)
 
 
 # -- encoding ----------------------------------------------------------------------------------------
