@@ -128,41 +128,33 @@ class _Inexact(Exception):
     non-string is kept as it is, anything but a plain value raises this instead."""
 
 
-_BIG = 2.0**63  # orjson's floats made of integers are at least this large
-
-
-def _lossy(v: Any) -> bool:
-    """Whether ``v`` holds a float orjson may have made of an integer beyond 64 bits."""
-    t = type(v)
-    if t is float:
-        return not -_BIG < v < _BIG
-    if t is list:
-        return any(_lossy(x) for x in v)
-    if t is dict:
-        return any(_lossy(x) for x in v.values())
-    return False
+def _plain(x: Any) -> Any:
+    """``x`` when it reads the same from orjson as from json (a string or an int), else ``_Inexact``."""
+    t = type(x)
+    if t is str or t is int:
+        return x
+    raise _Inexact
 
 
 def _value(v: Mapping[str, Any], exact: bool = True) -> Any:
-    if not exact and _lossy(v):
-        raise _Inexact
     s = v.get("stringValue")
     if s is not None:
-        return s
+        return s if exact else _plain(s)
     if "intValue" in v:
-        return int(v["intValue"])
+        return int(v["intValue"] if exact else _plain(v["intValue"]))
     if "boolValue" in v:
         return bool(v["boolValue"])
     if "doubleValue" in v:
-        return float(v["doubleValue"])
+        return float(v["doubleValue"])  # an integer's float is the same either way (correctly rounded)
     if "arrayValue" in v:
-        return [_value(x) for x in (v["arrayValue"] or {}).get("values") or ()]
+        return [_value(x, exact) for x in (v["arrayValue"] or {}).get("values") or ()]
     if "kvlistValue" in v:
         return {
-            kv["key"]: _value(kv.get("value") or {}) for kv in (v["kvlistValue"] or {}).get("values") or ()
+            (kv["key"] if exact else _plain(kv["key"])): _value(kv.get("value") or {}, exact)
+            for kv in (v["kvlistValue"] or {}).get("values") or ()
         }
     if "bytesValue" in v:
-        return v["bytesValue"]
+        return v["bytesValue"] if exact else _plain(v["bytesValue"])
     return None
 
 
@@ -176,18 +168,23 @@ def _attrs(
             key = kv["key"]
             if wanted is not None and key not in wanted:
                 continue
-            if not exact and type(key) is not str:
-                raise _Inexact
             val = kv.get("value")
             if val:
                 s = val.get("stringValue")
+                if type(s) is str and type(key) is str:  # the common case, the same either way
+                    out[key] = s
+                    continue
+                if not exact and type(key) is not str:
+                    raise _Inexact
                 if s is not None:
-                    if not exact and type(s) is not str:
+                    if not exact:
                         raise _Inexact
                     out[key] = s
                 else:
                     out[key] = _value(val, exact)
             else:
+                if not exact and type(key) is not str:
+                    raise _Inexact
                 out[key] = None
     return out
 
@@ -232,10 +229,12 @@ def _span(sp: Any, wanted: frozenset[str] | None, exact: bool = True) -> SpanDat
     field that fails names the malformed span)."""
     get = sp.get
     status = get("status")
-    if status:
-        code, message = _status(status, exact)
-    else:
+    if not status:
         code, message = 0, ""
+    elif type(code := status.get("code", 0)) is int and type(message := status.get("message", "")) is str:
+        code = code or 0  # the common case of _status, the same either way
+    else:
+        code, message = _status(status, exact)
     # hex ids of the usual length take the short path of _id (same result)
     raw = get("traceId")
     trace_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else _id(raw, exact)
@@ -254,7 +253,15 @@ def _span(sp: Any, wanted: frozenset[str] | None, exact: bool = True) -> SpanDat
     end = int(raw) if type(raw) is str and raw else _int(raw, exact)
     attrs = _attrs(get("attributes"), wanted, exact)
     raw_events = get("events")
-    events = [_event(e, exact) for e in raw_events] if raw_events else []
+    events: list[tuple[str, int, dict[str, Any]]] = []
+    if raw_events:
+        for e in raw_events:
+            name_ = e.get("name")
+            raw = e.get("timeUnixNano")
+            if type(name_) is str and type(raw) is str and raw:  # the common case of _event
+                events.append((name_, int(raw), _attrs(e.get("attributes"), None, exact)))
+            else:
+                events.append(_event(e, exact))
     return SpanData(trace_id, span_id, parent_id, name, start, end, attrs, events, code, message)
 
 
