@@ -123,29 +123,33 @@ def _action(span: SpanData) -> Action:
     return action
 
 
+def _message_text(message: dict[str, Any]) -> str | None:
+    """A GenAI output message's text (its text parts, or plain content); ``None`` when it has neither."""
+    parts = message.get("parts")
+    if isinstance(parts, list):
+        return "".join(
+            [str(p.get("content") or "") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
+        )
+    content = message.get("content")
+    return content if isinstance(content, str) else None
+
+
 def _final_text(messages: Any) -> str | None:
     """The text of the last assistant message in GenAI ``output.messages`` (parts or plain content)."""
     if not isinstance(messages, list):
         return None
     for message in reversed(messages):
-        if not isinstance(message, dict):
-            continue
-        parts = message.get("parts")
-        if isinstance(parts, list):
-            texts = [
-                str(p.get("content") or "") for p in parts if isinstance(p, dict) and p.get("type") == "text"
-            ]
-            return "".join(texts)
-        content = message.get("content")
-        if isinstance(content, str):
-            return content
+        if isinstance(message, dict):
+            text = _message_text(message)
+            if text is not None:
+                return text
     return None
 
 
 def _first_text(messages: Any) -> str:
     if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
         return ""
-    return _final_text(messages[:1]) or ""
+    return _message_text(messages[0]) or ""
 
 
 def span_events(span: SpanData) -> Iterator[tuple[int, int, Event]]:
@@ -223,9 +227,11 @@ def _emit(span: SpanData, add: Callable[[tuple[int, int, Event]], None]) -> None
         messages = _json(get(_OUTPUT_MESSAGES))
         calls = (
             tuple(
-                (str(e.get(_TOOL_NAME) or ""), str(e.get(_TOOL_CALL_ARGUMENTS) or ""))
-                for name, _, e in span.events
-                if name == _EVENT_TOOL_CALL
+                [
+                    (str(e.get(_TOOL_NAME) or ""), str(e.get(_TOOL_CALL_ARGUMENTS) or ""))
+                    for name, _, e in span.events
+                    if name == _EVENT_TOOL_CALL
+                ]
             )
             if span.events
             else ()
