@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentguard.detect import _loop, _testruns
+from agentguard.detect import _exfiltration, _loop, _testruns
 from agentguard.detect._engine import contains_any
 
 # Pieces of commands and outputs: every literal the prefilters look for, the words around them in
 # real traces, and the separators the regexes care about.
 _PIECES = [
     *_testruns._RUNNER_LITERALS, *_testruns._FAIL_LITERALS, *_loop._MUTATING_LITERALS,
+    *_exfiltration._EGRESS_LITERALS, "https", "sftp", "ncat", "rsync", "user@host:", "a@b", "x:", "ghost",
     "pytest", "py.test", "python3.11", "-m", "unittest", "go", "cargo", "nextest", "npm", "pnpm", "yarn",
     "bun", "run", "make", "mvn", "gradlew", "dotnet", "bazel", "deno", "vitest", "ctest", "jester",
     "failed", "errors", "FAILED", "FAILURES", "Tests:", "Test", "AssertionError", "test result:",
@@ -52,6 +53,13 @@ def test_outcome_is_the_regexes(output: str) -> None:
 @given(texts)
 def test_mutating_is_the_regex(command: str) -> None:
     assert _loop._mutating(command) == bool(_loop._MUTATING.search(command))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(texts)
+def test_egress_literals_cover_the_egress_regex(command: str) -> None:
+    if _exfiltration._EGRESS_HINT.search(command):
+        assert contains_any(command, _exfiltration._EGRESS_LITERALS)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,10 @@ _EGRESS_HINT = re.compile(
     r"://|\b(?:curl|wget|nc|ncat|netcat|socat|scp|sftp|rsync|ssh|ftp|telnet|http|https|aws|gsutil|rclone|gh"
     r"|nslookup|dig|ping|Invoke-WebRequest|iwr)\b|@[\w.-]+:"
 )
+# Every match of _EGRESS_HINT contains one of these ("nc" is in ncat and rsync, "ftp" in sftp).
+_EGRESS_LITERALS: Final = ("://", "@", "curl", "wget", "nc", "netcat", "socat", "scp", "ftp", "ssh", "telnet",
+                           "http", "aws", "gsutil", "rclone", "gh", "nslookup", "dig", "ping",
+                           "Invoke-WebRequest", "iwr")  # fmt: skip
 _UPLOAD = re.compile(
     r"\s(?:-F|--form|-T|--upload-file)\s|--data(?:-binary|-raw|-urlencode)?[=\s]+['\"]?@|\s-d\s*['\"]?@"
     r"|\b(?:scp|rsync|sftp)\b[^|;&]*\s[\w.@-]+:|\b(?:tar|zip|7z|git\s+(?:archive|bundle)"
@@ -201,6 +205,6 @@ class Exfiltration(Detector):
                 return ["(unknown host)"] if a.kind == "network" else []
             return _egress_hosts(s.facts(a))
         command = a.command
-        if not command or not _EGRESS_HINT.search(command):
+        if not command or not contains_any(command, _EGRESS_LITERALS) or not _EGRESS_HINT.search(command):
             return []
         return _egress_hosts(s.facts(a))
