@@ -82,12 +82,35 @@ _tuple_new = tuple.__new__
 
 def _word(token: str) -> Word | None:
     if "'" in token or '"' in token:
-        parts = _PART.findall(token)
-        if any(double and double.isspace() for double, _, _ in parts):
-            return None  # the grammar drops a blank "   " (the parser's route gives '')
-        value = "".join(a or b or c for a, b, c in parts)
-        return _tuple_new(Word, (value, True, False, False))
+        value: list[str] = []
+        for double, single, bare in _PART.findall(token):
+            if double:
+                if double.isspace():
+                    return None  # the grammar drops a blank "   " (the parser's route gives '')
+                value.append(double)
+            else:
+                value.append(single or bare)
+        return _tuple_new(Word, ("".join(value), True, False, False))
     return _tuple_new(Word, (token, True, False, False))
+
+
+def _tokens(source: str) -> list[str] | None:
+    """The tokens (of :data:`_TOKEN`) of ``source`` when it is all tokens and the blanks
+    :data:`_LIST` allows, else ``None``.
+
+    Tokens one space apart that give back ``source`` (the common spelling) need no second scan: every
+    character is in a token, and each token is the same possessive match the pattern makes there.
+    :func:`split` checks what the pattern adds: operators only between non-empty commands. A string
+    with a pipe is checked by the pattern first (it fails there, without a token list).
+    """
+    if len(source) > MAX_LENGTH or not source.isascii():
+        return None
+    if "|" in source.replace("||", ""):
+        return _TOKEN.findall(source) if _LIST.fullmatch(source) is not None else None
+    tokens: list[str] = _TOKEN.findall(source)
+    if " ".join(tokens) != source and _LIST.fullmatch(source) is None:
+        return None
+    return tokens
 
 
 def split(source: str) -> list[tuple[list[Word], str | None]] | None:
@@ -96,15 +119,16 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
     The operator is the walker's *gate*: ``&&`` or ``||`` when the next command depends on this one's
     status, ``None`` after ``;`` and for the last command.
     """
-    if len(source) > MAX_LENGTH or not source.isascii() or _LIST.fullmatch(source) is None:
+    tokens = _tokens(source)
+    if tokens is None:
         return None
     out: list[tuple[list[Word], str | None]] = []
     current: list[Word] = []
     cache = _TOKENS
-    for token in _TOKEN.findall(source):
+    for token in tokens:
         word, name_ok = cache.get(token) or _remember(token)
         if word is None:  # an operator, or a token that is not plain
-            if name_ok:
+            if name_ok and current:
                 out.append((current, token if token != ";" else None))
                 current = []
                 continue
@@ -112,6 +136,8 @@ def split(source: str) -> list[tuple[list[Word], str | None]] | None:
         if not current and not name_ok:
             return None
         current.append(word)
+    if not current:
+        return None
     out.append((current, None))
     return out if len(out) <= MAX_COMMANDS else None
 
