@@ -8,8 +8,8 @@ Three actions, each decided by a 50-rule and a 1,000-rule policy of each engine:
   measured three times: ``cold``, every call a command never seen before (same shape, a different
   commit message, so the analysis cache misses: what an agent sends; a plain list, which the
   normaliser splits without tree-sitter), ``cold, piped``, the same with ``| tee log.txt`` for the
-  last command (not plain: the tree-sitter route; a figure, no target), and ``warm``, the same
-  command repeated (the analysis cache hits);
+  last command (not plain: the tree-sitter route; held to the same target, on its own line), and
+  ``warm``, the same command repeated (the analysis cache hits);
 - ``url``: a fetch of ``https://pypi.org/simple/requests/``.
 
 The agentguard policies are what a large real policy looks like: a ``Scope`` (four rules), the
@@ -498,6 +498,13 @@ def main(argv: list[str] | None = None) -> int:
             f"target shell action <= {SHELL_TARGET_US:.0f} µs ({size} rules, a command seen for the first "
             f"time, as agents send them): p50 {cold_row.p50:.1f} µs {verdict} "
             f"(repeated command: p50 {warm_row.p50:.1f} µs)"
+        )
+    for size in SIZES:
+        piped_row = results[size]["agentguard shell cold piped"]
+        verdict = "OK" if piped_row.p50 <= SHELL_TARGET_US else "MISSED"
+        print(
+            f"target shell action, piped <= {SHELL_TARGET_US:.0f} µs ({size} rules, a new command with a "
+            f"pipe: the tree-sitter route): p50 {piped_row.p50:.1f} µs {verdict}"
         )
     return 0
 

@@ -13,12 +13,14 @@
 
 :func:`normalise` is pure (it reads the file system to resolve paths, never writes), never raises
 (an internal failure comes back as an opaque action) and is fast. Measured with ``timeit`` (best of 9
-runs of 2,000) on the project's 2-core VM, shared and loaded while measured: the shell analysis of a
-command seen for the first time takes about 55 µs for the 70-character plain list
+runs of 2,000) on the project's 2-core VM, shared but lightly loaded: the shell analysis of a command
+seen for the first time takes about 17 µs for the 70-character plain list
 ``cd src && git add -A && git commit -m "fix parser 000123" && pytest -q`` (plain lists are split
-without the parser: :mod:`._plain`) and about 110 µs for the same with ``| tee log.txt`` (the
-tree-sitter parse is 13 µs of it; the rest is the Python walk); a whole ``Policy.check`` of the plain
-one with a scope and the built-in rules about 90 µs, and about 20 µs once the analysis is cached.
+without the parser: :mod:`._plain`) and about 44 µs for the same with ``| tee log.txt`` (the
+tree-sitter parse is 9.5 µs of it; each plain command node takes its words from its text, the rest is
+the Python walk and the per-command analysis); a whole ``Policy.check`` of the plain one with a scope
+and the built-in rules about 38 µs, and about 8 µs once the analysis is cached (the same machine,
+minutes apart, before the last round of work: 21, 55, 44 and 10 µs; under load all of these double).
 Analyses are cached in an LRU keyed by ``(command, cwd, home)``; paths are resolved on every call
 because the file system changes.
 
