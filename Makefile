@@ -62,7 +62,7 @@ $(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS)
 	    command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
 	    $(PYTHON) -m venv $(VENV)
 	fi
-	$(PY) -m pip install $(PIP_FLAGS) -q -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus]' -r requirements/dev.txt $(QUIET_PIP)
+	$(PY) -m pip install $(PIP_FLAGS) -q -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan]' -r requirements/dev.txt $(QUIET_PIP)
 	touch $@
 	echo "    venv ready: $$($(PY) --version)"
 
@@ -212,7 +212,7 @@ constraints: llama-wheel
 	tmp=$$(mktemp -d)
 	trap 'rm -rf "$$tmp"' EXIT
 	$(PYTHON) -m venv $$tmp/venv
-	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus]' -r requirements/dev.txt $(QUIET_PIP)
+	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus,scan]' -r requirements/dev.txt $(QUIET_PIP)
 	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q --only-binary llama-cpp-python --find-links $(WHEEL_DIR) -r requirements/llm.txt $(QUIET_PIP)
 	{ sed -n '1,3p' $(CONSTRAINTS)
 	  $$tmp/venv/bin/python -m pip freeze --exclude-editable | grep -v -e '^#' -e '^llama[-_]cpp[-_]python'

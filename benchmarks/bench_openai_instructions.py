@@ -1,0 +1,140 @@
+"""Instructions per ``chat.completions.create``: agentguard vs the official instrumentations, by part.
+
+``bench_openai`` times the calls; on a busy 2-core machine its ratio moves by ±0.2 from run to run.
+This benchmark counts CPU instructions instead (``valgrind --tool=callgrind``), which do not depend on
+what else the machine is doing, and splits each instrumentation's overhead into the OpenTelemetry
+SDK's metric recording and the rest (span work and the instrumentation's own code), by running each
+case once more with a no-op MeterProvider. Same client, request, mock transport and providers as
+``bench_openai``; every case runs inside one guarded run.
+
+Each case runs in its own process under callgrind twice, with ``SMALL`` and ``LARGE`` calls; the
+difference divided by ``LARGE - SMALL`` is the per-call count, free of start-up and import costs.
+
+    python -m benchmarks.bench_openai_instructions            # every official env (builds them once)
+    python -m benchmarks.bench_openai_instructions --env openai-v2
+
+``make bench-instructions`` runs it (about 10 minutes; not part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+SMALL, LARGE = 40, 240
+CASES = ("bare", "agentguard", "agentguard-no-metrics", "official", "official-no-metrics")
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child(case: str, calls: int) -> None:
+    """Make ``calls`` calls with ``case`` instrumented (run under callgrind by :func:`count`)."""
+    from opentelemetry import metrics
+
+    import agentguard as ag
+
+    from .bench_openai import REQUEST, _providers, find_official, make_client
+
+    tp, _, mp = _providers()
+    meter_provider = metrics.NoOpMeterProvider() if case.endswith("-no-metrics") else mp
+    guard = ag.Guard(tracer_provider=tp, meter_provider=mp, capture_content=False)
+    if case.startswith("agentguard"):
+        ag.instrument_openai(
+            guard=ag.Guard(tracer_provider=tp, meter_provider=meter_provider, capture_content=False)
+        )
+    elif case.startswith("official"):
+        official = find_official()
+        if isinstance(official, str):
+            raise SystemExit(official)
+        official.instrumentor.instrument(tracer_provider=tp, meter_provider=meter_provider)
+    client = make_client()
+
+    @ag.guarded(guard=guard, name="bench_openai_instructions")
+    def agent() -> None:
+        for _ in range(calls):
+            client.chat.completions.create(**REQUEST)
+
+    agent()
+
+
+def count(python: str, case: str, calls: int) -> int:
+    """Instructions of one whole child process."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    for var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN"):
+        env.pop(var, None)
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-m",
+         "benchmarks.bench_openai_instructions", "--child", case, str(calls)],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = _COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-10:])
+        raise RuntimeError(f"{case} ({calls} calls) failed under callgrind:\n{tail}")
+    return int(found.group(1))
+
+
+def per_call(python: str, workers: int) -> dict[str, float]:
+    """Instructions per call of every case, in ``python``'s environment."""
+    jobs = [(case, n) for case in CASES for n in (SMALL, LARGE)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        totals = dict(zip(jobs, pool.map(lambda job: count(python, *job), jobs), strict=True))
+    return {case: (totals[case, LARGE] - totals[case, SMALL]) / (LARGE - SMALL) for case in CASES}
+
+
+def report(label: str, counts: dict[str, float]) -> None:
+    bare = counts["bare"]
+
+    def over(case: str) -> float:
+        return counts[case] - bare
+
+    ours, theirs = over("agentguard"), over("official")
+    print(f"  {label}")
+    print(f"  {'case':<24}{'instr/call':>12}{'overhead':>12}{'SDK metrics':>13}{'the rest':>11}")
+    print(f"  {'bare':<24}{bare:>12,.0f}")
+    for name, case in (("agentguard", "agentguard"), ("official", "official")):
+        metrics_part = counts[case] - counts[f"{case}-no-metrics"]
+        print(
+            f"  {name:<24}{counts[case]:>12,.0f}{over(case):>12,.0f}{metrics_part:>13,.0f}"
+            f"{over(case) - metrics_part:>11,.0f}"
+        )
+    print(f"openai call overhead in instructions (agentguard / official), {label}: {ours / theirs:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "CALLS"), help=argparse.SUPPRESS)
+    parser.add_argument("--env", action="append", help="openai-v2 or genai-openai (default: both)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    opts = parser.parse_args(argv)
+    if opts.child:
+        child(opts.child[0], int(opts.child[1]))
+        return 0
+    if shutil.which("valgrind") is None:
+        print("not measured: valgrind is not installed (apt-get install valgrind)")
+        return 0
+    from .run import GENAI_OPENAI, OPENAI_V2, ensure_env
+
+    envs = {env.name: env for env in (OPENAI_V2, GENAI_OPENAI)}
+    for name in opts.env or list(envs):
+        env = envs[name]
+        ensure_env(env)
+        python = str(env.python)
+        version = subprocess.run(
+            [python, "-c", "from benchmarks.bench_openai import find_official as f; o = f(); "
+             "print(o if isinstance(o, str) else o.label)"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        report(f"vs {version}", per_call(python, opts.workers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
