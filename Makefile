@@ -6,6 +6,7 @@
 #   make lint         ruff format --check, ruff check, mypy --strict
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
+#   make bench-instructions  callgrind instruction counts per openai call, by part (needs valgrind)
 #   make demo         agentguard demo: a guarded coding agent on a sample repository (scripted model)
 #   make demo-live    the same agent loop against a real model (OpenAI with OPENAI_API_KEY, else local SmolLM2)
 #   make eval         precision/recall of the misalignment detectors over the labelled sessions
@@ -48,7 +49,7 @@ export DEBIAN_FRONTEND := noninteractive
 # what the test session needs to find the components (tests/components/conftest.py)
 export AGENTGUARD_PHOENIX := $(PHOENIX_VENV)/bin/phoenix
 
-.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench eval demo demo-live clean clean-cache constraints
+.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench bench-instructions eval demo demo-live clean clean-cache constraints
 
 help:
 	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
@@ -190,6 +191,11 @@ bench: venv
 	else
 	    echo "error: no benchmarks/run.py yet" >&2; exit 1
 	fi
+
+# Instruction counts do not move with machine load, unlike bench_openai's timings (about 10 minutes).
+bench-instructions: venv
+	@echo "==> bench-instructions: instructions per openai call, agentguard vs official vs the SDK floor"
+	$(PY) -m benchmarks.bench_openai_instructions
 
 # The demo talks to agentguard's scripted OpenAI-compatible server: no model, no llama build needed.
 demo: venv

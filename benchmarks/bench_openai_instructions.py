@@ -7,8 +7,15 @@ SDK's metric recording and the rest (span work and the instrumentation's own cod
 case once more with a no-op MeterProvider. Same client, request, mock transport and providers as
 ``bench_openai``; every case runs inside one guarded run.
 
+The ``floor`` case makes only the OpenTelemetry SDK calls that agentguard's telemetry for the call
+consists of (the same span, attributes, event and metric records), with every value precomputed:
+what any instrumentation emitting that telemetry through the SDK costs at least. ``floor / official``
+is the lowest ratio reachable without emitting less.
+
 Each case runs in its own process under callgrind twice, with ``SMALL`` and ``LARGE`` calls; the
 difference divided by ``LARGE - SMALL`` is the per-call count, free of start-up and import costs.
+Children run with ``PYTHONHASHSEED=0``: string hashing changes dict layouts and garbage-collection
+timing, and with random seeds the same case moved by up to ±40,000 instructions per call.
 
     python -m benchmarks.bench_openai_instructions            # every official env (builds them once)
     python -m benchmarks.bench_openai_instructions --env openai-v2
@@ -26,11 +33,108 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 SMALL, LARGE = 40, 240
-CASES = ("bare", "agentguard", "agentguard-no-metrics", "official", "official-no-metrics")
+CASES = (
+    "bare",
+    "agentguard",
+    "agentguard-no-metrics",
+    "official",
+    "official-no-metrics",
+    "floor",
+    "floor-no-metrics",
+)
+_RESPONSE_KEYS = frozenset(
+    {
+        "agentguard.cost.usd",
+        "agentguard.refusal",
+        "agentguard.refusal.source",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.response.id",
+        "gen_ai.response.model",
+        "gen_ai.usage.cache_creation.input_tokens",
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.reasoning.output_tokens",
+    }
+)
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _install_floor(tp: Any, mp: Any, guard: Any) -> None:
+    """Patch ``create`` to make only the OpenTelemetry calls agentguard's telemetry consists of.
+
+    One real agentguard call (in-memory exporter) gives the span's name, kind, attributes and events
+    and the metric labels; the floor wrapper then replays them with every value precomputed: start the
+    span with its request attributes, make it current while the SDK sends, set the response
+    attributes, add the tool-call events, end it, record the three semconv histograms. No parsing,
+    cost, refusal check, detectors, run totals or policy: the least any instrumentation emitting the
+    same telemetry through the OpenTelemetry SDK can cost.
+    """
+    import time
+
+    import wrapt
+    from openai.resources.chat.completions.completions import Completions
+    from opentelemetry import context, trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import agentguard as ag
+
+    from .bench_openai import REQUEST, make_client
+
+    exporter = InMemorySpanExporter()
+    probe = TracerProvider()
+    probe.add_span_processor(SimpleSpanProcessor(exporter))
+    ag.instrument_openai(guard=ag.Guard(tracer_provider=probe, meter_provider=mp, capture_content=False))
+    ag.guarded(guard=guard, name="probe")(lambda: make_client().chat.completions.create(**REQUEST))()
+    ag.uninstrument_openai()
+    span = next(s for s in exporter.get_finished_spans() if s.name.startswith("chat"))
+    attrs = dict(span.attributes or {})
+    start = {k: v for k, v in attrs.items() if k not in _RESPONSE_KEYS}
+    response = {k: v for k, v in attrs.items() if k in _RESPONSE_KEYS}
+    events = [(e.name, dict(e.attributes or {})) for e in span.events]
+    base = {
+        k: attrs[k]
+        for k in (
+            "gen_ai.operation.name",
+            "gen_ai.provider.name",
+            "gen_ai.request.model",
+            "gen_ai.response.model",
+        )
+    }
+    tokens_in = {**base, "gen_ai.token.type": "input"}
+    tokens_out = {**base, "gen_ai.token.type": "output"}
+    n_in, n_out = (
+        cast(int, attrs["gen_ai.usage.input_tokens"]),
+        cast(int, attrs["gen_ai.usage.output_tokens"]),
+    )
+    instruments = ag.Guard(tracer_provider=tp, meter_provider=mp).instruments
+    tracer = tp.get_tracer("floor")
+    name, kind = span.name, span.kind
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        started = time.perf_counter()
+        s = tracer.start_span(name, kind=kind, attributes=start)
+        token = context.attach(trace.set_span_in_context(s))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        s.set_attributes(response)
+        for event_name, event_attrs in events:
+            s.add_event(event_name, event_attrs)
+        s.end()
+        instruments.operation_duration.record(time.perf_counter() - started, base)
+        instruments.token_usage.record(n_in, tokens_in)
+        instruments.token_usage.record(n_out, tokens_out)
+        return result
+
+    wrapt.wrap_function_wrapper(Completions, "create", wrapper)
 
 
 def child(case: str, calls: int) -> None:
@@ -48,6 +152,8 @@ def child(case: str, calls: int) -> None:
         ag.instrument_openai(
             guard=ag.Guard(tracer_provider=tp, meter_provider=meter_provider, capture_content=False)
         )
+    elif case.startswith("floor"):
+        _install_floor(tp, meter_provider, guard)
     elif case.startswith("official"):
         official = find_official()
         if isinstance(official, str):
@@ -65,7 +171,12 @@ def child(case: str, calls: int) -> None:
 
 def count(python: str, case: str, calls: int) -> int:
     """Instructions of one whole child process."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    # a fixed hash seed: with random ones the same case moves by up to ±40,000 instructions per call
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "PYTHONHASHSEED": "0",
+    }
     for var in ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN"):
         env.pop(var, None)
     done = subprocess.run(
@@ -98,13 +209,17 @@ def report(label: str, counts: dict[str, float]) -> None:
     print(f"  {label}")
     print(f"  {'case':<24}{'instr/call':>12}{'overhead':>12}{'SDK metrics':>13}{'the rest':>11}")
     print(f"  {'bare':<24}{bare:>12,.0f}")
-    for name, case in (("agentguard", "agentguard"), ("official", "official")):
+    for name, case in (("agentguard", "agentguard"), ("official", "official"), ("floor", "floor")):
         metrics_part = counts[case] - counts[f"{case}-no-metrics"]
         print(
             f"  {name:<24}{counts[case]:>12,.0f}{over(case):>12,.0f}{metrics_part:>13,.0f}"
             f"{over(case) - metrics_part:>11,.0f}"
         )
     print(f"openai call overhead in instructions (agentguard / official), {label}: {ours / theirs:.2f}x")
+    print(
+        f"floor (agentguard's span and metrics made directly, values precomputed) / official, {label}: "
+        f"{over('floor') / theirs:.2f}x"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
