@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .guarded import guarded as guarded  # light; imported here so that the submodule never shadows it
 
 if TYPE_CHECKING:
     from . import (
@@ -117,9 +118,6 @@ if TYPE_CHECKING:
     from .guard import (
         set_default_guard as set_default_guard,
     )
-    from .guarded import (
-        guarded as guarded,
-    )
     from .instrumentation.openai import (
         instrument_openai as instrument_openai,
     )
@@ -212,7 +210,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     imported = importlib.import_module(module, __name__)
     value: Any = imported if name in _MODULES else getattr(imported, name)
-    # importing ``.guarded`` binds the submodule as this package's ``guarded``: the public name wins
     globals()[name] = value
     return value
 
