@@ -371,10 +371,15 @@ def start_llm(
     provider: str,
 ) -> LlmStep:
     """Start an LLM step (see :meth:`agentguard.Guard.start_llm`); ``attributes`` is the step's own."""
-    attrs: dict[str, Any] = attributes if attributes is not None else {}
-    attrs.setdefault(sc.GEN_AI_OPERATION_NAME, operation)
-    attrs.setdefault(sc.GEN_AI_PROVIDER_NAME, provider)
-    attrs.setdefault(sc.GEN_AI_REQUEST_MODEL, request_model)
+    attrs: dict[str, Any]
+    if attributes is None:
+        attrs = {
+            sc.GEN_AI_OPERATION_NAME: operation,
+            sc.GEN_AI_PROVIDER_NAME: provider,
+            sc.GEN_AI_REQUEST_MODEL: request_model,
+        }
+    else:  # the adapter's request attributes, which name operation, provider and model itself
+        attrs = attributes
     if run is not None:
         attrs[sc.GEN_AI_CONVERSATION_ID] = run.conversation_id
         attrs[sc.RUN_ID] = run.run_id
