@@ -11,18 +11,10 @@
     >>> f.opaque, [p.access for p in f.paths]
     (True, ['delete'])
 
-:func:`normalise` is pure (it reads the file system to resolve paths, never writes), never raises
-(an internal failure comes back as an opaque action) and is fast. Measured with ``timeit`` (best of 9
-runs of 2,000) on the project's 2-core VM, shared but lightly loaded: the shell analysis of a command
-seen for the first time takes about 17 µs for the 70-character plain list
-``cd src && git add -A && git commit -m "fix parser 000123" && pytest -q`` (plain lists are split
-without the parser: :mod:`._plain`) and about 44 µs for the same with ``| tee log.txt`` (the
-tree-sitter parse is 9.5 µs of it; each plain command node takes its words from its text, the rest is
-the Python walk and the per-command analysis); a whole ``Policy.check`` of the plain one with a scope
-and the built-in rules about 38 µs, and about 8 µs once the analysis is cached (the same machine,
-minutes apart, before the last round of work: 21, 55, 44 and 10 µs; under load all of these double).
-Analyses are cached in an LRU keyed by ``(command, cwd, home)``; paths are resolved on every call
-because the file system changes.
+:func:`normalise` is pure (it reads the file system to resolve paths, never writes) and never raises
+(an internal failure comes back as an opaque action). Plain command lists are split without the
+parser (:mod:`._plain`); analyses are cached in an LRU keyed by ``(command, cwd, home)``; paths are
+resolved on every call because the file system changes. ``benchmarks/bench_policy.py`` measures it.
 
 What it derives, from the action's canonical arguments (``path``, ``content``, ``command``, ``cwd``,
 ``url``) whatever the kind, plus the tool profile's extra targets (:mod:`._profiles`):
@@ -164,14 +156,23 @@ def _normalise(action: Action, root: str | None) -> Facts:
     if analysis is not None and command is not None:
         shell_paths = tuple(resolved[r] for r in dict.fromkeys((*analysis.refs, *matched)))
         shell = _new_shell(
-            command,
-            analysis.commands,
-            shell_paths,
-            analysis.urls,
-            analysis.git,
-            bool(analysis.reasons),
-            analysis.reasons,
-            analysis.parse_error,
-            analysis.env_dump,
+            command=command,
+            commands=analysis.commands,
+            paths=shell_paths,
+            urls=analysis.urls,
+            git=analysis.git,
+            opaque=bool(analysis.reasons),
+            reasons=analysis.reasons,
+            parse_error=analysis.parse_error,
+            env_dump=analysis.env_dump,
         )
-    return _new_facts(action.kind, root_real, base, paths, tuple(urls), shell, bool(reasons), tuple(reasons))
+    return _new_facts(
+        kind=action.kind,
+        root=root_real,
+        cwd=base,
+        paths=paths,
+        urls=tuple(urls),
+        shell=shell,
+        opaque=bool(reasons),
+        reasons=tuple(reasons),
+    )

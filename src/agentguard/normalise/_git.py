@@ -248,18 +248,26 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     ch = result.changes
     if ch:
         result.fact = _new_git(
-            sub,
-            tuple(map(_value, sargs)),
-            cwd,
-            ch.get("force", False),
-            ch.get("delete", False),
-            ch.get("remote"),
-            ch.get("refspecs", ()),
-            tuple(config),
+            subcommand=sub,
+            args=tuple(map(_value, sargs)),
+            cwd=cwd,
+            force=bool(ch.get("force", False)),
+            delete=bool(ch.get("delete", False)),
+            remote=_str_or_none(ch.get("remote")),
+            refspecs=_strings(ch.get("refspecs", ())),
+            config=tuple(config),
         )
     else:  # most commands: nothing forced, deleted or pushed
-        result.fact = _new_git(sub, tuple(map(_value, sargs)), cwd, False, False, None, (), tuple(config))
+        result.fact = _new_git(subcommand=sub, args=tuple(map(_value, sargs)), cwd=cwd, config=tuple(config))
     return result
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, tuple) else ()
 
 
 def _replace(result: GitResult, **changes: object) -> None:

@@ -269,7 +269,16 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     if inside and root is not None:
         relative = "." if resolved == root else resolved[len(root.rstrip("/")) + 1 :]
     return _new_path(
-        raw, resolved, relative, inside, exists, ref.access, ref.via, ref.program, dynamic, ref.glob
+        raw=raw,
+        resolved=resolved,
+        relative=relative,
+        inside_root=inside,
+        exists=exists,
+        access=ref.access,
+        via=ref.via,
+        program=ref.program,
+        dynamic=dynamic,
+        glob=ref.glob,
     )
 
 

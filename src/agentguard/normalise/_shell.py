@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -178,13 +180,6 @@ _PYTHON_HEADS = ("python", "pypy")
 """What every name :data:`PYTHON` matches starts with (a cheap test before the regex)."""
 _RUNNER_HEADS = frozenset(name for name, _ in RUNNERS)
 _UNWRAP_HEADS = WRAPPER_NAMES | _RUNNER_HEADS
-# Every program :meth:`_Walker.dispatch` treats specially before its last resort (operands that look
-# like paths are reads). Any other name (and not a Python) goes straight to that last resort.
-_DISPATCHED = frozenset(
-    {*_CD, *SHELLS, *_POWERSHELL, "eval", "source", ".", *INTERPRETERS, "git", "find", "trap", "alias"}
-    | {*_ENV_DUMP, "set", "compgen", "at", "batch", "crontab", *_EDITORS, "uv", *NETWORK, "dd", "tar"}
-    | {*SPECS, *_BENIGN}
-)
 _new_command = builder(CommandFact)
 _tuple_new = tuple.__new__
 _value = itemgetter(0)
@@ -200,18 +195,6 @@ def _relative_dir(raw: str, base: str) -> str:
 
 def _is_python(name: str) -> bool:
     return name.startswith(_PYTHON_HEADS) and PYTHON.match(name) is not None
-
-
-# The programs :meth:`_Walker.dispatch` would send straight to their spec, or to nothing (a benign
-# builtin), because no branch before those applies to them: :meth:`_Walker.run` skips the way there.
-_BEFORE_SPECS = frozenset(
-    {*_CD, "git", *SHELLS, *_POWERSHELL, "eval", "source", ".", *INTERPRETERS, "find", "trap", "alias"}
-    | {*_ENV_DUMP, "set", "compgen", "at", "batch", "crontab", *_EDITORS, "uv", *NETWORK, "dd", "tar"}
-)
-_SPEC_ONLY = frozenset(n for n in SPECS if n not in _BEFORE_SPECS and not _is_python(n))
-_BENIGN_ONLY = frozenset(
-    n for n in _BENIGN if n not in _BEFORE_SPECS and n not in SPECS and not _is_python(n)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +238,25 @@ class _Sink:
 
     def shell_text(self, word: Word, source: str) -> None:
         self.walker.program_text(word.value, self.env.copy(), self.depth + 1, source)
+
+
+class Call(NamedTuple):
+    """One special program's command line as its handler sees it."""
+
+    program: str
+    args: list[Word]
+    env: Env
+    """The directory the program runs in (after ``env -C``, ``sudo -D``...)."""
+    outer_env: Env
+    """The enclosing list's state, which ``cd`` changes."""
+    depth: int
+    gate: str | None
+    """The list operator after the command (``&&``, ``||``, ``;``), if any."""
+    stdin: Stdin | None
+    wrappers: tuple[str, ...]
+
+    def sink(self, walker: _Walker) -> _Sink:
+        return _Sink(walker, self.program, self.env, self.depth)
 
 
 class _Walker(Runners):
@@ -437,7 +439,7 @@ class _Walker(Runners):
             self.substitutions(c, env, depth)
         args = tuple([text(c, self.src) for c in named])
         self.out.commands.append(
-            _new_command((keyword, *args), keyword, args, (), None, (), env.cwds[0], depth, False, None)
+            _new_command(argv=(keyword, *args), program=keyword, args=args, cwd=env.cwds[0], depth=depth)
         )
 
     # -- simple commands ---------------------------------------------------------------------------
@@ -580,16 +582,15 @@ class _Walker(Runners):
             self.opaque(f"command name is computed at run time: {head}")
             out.commands.append(
                 _new_command(
-                    raw_argv,
-                    head,
-                    raw_argv[1:],
-                    wrappers,
-                    None,
-                    tuple(assigns),
-                    env.cwds[0],
-                    depth,
-                    True,
-                    out.reasons[-1],
+                    argv=raw_argv,
+                    program=head,
+                    args=raw_argv[1:],
+                    wrappers=wrappers,
+                    assignments=tuple(assigns),
+                    cwd=env.cwds[0],
+                    depth=depth,
+                    opaque=True,
+                    opaque_reason=out.reasons[-1],
                 )
             )
             return None
@@ -646,16 +647,13 @@ class _Walker(Runners):
             program = first
         args = words_[1:]
         ran_in = cmd_env.cwds[0]  # ``cd`` changes cmd_env; the command itself ran here
-        if program in _SPEC_ONLY:
-            subcommand = None
-            if args:
-                apply_spec(SPECS[program], program, args, _Sink(self, program, cmd_env, depth))
-        elif program == "git":
-            subcommand = self.git(args, cmd_env)
-        elif program in _BENIGN_ONLY:
-            subcommand = None
-        elif program in _DISPATCHED or (_is_python(program) if unwrapped else python):
-            subcommand = self.dispatch(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
+        handler = _HANDLERS.get(program)
+        if handler is not None:
+            subcommand = handler(self, Call(program, args, cmd_env, env, depth, gate, stdin, all_wrappers))
+        elif _is_python(program) if unwrapped else python:
+            subcommand = self.h_interpreter(
+                Call(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
+            )
         else:
             subcommand = None
             if args:
@@ -670,16 +668,16 @@ class _Walker(Runners):
         reason = out.reasons[before] if len(out.reasons) > before else None
         out.commands.append(
             _new_command(
-                raw_argv,
-                program,
-                values,
-                all_wrappers,
-                subcommand,
-                assignments,
-                ran_in,
-                depth,
-                reason is not None,
-                reason,
+                argv=raw_argv,
+                program=program,
+                args=values,
+                wrappers=all_wrappers,
+                subcommand=subcommand,
+                assignments=assignments,
+                cwd=ran_in,
+                depth=depth,
+                opaque=reason is not None,
+                opaque_reason=reason,
             )
         )
         return program
@@ -699,7 +697,16 @@ class _Walker(Runners):
         reason = self.out.reasons[before] if len(self.out.reasons) > before else None
         self.out.commands.append(
             _new_command(
-                argv, program, args, wrappers, subcommand, assigns, cwd, depth, reason is not None, reason
+                argv=argv,
+                program=program,
+                args=args,
+                wrappers=wrappers,
+                subcommand=subcommand,
+                assignments=assigns,
+                cwd=cwd,
+                depth=depth,
+                opaque=reason is not None,
+                opaque_reason=reason,
             )
         )
 
@@ -715,110 +722,129 @@ class _Walker(Runners):
             return (_relative_dir(v, base) if base is not None else None,)
         return tuple(dict.fromkeys([_relative_dir(v, b) if b is not None else None for b in cwds]))
 
-    def dispatch(
-        self,
-        program: str,
-        args: list[Word],
-        env: Env,
-        outer_env: Env,
-        depth: int,
-        gate: str | None,
-        stdin: Stdin | None,
-        wrappers: tuple[str, ...],
-    ) -> str | None:
-        """The program-specific analysis of a program in :data:`_DISPATCHED` (or a Python)."""
-        if program in _CD:
-            ops = [w for w in args if not (w.static and w.value.startswith("-") and w.value != "-")]
-            if program == "popd":
-                new: tuple[str | None, ...] = (None,)
-            elif not ops:
-                new = (self.home or None,)
-            else:
-                new = self.cd_target(ops[0], env)
-            if gate == "&&":
-                outer_env.cwds = new
-            else:
-                outer_env.cwds = tuple(dict.fromkeys((*new, *outer_env.cwds)))[:MAX_CWDS]
-            return None
-        if program == "git":
-            return self.git(args, env)
-        sink = _Sink(self, program, env, depth)
-        if program in SHELLS:
-            self.shell(program, args, env, depth, stdin, sink)
-            return None
-        if program in _POWERSHELL:
-            self.opaque(f"{program}: not a POSIX shell; its commands cannot be checked")
-            return None
-        if program == "eval":
-            self.program_text(" ".join(w.value for w in args), env.copy(), depth + 1, "eval")
-            return None
-        if program in ("source", "."):
-            self.script_source(program, args[:1], env, depth, stdin)
-            return None
-        if program in INTERPRETERS or _is_python(program):
-            self.interpreter(program, args, env, depth, stdin, sink)
-            return None
-        if program == "find":
-            self.find(args, env, depth, stdin, wrappers)
-            return None
-        if program in ("trap",):
-            if args and args[0].static and not args[0].value.startswith("-"):
-                self.program_text(args[0].value, env.copy(), depth + 1, "trap")
-            return None
-        if program == "alias":
-            for w in args:
-                if "=" in w.value:
-                    self.program_text(w.value.split("=", 1)[1], env.copy(), depth + 1, "alias")
-            return None
-        if (
-            program in _ENV_DUMP
-            or (program == "set" and not args)
-            or (program == "compgen" and any(w.value in ("-e", "-v", "-A") for w in args))
-        ):
-            if program != "env" or not args:
-                self.out.env_dump = True
-            return None
-        if program in ("at", "batch"):
-            self.opaque(f"{program}: schedules commands to run later")
-            self.feed(program, "shell", env, depth, stdin)
-            return None
-        if program == "crontab":
-            if not any(w.value == "-l" for w in args):
-                self.opaque("crontab: installs or removes commands that run later")
-            return None
-        if program in _EDITORS and any(
-            w.value.startswith("+") or w.value in ("-c", "--cmd", "-S") for w in args
-        ):
-            self.opaque(f"{program}: runs editor commands given on the command line")
-        if program == "uv" and args and args[0].value == "pip":
-            NETWORK["pip"](args[1:], sink, "uv pip")
-            return "pip"
-        handler = NETWORK.get(program)
-        if handler is not None:
-            handler(args, sink, program)
-            return None
-        spec = SPECS.get(program)
-        if program == "dd":
-            for w in args:
-                key, eq, val = w.value.partition("=")
-                if eq and key in ("if", "of"):
-                    self.ref(
-                        Word(val, w.static, w.glob),
-                        "read" if key == "if" else "write",
-                        "argument",
-                        program,
-                        env.cwds,
-                    )
-            return None
-        if program == "tar":
-            self.tar(args, sink)
-            return None
+    # -- special programs: each a handler in :data:`_HANDLERS` -------------------------------------
+    def h_cd(self, c: Call) -> str | None:
+        ops = [w for w in c.args if not (w.static and w.value.startswith("-") and w.value != "-")]
+        if c.program == "popd":
+            new: tuple[str | None, ...] = (None,)
+        elif not ops:
+            new = (self.home or None,)
+        else:
+            new = self.cd_target(ops[0], c.env)
+        if c.gate == "&&":
+            c.outer_env.cwds = new
+        else:
+            c.outer_env.cwds = tuple(dict.fromkeys((*new, *c.outer_env.cwds)))[:MAX_CWDS]
+        return None
+
+    def h_git(self, c: Call) -> str | None:
+        return self.git(c.args, c.env)
+
+    def h_shell(self, c: Call) -> str | None:
+        self.shell(c.program, c.args, c.env, c.depth, c.stdin, c.sink(self))
+        return None
+
+    def h_powershell(self, c: Call) -> str | None:
+        self.opaque(f"{c.program}: not a POSIX shell; its commands cannot be checked")
+        return None
+
+    def h_eval(self, c: Call) -> str | None:
+        self.program_text(" ".join(w.value for w in c.args), c.env.copy(), c.depth + 1, "eval")
+        return None
+
+    def h_source(self, c: Call) -> str | None:
+        self.script_source(c.program, c.args[:1], c.env, c.depth, c.stdin)
+        return None
+
+    def h_interpreter(self, c: Call) -> str | None:
+        self.interpreter(c.program, c.args, c.env, c.depth, c.stdin, c.sink(self))
+        return None
+
+    def h_find(self, c: Call) -> str | None:
+        self.find(c.args, c.env, c.depth, c.stdin, c.wrappers)
+        return None
+
+    def h_trap(self, c: Call) -> str | None:
+        args = c.args
+        if args and args[0].static and not args[0].value.startswith("-"):
+            self.program_text(args[0].value, c.env.copy(), c.depth + 1, "trap")
+        return None
+
+    def h_alias(self, c: Call) -> str | None:
+        for w in c.args:
+            if "=" in w.value:
+                self.program_text(w.value.split("=", 1)[1], c.env.copy(), c.depth + 1, "alias")
+        return None
+
+    def h_env_dump(self, c: Call) -> str | None:
+        if c.program != "env" or not c.args:
+            self.out.env_dump = True
+        return None
+
+    def h_set(self, c: Call) -> str | None:
+        if not c.args:
+            self.out.env_dump = True
+        return None
+
+    def h_compgen(self, c: Call) -> str | None:
+        if any(w.value in ("-e", "-v", "-A") for w in c.args):
+            self.out.env_dump = True
+        return None
+
+    def h_later(self, c: Call) -> str | None:
+        self.opaque(f"{c.program}: schedules commands to run later")
+        self.feed(c.program, "shell", c.env, c.depth, c.stdin)
+        return None
+
+    def h_crontab(self, c: Call) -> str | None:
+        if not any(w.value == "-l" for w in c.args):
+            self.opaque("crontab: installs or removes commands that run later")
+        return None
+
+    def h_editor(self, c: Call) -> str | None:
+        if any(w.value.startswith("+") or w.value in ("-c", "--cmd", "-S") for w in c.args):
+            self.opaque(f"{c.program}: runs editor commands given on the command line")
+        spec = SPECS.get(c.program)
         if spec is not None:
-            apply_spec(spec, program, args, sink)
-            return None
-        if program in _BENIGN:
-            return None
-        self.operands(program, args, env)
+            apply_spec(spec, c.program, c.args, c.sink(self))
+        else:
+            self.operands(c.program, c.args, c.env)
+        return None
+
+    def h_uv(self, c: Call) -> str | None:
+        if c.args and c.args[0].value == "pip":
+            NETWORK["pip"](c.args[1:], c.sink(self), "uv pip")
+            return "pip"
+        self.operands(c.program, c.args, c.env)
+        return None
+
+    def h_network(self, c: Call) -> str | None:
+        NETWORK[c.program](c.args, c.sink(self), c.program)
+        return None
+
+    def h_dd(self, c: Call) -> str | None:
+        for w in c.args:
+            key, eq, val = w.value.partition("=")
+            if eq and key in ("if", "of"):
+                self.ref(
+                    Word(val, w.static, w.glob),
+                    "read" if key == "if" else "write",
+                    "argument",
+                    c.program,
+                    c.env.cwds,
+                )
+        return None
+
+    def h_tar(self, c: Call) -> str | None:
+        self.tar(c.args, c.sink(self))
+        return None
+
+    def h_spec(self, c: Call) -> str | None:
+        if c.args:
+            apply_spec(SPECS[c.program], c.program, c.args, c.sink(self))
+        return None
+
+    def h_benign(self, c: Call) -> str | None:
         return None
 
     def git(self, args: list[Word], env: Env) -> str | None:
@@ -848,6 +874,48 @@ class _Walker(Runners):
     # -- programs that run other code ---------------------------------------------------------------
 
 
+Handler = Callable[[_Walker, Call], str | None]
+"""The analysis of one special program's command line; returns its subcommand, if any."""
+
+
+def _handlers() -> dict[str, Handler]:
+    """``{program: handler}``; a program in several groups gets the first group's handler below."""
+    groups: list[tuple[Iterable[str], Handler]] = [
+        (_CD, _Walker.h_cd),
+        (("git",), _Walker.h_git),
+        (SHELLS, _Walker.h_shell),
+        (_POWERSHELL, _Walker.h_powershell),
+        (("eval",), _Walker.h_eval),
+        (("source", "."), _Walker.h_source),
+        (INTERPRETERS, _Walker.h_interpreter),
+        (("find",), _Walker.h_find),
+        (("trap",), _Walker.h_trap),
+        (("alias",), _Walker.h_alias),
+        (_ENV_DUMP, _Walker.h_env_dump),
+        (("set",), _Walker.h_set),
+        (("compgen",), _Walker.h_compgen),
+        (("at", "batch"), _Walker.h_later),
+        (("crontab",), _Walker.h_crontab),
+        (_EDITORS, _Walker.h_editor),
+        (("uv",), _Walker.h_uv),
+        (NETWORK, _Walker.h_network),
+        (("dd",), _Walker.h_dd),
+        (("tar",), _Walker.h_tar),
+        (SPECS, _Walker.h_spec),
+        (_BENIGN, _Walker.h_benign),
+    ]
+    table: dict[str, Handler] = {}
+    for names, handler in groups:
+        for name in names:
+            table.setdefault(name, handler)
+    return table
+
+
+_HANDLERS = _handlers()
+"""Every program the walker analyses specially; any other program is a Python (its interpreter
+handler) or unknown (:meth:`_Walker.operands`: operands that look like paths are reads)."""
+
+
 @lru_cache(maxsize=2048)
 def analyse(command: str, cwd: str, home: str) -> Analysis:
     """Analyse ``command`` run in ``cwd`` (absolute) with ``$HOME`` = ``home``; never raises."""
@@ -870,13 +938,13 @@ def analyse_uncached(command: str, cwd: str, home: str, *, fast: bool = True) ->
         if r.access == "exec" and (r.raw, r.base) in written:
             walker.opaque(f"runs {r.raw}, which the same command writes")
     return _new_analysis(
-        tuple(out.commands),
-        tuple(dict.fromkeys(out.refs)) if out.refs else (),
-        tuple(dict.fromkeys(out.urls)) if out.urls else (),
-        tuple(out.git),
-        tuple(out.reasons),
-        out.parse_error,
-        out.env_dump,
+        commands=tuple(out.commands),
+        refs=tuple(dict.fromkeys(out.refs)) if out.refs else (),
+        urls=tuple(dict.fromkeys(out.urls)) if out.urls else (),
+        git=tuple(out.git),
+        reasons=tuple(out.reasons),
+        parse_error=out.parse_error,
+        env_dump=out.env_dump,
     )
 
 

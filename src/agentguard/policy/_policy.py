@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..action import Action
 from ..decision import Decision, Mode, Outcome, Vote
-from ..normalise._facts import builder, keyword_builder
+from ..normalise._facts import builder
 from ._base import Rule, facts_of
 from ._index import RuleIndex
 from ._rules._scope import scope_rules
@@ -129,12 +129,8 @@ class Policy:
         return combine(votes, self.default, mode=self.mode, policy=self.name)
 
 
-_new_decision = keyword_builder(Decision)
-"""``Decision(**fields)`` through the slot descriptors: one per decision, about 1.5 µs less."""
-
-
-_decision = builder(Decision)
-"""The same, positional (every field in declaration order): the default decision, the common one."""
+_new_decision = builder(Decision)
+"""``Decision(**fields)`` through the slot descriptors (:func:`~agentguard.normalise._facts.builder`)."""
 _DEFAULT_REASONS = {outcome: f"no rule matched; the default is {outcome}" for outcome in _OUTCOMES}
 
 
@@ -148,7 +144,7 @@ def combine(
     """Any deny wins, then ask, then allow, then ``default``; every other vote is listed as matched."""
     if not votes:
         reason = _DEFAULT_REASONS.get(default) or f"no rule matched; the default is {default}"
-        return _decision(default, reason, (), (), mode, (), facts, None, policy)
+        return _new_decision(outcome=default, reason=reason, mode=mode, facts=facts, policy=policy)
     for outcome in ("deny", "ask", "allow"):
         deciding = [v for v in votes if v.outcome == outcome]
         if deciding:
