@@ -17,6 +17,7 @@ outside. A path that depends on a run-time value is never reported inside the ro
 from __future__ import annotations
 
 import os
+import re
 import stat
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -77,6 +78,19 @@ def glob_matches(ref: PathRef) -> list[PathRef]:
     except Exception:
         return []
     return [PathRef(m, "/", ref.access, "glob", ref.program) for m in found]
+
+
+_STDIN = re.compile(
+    r"/dev/stdin|/dev/fd/0|/proc/(?:self|thread-self|\$\$|\$BASHPID|[0-9]+)(?:/task/[^/]+)?/fd/0"
+)
+
+
+def is_stdin(raw: str) -> bool:
+    """``-``, ``/dev/stdin``, ``/proc/self/fd/0`` and other names of standard input: a program given one
+    as its script runs whatever is fed to it."""
+    return raw == "-" or (
+        raw[:5] in ("/dev/", "/proc") and _STDIN.fullmatch(raw.replace("//", "/")) is not None
+    )
 
 
 def is_harmless_device(raw: str) -> bool:

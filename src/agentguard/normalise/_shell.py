@@ -22,10 +22,12 @@ state, so it is cached in an LRU keyed by ``(command, cwd, home)``; paths are re
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -33,6 +35,17 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from . import _git, _parser, _plain
+from ._effects import (
+    CODE_OPERANDS,
+    COMMAND_OPERANDS,
+    DANGEROUS_PROGRAMS,
+    ESCAPES,
+    EXEC_OPTIONS,
+    LOADER,
+    SSH_COMMAND_OPTIONS,
+    option_value,
+    risky_variable,
+)
 from ._facts import Access, CommandFact, GitFact, UrlFact, builder
 from ._network import NETWORK
 from ._paths import PathRef, absolute, is_harmless_device
@@ -40,7 +53,7 @@ from ._programs import SPECS, apply_spec
 from ._runners import INTERPRETERS, PYTHON, SHELLS, Runners, urls_in
 from ._state import Env, Out, Stdin
 from ._urls import host_fact
-from ._words import Word, text, words
+from ._words import Word, literal, text, words
 from ._wrappers import RUNNERS, WRAPPER_NAMES, unwrap
 
 MAX_DEPTH = 5
@@ -92,32 +105,6 @@ _SUBCOMMANDS = frozenset(
     }
 )
 _ENV_DUMP = frozenset({"printenv", "env"})
-_RISKY_ENV = frozenset(
-    {
-        "LD_PRELOAD",
-        "LD_LIBRARY_PATH",
-        "BASH_ENV",
-        "ENV",
-        "PROMPT_COMMAND",
-        "GIT_SSH_COMMAND",
-        "GIT_SSH",
-        "GIT_EXEC_PATH",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_GLOBAL",
-        "PYTHONSTARTUP",
-        "NODE_OPTIONS",
-        "PERL5OPT",
-        "RUBYOPT",
-        "GIT_ASKPASS",
-        "SSH_ASKPASS",
-        "EDITOR",
-        "VISUAL",
-        "PAGER",
-        "GIT_EDITOR",
-        "GIT_PAGER",
-        "GIT_CONFIG_",
-    }
-)
 _BENIGN = frozenset(
     [
         "echo",
@@ -176,6 +163,9 @@ _LEAVES = frozenset(
 _FILE_LIKE = re.compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
 """Bare operands of unknown programs taken as file names (``notes.txt``, ``id_rsa``)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
+_TRANSFORM = re.compile(r"\$\{[^{}]*@[PEAKa]\}|\$\{![^{}]*\}")
+"""``${x@P}`` (prompt expansion, which runs command substitutions in the value) and its kin; ``${!x}``
+(indirection: the value names another variable)."""
 _PYTHON_HEADS = ("python", "pypy")
 """What every name :data:`PYTHON` matches starts with (a cheap test before the regex)."""
 _RUNNER_HEADS = frozenset(name for name, _ in RUNNERS)
@@ -319,6 +309,8 @@ class _Walker(Runners):
         if depth > MAX_DEPTH:
             self.opaque(f"{where}: shell strings nested more than {MAX_DEPTH} deep")
             return
+        if "@" in source and _TRANSFORM.search(source) is not None:
+            self.opaque(f"{where}: a ${{...@P}}-style expansion evaluates a value as a prompt or command")
         plain = _plain.split(source) if self.fast else None
         if plain is not None and self.plain(plain, env, depth):
             return
@@ -408,6 +400,11 @@ class _Walker(Runners):
                 self.node(c, sub, depth)
         elif t == "declaration_command":
             self.declaration(n, env, depth)
+        elif t == "function_definition":
+            self.function(n, env, depth)
+        elif t == "variable_assignment":
+            self.assignment_node(n)
+            self.substitutions(n, env, depth)
         elif t not in _LEAVES:
             for c in n.named_children:
                 self.node(c, env, depth)
@@ -436,6 +433,8 @@ class _Walker(Runners):
         ):
             self.out.env_dump = True
         for c in named:
+            if c.type == "variable_assignment":
+                self.assignment_node(c)
             self.substitutions(c, env, depth)
         args = tuple([text(c, self.src) for c in named])
         self.out.commands.append(
@@ -468,8 +467,7 @@ class _Walker(Runners):
                 else:
                     argv.extend(words(c, home, src))
             elif t == "variable_assignment":
-                name = c.child_by_field_name("name")
-                assigns.append(text(name, self.src) if name is not None else text(c, self.src))
+                assigns.append(self.assignment_node(c))
                 self.substitutions(c, env, depth)
             elif t == "command_name":
                 inner = c.named_child(0) if c.named_child_count else c
@@ -594,6 +592,9 @@ class _Walker(Runners):
                 )
             )
             return None
+        if argv[0][2]:
+            self.glob_name(argv, env, depth, stdin, assigns, wrappers)
+            return None
         name = head.rsplit("/", 1)[-1] if "/" in head else head
         cmd_env = env
         python = name.startswith(_PYTHON_HEADS) and PYTHON.match(name) is not None  # _is_python, inlined
@@ -619,10 +620,9 @@ class _Walker(Runners):
         else:  # the common case: nothing to peel
             all_wrappers, assignments, words_ = wrappers, tuple(assigns) if assigns else (), argv
             unwrapped = False
-        if assignments:
-            for a in assignments:
-                if a in _RISKY_ENV or a.startswith("GIT_CONFIG_"):
-                    self.opaque(f"{a}=...: makes the command load or run other code")
+        if unwrapped:
+            for text_ in u.assigned:
+                self.assignment(*text_.split("=", 1))
         if unwrapped and (not words_ or not words_[0].static):  # else words_[0] is the static head
             if words_ and not words_[0].static:
                 self.opaque(f"command name is computed at run time: {words_[0].value}")
@@ -658,6 +658,8 @@ class _Walker(Runners):
             subcommand = None
             if args:
                 self.operands(program, args, cmd_env)
+        if args and (program in _EFFECT_NAMES or program[:3] in ("ld.", "ld-")):
+            self.effects(program, args, cmd_env, depth, stdin)
         values = tuple(map(_value, args)) if unwrapped else raw_argv[1:]
         if program not in NETWORK and program != "git":
             for w in args:
@@ -709,6 +711,141 @@ class _Walker(Runners):
                 opaque_reason=reason,
             )
         )
+
+    def glob_name(
+        self,
+        argv: list[Word],
+        env: Env,
+        depth: int,
+        stdin: Stdin | None,
+        assigns: list[str],
+        wrappers: tuple[str, ...],
+    ) -> None:
+        """A command name with glob characters (``/bin/r[m]``, ``*``) runs whatever file it matches
+        first: opaque, and analysed as every known program its last part matches."""
+        head = argv[0].value
+        self.opaque(f"command name contains glob characters: {head[:200]}")
+        raw_argv = tuple(map(_value, argv))
+        self.out.commands.append(
+            _new_command(
+                argv=raw_argv,
+                program=_base(head),
+                args=raw_argv[1:],
+                wrappers=wrappers,
+                assignments=tuple(assigns),
+                cwd=env.cwds[0],
+                depth=depth,
+                opaque=True,
+                opaque_reason=self.out.reasons[-1],
+            )
+        )
+        pattern = _base(head)
+        for name in itertools.islice((n for n in _KNOWN_NAMES if fnmatchcase(n, pattern)), 8):
+            self.run([literal(name), *argv[1:]], env.copy(), depth, None, stdin, assigns, wrappers)
+
+    def assignment_node(self, n: Node) -> str:
+        """Check one ``NAME=VALUE`` node; returns the name."""
+        name_node = n.child_by_field_name("name")
+        value_node = n.child_by_field_name("value")
+        name = text(name_node, self.src) if name_node is not None else text(n, self.src)
+        self.assignment(name, text(value_node, self.src) if value_node is not None else "")
+        return name
+
+    def assignment(self, name: str, value: str | None) -> None:
+        why = risky_variable(name, value)
+        if why is not None:
+            self.opaque(f"{name}=...: {why}")
+
+    def option_effects(self, program: str, args: list[Word], env: Env, depth: int) -> None:
+        """Options that carry a command, a file run or written, or a mini-language (:data:`EXEC_OPTIONS`)."""
+        table = EXEC_OPTIONS[program]
+        i, n = 0, len(args)
+        while i < n:
+            w = args[i]
+            v = w.value
+            i += 1
+            if v == "--":
+                return
+            if not v.startswith("-") or len(v) < 2:
+                continue
+            found = option_value(v, table, args[i] if i < n else None)
+            if found is None:
+                continue
+            option, value, used_next = found
+            if used_next:
+                i += 1
+            effect = table[option]
+            value = Word(value.value, value.static and w.static, value.glob, value.procsub)
+            if option == "-o" and program in ("ssh", "scp", "sftp"):
+                m = SSH_COMMAND_OPTIONS.match(value.value)
+                if m is None:
+                    continue
+                value = Word(value.value[m.end() :], value.static)
+            if program == "tar" and option == "--checkpoint-action":
+                if not value.value.startswith("exec="):
+                    continue
+                value = Word(value.value[5:], value.static)
+            if effect == "shell":
+                if not value.static:
+                    self.opaque(f"{program} {option}: runs a command known only at run time")
+                self.program_text(value.value, env.copy(), depth + 1, f"{program} {option}")
+            elif effect == "opaque":
+                self.opaque(f"{program} {option}: runs commands in its own language ({value.value[:80]!r})")
+            else:
+                self.ref(value, effect, "option", program, env.cwds)
+
+    def escapes(self, program: str, args: list[Word], stdin: Stdin | None, env: Env, depth: int) -> None:
+        """A query or command language with a shell escape (:data:`ESCAPES`): in the arguments or in
+        what standard input feeds."""
+        pattern = ESCAPES[program]
+        for w in args:
+            if not w.static:
+                continue
+            if pattern.search(w.value) is not None:
+                self.opaque(f"{program}: its command language runs shell commands ({w.value[:80]!r})")
+                return
+        if stdin is None:
+            return
+        payload = self.payload(stdin, env, depth)
+        if payload.text is not None and pattern.search(payload.text) is not None:
+            self.opaque(f"{program}: the {payload.source} it reads runs shell commands")
+        elif payload.file is not None or payload.reason is not None:
+            self.opaque(f"{program} reads commands from {payload.source}, which may run shell commands")
+
+    def command_operands(self, program: str, args: list[Word], env: Env, depth: int, skip: int) -> None:
+        """``chroot DIR CMD...``, ``nsenter ... CMD``: the command it runs is analysed too."""
+        i = 0
+        while i < len(args) and args[i].static and args[i].value.startswith("-") and args[i].value != "--":
+            i += 1
+        if i < len(args) and args[i].value == "--":
+            i += 1
+        rest = args[i + skip :]
+        if rest:
+            self.run(list(rest), env.copy(), depth, None, None, [], (program,))
+
+    def effects(self, program: str, args: list[Word], env: Env, depth: int, stdin: Stdin | None) -> None:
+        if program in EXEC_OPTIONS:
+            self.option_effects(program, args, env, depth)
+        if program in ESCAPES:
+            self.escapes(program, args, stdin, env, depth)
+        skip = COMMAND_OPERANDS.get(program)
+        if skip is not None:
+            self.command_operands(program, args, env, depth, skip)
+        elif LOADER.match(program):
+            self.command_operands(program, args, env, depth, 0)
+        if program in CODE_OPERANDS and any(not w.value.startswith("-") for w in args):
+            self.opaque(f"python -m {program}: runs code or a program given on the command line")
+
+    def function(self, n: Node, env: Env, depth: int) -> None:
+        """``name() { ...; }``: the body is analysed where it is defined; a name that is also a program
+        changes what later commands of that name run."""
+        name_node = n.child_by_field_name("name")
+        name = text(name_node, self.src) if name_node is not None else ""
+        if name in _KNOWN_NAMES or "/" in name:
+            self.opaque(f"function {name[:80]} replaces the program of that name")
+        for c in n.named_children:
+            if c is not name_node:
+                self.node(c, env.copy(), depth)
 
     def cd_target(self, word: Word, env: Env) -> tuple[str | None, ...]:
         if not word.static or word.value in ("-", "~-", "~+"):
@@ -773,7 +910,10 @@ class _Walker(Runners):
     def h_alias(self, c: Call) -> str | None:
         for w in c.args:
             if "=" in w.value:
-                self.program_text(w.value.split("=", 1)[1], c.env.copy(), c.depth + 1, "alias")
+                name, _, value = w.value.partition("=")
+                if not w.static:
+                    self.opaque(f"alias {name[:80]}: its text is known only at run time")
+                self.program_text(value, c.env.copy(), c.depth + 1, "alias")
         return None
 
     def h_env_dump(self, c: Call) -> str | None:
@@ -847,6 +987,20 @@ class _Walker(Runners):
     def h_benign(self, c: Call) -> str | None:
         return None
 
+    def h_hash(self, c: Call) -> str | None:
+        ops = [w.value for w in c.args]
+        if any(v.startswith("-") and "p" in v for v in ops):
+            self.opaque("hash -p: a command name is made to run another file")
+            for w in c.args:
+                if w.value.startswith(("/", ".", "~")):
+                    self.ref(w, "exec", "argument", "hash", c.env.cwds)
+        return None
+
+    def h_enable(self, c: Call) -> str | None:
+        if c.args:
+            self.opaque("enable: loads or disables shell builtins, changing what later commands run")
+        return None
+
     def git(self, args: list[Word], env: Env) -> str | None:
         result = _git.analyse(args, env.cwds[0], self.git_ref)
         self.out.git.append(result.fact)
@@ -891,6 +1045,8 @@ def _handlers() -> dict[str, Handler]:
         (("find",), _Walker.h_find),
         (("trap",), _Walker.h_trap),
         (("alias",), _Walker.h_alias),
+        (("hash",), _Walker.h_hash),
+        (("enable",), _Walker.h_enable),
         (_ENV_DUMP, _Walker.h_env_dump),
         (("set",), _Walker.h_set),
         (("compgen",), _Walker.h_compgen),
@@ -914,6 +1070,11 @@ def _handlers() -> dict[str, Handler]:
 _HANDLERS = _handlers()
 """Every program the walker analyses specially; any other program is a Python (its interpreter
 handler) or unknown (:meth:`_Walker.operands`: operands that look like paths are reads)."""
+_EFFECT_NAMES = frozenset({*EXEC_OPTIONS, *ESCAPES, *COMMAND_OPERANDS, *CODE_OPERANDS})
+_KNOWN_NAMES = tuple(
+    sorted({*_HANDLERS, *WRAPPER_NAMES, *_RUNNER_HEADS, *_SUBCOMMANDS, *DANGEROUS_PROGRAMS} - {"[", "."})
+)
+"""Names a glob in a command name is matched against, and functions may not take."""
 
 
 @lru_cache(maxsize=2048)
