@@ -38,7 +38,8 @@ class PathFact:
     access: Access
     via: str
     """How the action reaches it: ``tool``, ``argument``, ``redirect``, ``option``, ``program``,
-    ``inline_code``, ``patch``, ``cwd``."""
+    ``inline_code``, ``patch``, ``cwd``, or ``operand``: an operand of a program whose effect on it is
+    not known (recorded as a read; it may as well be written or deleted)."""
     program: str | None = None
     """The program whose argument or redirection it is (``rm``, ``sed``), for shell actions."""
     dynamic: bool = False

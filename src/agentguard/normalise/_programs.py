@@ -175,6 +175,9 @@ SPECS.update(
             "read", skip=1, short="IoP", long="indent output-format front-matter", inplace="-i --inplace"
         ),
         "tee": _s("write"),
+        "sponge": _s("write"),
+        "dos2unix": _s("write", short="n", files={"-n": "write"}),
+        "unix2dos": _s("write"),
         "touch": _s("write", short="rdt", long="reference date", files={"-r": "read", "--reference": "read"}),
         "mkdir": _s("write", short="mZ", long="mode context"),
         "mktemp": _s("write", short="p", long="tmpdir suffix"),

@@ -47,8 +47,8 @@ from ._effects import (
     risky_variable,
 )
 from ._facts import Access, CommandFact, GitFact, UrlFact, builder
-from ._network import NETWORK
-from ._paths import PathRef, absolute, is_harmless_device
+from ._network import CONTAINER_PULLS, LISTENERS, NETWORK, OS_PACKAGES, REGISTRIES, exposure
+from ._paths import GLOB_CHARS, PathRef, absolute, is_harmless_device
 from ._programs import SPECS, apply_spec
 from ._runners import INTERPRETERS, PYTHON, SHELLS, Runners, urls_in
 from ._state import Env, Out, Stdin
@@ -163,6 +163,67 @@ _LEAVES = frozenset(
 _FILE_LIKE = re.compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
 """Bare operands of unknown programs taken as file names (``notes.txt``, ``id_rsa``)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
+_LOOP_REF = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})(?=/|$)")
+_OUTPUT_OPTION = re.compile(
+    r"^(?:-o|--?(?:out|output|outfile|out-?file|output-?(?:file|dir|directory|path|document)|out-?dir"
+    r"|outdir|dest|destination|target-?dir(?:ectory)?|basetemp|log-?file|report-?file|save-?to|write-?to"
+    r"|dump-?file|export-?file|cache-?dir|build-?dir|install-?dir|junit-?xml|result-?file|tmp-?dir"
+    r"|temp-?dir|work-?dir|pid-?file|lock-?file|cov-report|keyring|store|sink))$",
+    re.I,
+)
+"""Options of unknown programs whose value is a file or directory written."""
+_VERBS: dict[str, Access] = {
+    **dict.fromkeys(
+        [
+            "rm",
+            "remove",
+            "delete",
+            "del",
+            "unlink",
+            "rmdir",
+            "rmtree",
+            "remove_directory",
+            "purge",
+            "clean",
+            "clear",
+            "erase",
+            "wipe",
+            "prune",
+            "destroy",
+            "drop",
+            "uninstall",
+        ],
+        "delete",
+    ),
+    **dict.fromkeys(
+        [
+            "write",
+            "set",
+            "put",
+            "cp",
+            "copy",
+            "copy_directory",
+            "copy_if_different",
+            "mv",
+            "move",
+            "rename",
+            "touch",
+            "make_directory",
+            "mkdir",
+            "create_symlink",
+            "create_hardlink",
+            "save",
+            "dump",
+            "edit",
+            "extract",
+            "unpack",
+            "untar",
+            "unzip",
+        ],
+        "write",
+    ),
+}
+"""A subcommand that says what an unknown program does to the operands after it."""
 _TRANSFORM = re.compile(r"\$\{[^{}]*@[PEAKa]\}|\$\{![^{}]*\}")
 """``${x@P}`` (prompt expansion, which runs command substitutions in the value) and its kin; ``${!x}``
 (indirection: the value names another variable)."""
@@ -181,6 +242,24 @@ def _relative_dir(raw: str, base: str) -> str:
     """:func:`._paths.absolute` of a path that does not start with ``/`` or ``~`` (a pure function of
     its arguments, so remembered: ``cd src`` starts most commands)."""
     return absolute(raw, base)
+
+
+def _installed_bin(program: str, cwd: str | None) -> bool:
+    """``node_modules/.bin/PROGRAM`` exists in ``cwd`` or a parent (what ``npx`` runs without a download)."""
+    if cwd is None or "/" in program:
+        return False
+    d = cwd
+    for _ in range(32):
+        if os.path.exists(f"{d.rstrip('/')}/node_modules/.bin/{program}"):
+            return True
+        if d in ("/", ""):
+            return False
+        d = d.rsplit("/", 1)[0] or "/"
+    return False
+
+
+def _path_like(v: str) -> bool:
+    return "/" in v or v.startswith((".", "~")) or _FILE_LIKE.match(v) is not None
 
 
 def _is_python(name: str) -> bool:
@@ -260,6 +339,10 @@ class _Walker(Runners):
         only when ``fast`` and the tree being walked has no error."""
         self.out = Out()
         self.nesting = 0
+        self.loop_vars: dict[str, list[Word]] = {}
+        """``for NAME in WORDS``: the static words a loop variable takes, while its body is walked."""
+        self.links: dict[str, Word] = {}
+        """Links this command makes (absolute link path → target as written, relative to its cwd)."""
 
     # -- reporting ---------------------------------------------------------------------------------
     def opaque(self, reason: str) -> None:
@@ -272,6 +355,12 @@ class _Walker(Runners):
         v, static, glob, procsub = word
         if procsub:
             return
+        if not static and self.loop_vars and v[:1] == "$":
+            bound = self.loop_value(v)
+            if bound is not None:
+                for w in bound:
+                    self.ref(w, access, via, program, cwds)
+                return
         if static:
             if (v == "-" and via != "redirect") or (v[:1] == "/" and is_harmless_device(v)):
                 return
@@ -303,6 +392,11 @@ class _Walker(Runners):
             refs.append(_tuple_new(PathRef, (v, b, access, via, program, not static, glob)))
             if access != "read" and (not static or b is None):
                 self.opaque(f"{program or 'shell'}: {access} of a path known only at run time: {v}")
+        links = self.links
+        if links and via != "link":
+            target = links.get(absolute(v, cwds[0] or "/") if static else v)
+            if target is not None:  # a link made earlier in this command: the access reaches its target
+                self.ref(target, access, "link", program, cwds)
 
     # -- entry points ------------------------------------------------------------------------------
     def program_text(self, source: str, env: Env, depth: int, where: str) -> None:
@@ -402,6 +496,8 @@ class _Walker(Runners):
             self.declaration(n, env, depth)
         elif t == "function_definition":
             self.function(n, env, depth)
+        elif t == "for_statement":
+            self.for_loop(n, env, depth)
         elif t == "variable_assignment":
             self.assignment_node(n)
             self.substitutions(n, env, depth)
@@ -615,7 +711,7 @@ class _Walker(Runners):
                 self.program_text(u.text.value, cmd_env.copy(), depth + 1, f"{' '.join(u.wrappers)} string")
             words_ = list(u.words)
             if u.stdin_args:
-                words_.append(Word("<stdin>", False))
+                words_.append(self.listed(stdin) or Word("<stdin>", False))
             unwrapped = True
         else:  # the common case: nothing to peel
             all_wrappers, assignments, words_ = wrappers, tuple(assigns) if assigns else (), argv
@@ -661,6 +757,12 @@ class _Walker(Runners):
         if args and (program in _EFFECT_NAMES or program[:3] in ("ld.", "ld-")):
             self.effects(program, args, cmd_env, depth, stdin)
         values = tuple(map(_value, args)) if unwrapped else raw_argv[1:]
+        if (
+            program in _NETWORK_NAMES
+            or (all_wrappers and not _NETWORK_WRAPPERS.isdisjoint(all_wrappers))
+            or (subcommand is None and program in _SUBCOMMANDS)
+        ):
+            self.reaches(program, values, all_wrappers, subcommand, ran_in)
         if program not in NETWORK and program != "git":
             for w in args:
                 if "://" in w[0] and w[1]:
@@ -836,6 +938,116 @@ class _Walker(Runners):
         if program in CODE_OPERANDS and any(not w.value.startswith("-") for w in args):
             self.opaque(f"python -m {program}: runs code or a program given on the command line")
 
+    def reaches(
+        self,
+        program: str,
+        values: tuple[str, ...],
+        wrappers: tuple[str, ...],
+        subcommand: str | None,
+        cwd: str | None,
+    ) -> None:
+        """Launchers and package managers reach their registry (``npx`` only for a package not
+        installed in ``node_modules/.bin``); servers and tunnels expose the machine."""
+        urls = self.out.urls
+        sub = subcommand or next((v for v in values if not v.startswith("-")), None)
+        hosts: tuple[str, ...] = ()
+        for w in wrappers:
+            hosts = REGISTRIES.get((w, None), ()) or hosts
+        if hosts and wrappers[-1:] in (("npx",), ("pnpx",), ("bunx",)) and _installed_bin(program, cwd):
+            hosts = ()
+        if program == "pipx" or program in ("uvx", "npx", "pnpx", "bunx"):
+            hosts = REGISTRIES.get((program, None), ())
+        hosts = hosts or REGISTRIES.get((program, sub), ())
+        if program in ("docker", "podman", "nerdctl") and sub in CONTAINER_PULLS:
+            image = next(
+                (v for v in values[1:] if not v.startswith("-") and ("/" in v or ":" in v or v.isalnum())),
+                None,
+            )
+            first = image.split("/", 1)[0] if image is not None and "/" in image else ""
+            hosts = (first.split(":")[0],) if "." in first or ":" in first else ("registry-1.docker.io",)
+        if program in OS_PACKAGES and sub in (
+            "install",
+            "update",
+            "upgrade",
+            "add",
+            "-S",
+            "-Sy",
+            "dist-upgrade",
+        ):
+            self.opaque(f"{program} {sub}: reaches the package archives configured on this machine")
+        for host in hosts:
+            urls.append(host_fact(host, raw=host, scheme="https", via="default", program=program))
+        why = exposure(program, list(values), wrappers)
+        if why is not None:
+            self.opaque(why)
+            for host in LISTENERS.get(program, ()):
+                urls.append(host_fact(host, raw=host, scheme="https", via="default", program=program))
+
+    def for_loop(self, n: Node, env: Env, depth: int) -> None:
+        """``for f in src/*.py; do ... "$f" ...; done``: inside the body ``$f`` is each of the words."""
+        var = n.child_by_field_name("variable")
+        name = text(var, self.src) if var is not None else ""
+        values: list[Word] = []
+        static = True
+        for i, c in enumerate(n.children):
+            if n.field_name_for_child(i) == "value":
+                ws = words(c, self.home, self.src)
+                static = static and all(w.static for w in ws)
+                values.extend(ws)
+        saved = self.loop_vars.get(name)
+        if name and static and values and len(values) <= 64:
+            self.loop_vars[name] = values
+        else:
+            self.loop_vars.pop(name, None)
+        try:
+            for c in n.named_children:
+                if c is not var:
+                    self.node(c, env, depth)
+        finally:
+            if saved is not None:
+                self.loop_vars[name] = saved
+            else:
+                self.loop_vars.pop(name, None)
+
+    def loop_value(self, v: str) -> list[Word] | None:
+        """The words ``$f``, ``${f}`` or ``$f/rest`` stand for, when ``f`` is a bound loop variable."""
+        m = _LOOP_REF.match(v)
+        if m is None:
+            return None
+        bound = self.loop_vars.get(m.group(1) or m.group(2))
+        if bound is None:
+            return None
+        rest = v[m.end() :]
+        return [Word(w.value + rest, w.static, w.glob or bool(GLOB_CHARS.intersection(rest))) for w in bound]
+
+    def listed(self, stdin: Stdin | None) -> Word | None:
+        """``git ls-files | xargs CMD``: the arguments ``xargs`` appends are files a listing program
+        printed, below the directories it listed (a glob of them), not arbitrary input."""
+        if stdin is None or stdin.pipe is None:
+            return None
+        stages, idx = stdin.pipe
+        peeked = self.peek(stages[idx])
+        if peeked is None:
+            return None
+        prog, args = peeked
+        values = [w.value for w in args]
+        if not all(w.static for w in args):
+            return None
+        if (prog == "git" and values[:1] in (["ls-files"], ["ls-tree"])) or (
+            prog == "git" and values[:1] == ["diff"] and "--name-only" in values
+        ):
+            return Word("*", True, True)
+        if prog in ("fd", "fdfind") or (
+            prog in ("rg", "grep")
+            and any(v in ("-l", "--files", "-rl", "-lr", "--files-with-matches") for v in values)
+        ):
+            return Word("*", True, True)
+        if prog == "find":
+            starts = [v for v in values if not v.startswith(("-", "(", "!"))][:1]
+            start = starts[0] if starts and values and not values[0].startswith("-") else "."
+            return Word(start.rstrip("/") + "/*", True, True)
+        return None
+
     def function(self, n: Node, env: Env, depth: int) -> None:
         """``name() { ...; }``: the body is analysed where it is defined; a name that is also a program
         changes what later commands of that name run."""
@@ -875,7 +1087,7 @@ class _Walker(Runners):
         return None
 
     def h_git(self, c: Call) -> str | None:
-        return self.git(c.args, c.env)
+        return self.git(c.args, c.env, c.depth)
 
     def h_shell(self, c: Call) -> str | None:
         self.shell(c.program, c.args, c.env, c.depth, c.stdin, c.sink(self))
@@ -984,6 +1196,27 @@ class _Walker(Runners):
             apply_spec(SPECS[c.program], c.program, c.args, c.sink(self))
         return None
 
+    def h_ln(self, c: Call) -> str | None:
+        """``ln``: the link is remembered, so a later use in the same command reaches the target; a
+        hard link is another name for the same file, so making one is a write of its target."""
+        self.h_spec(c)
+        ops = [w for w in c.args if not (w.static and w.value.startswith("-"))]
+        symbolic = any(
+            w.value.startswith("-") and not w.value.startswith("--") and "s" in w.value for w in c.args
+        )
+        symbolic = symbolic or any(w.value == "--symbolic" for w in c.args)
+        if not symbolic:
+            for w in ops[:-1] if len(ops) > 1 else ops:
+                self.ref(w, "write", "link_target", "ln", c.env.cwds)
+        if len(ops) == 2 and ops[1].static and c.env.cwds[0] is not None:
+            name = absolute(ops[1].value, c.env.cwds[0])
+            target = ops[0]
+            if symbolic and target.static and not target.value.startswith(("/", "~")):
+                target = Word(absolute(target.value, name.rsplit("/", 1)[0] or "/"), True)
+            if len(self.links) < 64:
+                self.links[name] = target
+        return None
+
     def h_benign(self, c: Call) -> str | None:
         return None
 
@@ -1001,29 +1234,63 @@ class _Walker(Runners):
             self.opaque("enable: loads or disables shell builtins, changing what later commands run")
         return None
 
-    def git(self, args: list[Word], env: Env) -> str | None:
+    def git(self, args: list[Word], env: Env, depth: int = 0) -> str | None:
         result = _git.analyse(args, env.cwds[0], self.git_ref)
         self.out.git.append(result.fact)
         if result.urls:
             self.out.urls.extend(result.urls)
         for r in result.reasons:
             self.opaque(r)
+        for word, where in result.texts:
+            if not word.static:
+                self.opaque(f"{where}: runs a command known only at run time")
+            self.program_text(word.value, env.copy(), depth + 1, where)
+        for argv in result.argvs:
+            self.run(argv, env.copy(), depth, None, None, [], ("git",))
         return result.fact.subcommand
 
     def git_ref(self, word: Word, access: Access, via: str, base: str | None) -> None:
         self.ref(word, access, via, "git", (base,))
 
     def operands(self, program: str, args: list[Word], env: Env) -> None:
-        """An unknown program: operands that look like paths are taken as reads."""
-        for w in args:
+        """An unknown program: the values of output options (``-o``, ``--output``, ``--basetemp``...)
+        are writes wherever they appear; after a delete or write verb in the subcommand position
+        (``cmake -E rm``, ``tool copy``) operands that look like paths are deletes or writes; other such
+        operands are reads, marked ``via="operand"`` (what the program does with them is not known)."""
+        verb: Access | None = None
+        seen_operand = False
+        i, n = 0, len(args)
+        cwds = env.cwds
+        while i < n:
+            w = args[i]
             v = w.value
-            if (
-                w.static
-                and not v.startswith("-")
-                and "://" not in v
-                and ("/" in v or v.startswith((".", "~")) or _FILE_LIKE.match(v) is not None)
-            ) or (not w.static and not w.procsub and not v.startswith("-")):
-                self.ref(w, "read", "argument", program, env.cwds)
+            i += 1
+            if w.static and len(v) > 1 and v[0] == "-":
+                name, eq, attached = v.partition("=")
+                if _OUTPUT_OPTION.match(name) is None:
+                    if name[:2] == "-o" and len(name) > 2 and name[1] != "-" and _path_like(name[2:]):
+                        self.ref(Word(v[2:], True, w.glob), "write", "option", program, cwds)  # -oFILE
+                    continue
+                if eq:
+                    target: Word | None = Word(attached, True, w.glob)
+                elif i < n and not args[i].value.startswith("-"):
+                    target = args[i]
+                    i += 1
+                else:
+                    target = None
+                if target is not None:
+                    self.ref(target, "write", "option", program, cwds)
+                continue
+            if not seen_operand:
+                seen_operand = True
+                if w.static:
+                    verb = _VERBS.get(v.lower())
+                    if verb is not None:
+                        continue
+            if (w.static and "://" not in v and _path_like(v)) or (
+                not w.static and not w.procsub and not v.startswith("-")
+            ):
+                self.ref(w, verb or "read", "operand" if verb is None else "argument", program, cwds)
 
     # -- programs that run other code ---------------------------------------------------------------
 
@@ -1056,6 +1323,7 @@ def _handlers() -> dict[str, Handler]:
         (("uv",), _Walker.h_uv),
         (NETWORK, _Walker.h_network),
         (("dd",), _Walker.h_dd),
+        (("ln",), _Walker.h_ln),
         (("tar",), _Walker.h_tar),
         (SPECS, _Walker.h_spec),
         (_BENIGN, _Walker.h_benign),
@@ -1070,6 +1338,14 @@ def _handlers() -> dict[str, Handler]:
 _HANDLERS = _handlers()
 """Every program the walker analyses specially; any other program is a Python (its interpreter
 handler) or unknown (:meth:`_Walker.operands`: operands that look like paths are reads)."""
+_NETWORK_NAMES = frozenset(
+    {p for p, _ in REGISTRIES}
+    | set(LISTENERS)
+    | OS_PACKAGES
+    | {"docker", "podman", "nerdctl", "nc", "ncat"}
+    | {"netcat", "socat", "ssh", "autossh", "php", "busybox", "http.server", "SimpleHTTPServer", "uvicorn"}
+)
+_NETWORK_WRAPPERS = frozenset(p for p, s in REGISTRIES if s is None)
 _EFFECT_NAMES = frozenset({*EXEC_OPTIONS, *ESCAPES, *COMMAND_OPERANDS, *CODE_OPERANDS})
 _KNOWN_NAMES = tuple(
     sorted({*_HANDLERS, *WRAPPER_NAMES, *_RUNNER_HEADS, *_SUBCOMMANDS, *DANGEROUS_PROGRAMS} - {"[", "."})

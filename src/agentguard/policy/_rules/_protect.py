@@ -18,6 +18,7 @@ from .._globs import GlobSet
 if TYPE_CHECKING:
     from ...action import Action
     from ...decision import Decision
+    from ...normalise import PathFact
     from ...run import RunState
 
 
@@ -37,8 +38,11 @@ class Protect(BuiltinRule):
 
     def check(self, action: Action, run: RunState | None) -> Decision | None:
         facts = action.facts or facts_of(action)  # derived by the policy already: no call
+        unknown: PathFact | None = None
         for p in facts.paths:
             if p.access not in ("write", "delete"):
+                if p.via == "operand" and unknown is None and self.globs.match(p.relative, p.resolved):
+                    unknown = p
                 continue
             if self.globs.match(p.relative, p.resolved):
                 verb = "writes" if p.access == "write" else "deletes"
@@ -49,4 +53,10 @@ class Protect(BuiltinRule):
             for name in self._names:
                 if name in text:
                     return self.deny(f"an opaque command that names the protected {name!r}")
+        if unknown is not None:
+            where = unknown.relative or unknown.resolved
+            return self.ask(
+                f"{unknown.program or 'a program'} is given the protected {where}, and what it does to it"
+                " is not known"
+            )
         return None
