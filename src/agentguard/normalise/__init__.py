@@ -53,7 +53,7 @@ from __future__ import annotations
 from ..action import Action
 from . import _profiles, _shell
 from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact, builder
-from ._paths import GLOB_CHARS, PathRef, default_base, glob_matches, resolve, resolve_root
+from ._paths import GLOB_CHARS, PathRef, bounded_glob, default_base, glob_matches, resolve, resolve_root
 from ._profiles import PROFILES, action_from_tool_call
 from ._urls import parse_url
 
@@ -67,6 +67,7 @@ __all__ = [
     "ShellFacts",
     "UrlFact",
     "action_from_tool_call",
+    "bounded_glob",
     "normalise",
     "parse_url",
 ]
@@ -148,7 +149,10 @@ def _normalise(action: Action, root: str | None) -> Facts:
         if ref not in resolved:
             resolved[ref] = resolve(ref, root_real)
             if ref.glob and analysis is not None and ref.via != "tool":
-                matched.extend(glob_matches(ref))
+                found, complete = glob_matches(ref)
+                matched.extend(found)
+                if not complete:
+                    reasons.append(f"glob {ref.raw[:200]} reaches too much of the file system to be listed")
     for ref in matched:
         if ref not in resolved:
             resolved[ref] = resolve(ref, root_real)

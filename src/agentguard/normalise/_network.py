@@ -26,7 +26,7 @@ _DYNAMIC_TAIL = re.compile(
 def dynamic_host(value: str, sink: Sink, program: str) -> None:
     """A host name built at run time (``"$SECRET.evil.org"``) still reaches the domain written after
     the last expansion: that name's servers receive the query."""
-    m = _DYNAMIC_TAIL.search(value.split("://", 1)[-1].rsplit("@", maxsplit=1)[-1])
+    m = _DYNAMIC_TAIL.search(value.split("://", 1)[-1].rsplit("@", maxsplit=1)[-1][-512:])
     host = m.group(1).lstrip(".") if m is not None else ""
     if "." in host:
         sink.url(host_fact(host, raw=value, scheme="dns", via="argument", program=program))

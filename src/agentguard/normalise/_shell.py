@@ -224,9 +224,8 @@ _VERBS: dict[str, Access] = {
     ),
 }
 """A subcommand that says what an unknown program does to the operands after it."""
-_TRANSFORM = re.compile(r"\$\{[^{}]*@[PEAKa]\}|\$\{![^{}]*\}")
-"""``${x@P}`` (prompt expansion, which runs command substitutions in the value) and its kin; ``${!x}``
-(indirection: the value names another variable)."""
+_TRANSFORM = re.compile(r"\$\{[^{}]{0,256}@P\}")
+"""``${x@P}``: prompt expansion, which runs the command substitutions in the variable's value."""
 _PYTHON_HEADS = ("python", "pypy")
 """What every name :data:`PYTHON` matches starts with (a cheap test before the regex)."""
 _RUNNER_HEADS = frozenset(name for name, _ in RUNNERS)
@@ -403,8 +402,15 @@ class _Walker(Runners):
         if depth > MAX_DEPTH:
             self.opaque(f"{where}: shell strings nested more than {MAX_DEPTH} deep")
             return
-        if "@" in source and _TRANSFORM.search(source) is not None:
+        if len(source) > _parser.MAX_BYTES:  # not analysed at all: the time stays bounded
+            self.opaque(f"{where}: longer than {_parser.MAX_BYTES} characters, not analysed")
+            return
+        if "@P" in source and _TRANSFORM.search(source) is not None:
             self.opaque(f"{where}: a ${{...@P}}-style expansion evaluates a value as a prompt or command")
+        if len(source) > 4096 and sum(map(source.count, "|&;\n")) > 2 * MAX_COMMANDS:
+            # more commands than are analysed: opaque without the parse (whose time grows faster)
+            self.opaque(f"{where}: more than {MAX_COMMANDS} commands, not analysed")
+            return
         plain = _plain.split(source) if self.fast else None
         if plain is not None and self.plain(plain, env, depth):
             return

@@ -124,12 +124,18 @@ _INFRA: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
 _WORLD = re.compile(
     r"^(?:0?[0-7]?[0-7][0-7]7|[ugoa]*[+=][rwxXst]*w[rwxXst]*|[ugoa]*\+[rwxX]*s[rwxX]*|[2-7][0-7]{3})$"
 )
-_FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
+_FORK_BOMB = re.compile(r"(\w{1,64}|:)\s{0,8}\(\s{0,8}\)\s{0,8}\{[^}]{0,256}\1\s{0,8}\|\s{0,8}\1\s{0,8}&")
 _TEXT_HINTS = re.compile(
-    r"\brm\s+(?:-\w*\s+)*-\w*[rR]|\bmkfs|\bdd\b[^|;&]*\bof=/dev/|\bpush\b[^|;&]*(?:\s-f\b|--force|--delete|\s\+\w)"
-    r"|\breset\s+--hard|\bclean\s+-\w*f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b|/dev/[sh]d[a-z]|/dev/nvme",
+    r"\brm\s{1,8}(?:-\w{0,16}\s{1,8}){0,8}-\w{0,16}[rR]|\bmkfs|\bdd\b[^|;&]{0,256}\bof=/dev/"
+    r"|\bpush\b[^|;&]{0,256}(?:\s-f\b|--force|--delete|\s\+\w)"
+    r"|\breset\s+--hard|\bclean\s+-\w{0,16}f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b"
+    r"|/dev/[sh]d[a-z]|/dev/nvme",
     re.I,
 )
+_HINT_WORDS = ("rm", "mkfs", "dd", "push", "reset", "clean", "drop", "shred", "wipefs", "/dev/")
+"""Substrings one of which every :data:`_TEXT_HINTS` match contains (a cheap test first)."""
+TEXT_LIMIT = 65_536
+"""Characters of a command's text searched for spellings (a longer command is opaque anyway)."""
 _HARMLESS_DEVICES = (
     "/dev/null",
     "/dev/zero",
@@ -329,7 +335,7 @@ class DestructiveCommands(BuiltinRule):
             shell is not None
             and ("<<" in shell.command or "|" in shell.command)
             and any(c.program in _SQL_CLIENTS for c in facts.commands)
-            and _destroys_rows(shell.command)
+            and _destroys_rows(shell.command[:TEXT_LIMIT])
         ):
             return self.deny("SQL fed to a database client drops or empties a database object")
         found = self._git(facts) if facts.shell is not None else None
@@ -340,10 +346,12 @@ class DestructiveCommands(BuiltinRule):
             return by_path
         shell = facts.shell
         if shell is not None:
-            if "(" in shell.command and _FORK_BOMB.search(shell.command):
+            text = shell.command[:TEXT_LIMIT]
+            if "(" in text and _FORK_BOMB.search(text):
                 return self.deny("a fork bomb")
             if shell.opaque:
-                if _TEXT_HINTS.search(shell.command):
+                lowered = text.lower()
+                if any(h in lowered for h in _HINT_WORDS) and _TEXT_HINTS.search(text):
                     return self.deny("an opaque command whose text spells a destructive command")
                 return found or self.verdict(
                     self.opaque,

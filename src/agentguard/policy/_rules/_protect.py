@@ -49,7 +49,7 @@ class Protect(BuiltinRule):
                 return self.deny(f"{verb} {p.relative or p.resolved}, which is protected")
         shell = facts.shell
         if shell is not None and shell.opaque:
-            text = shell.command
+            text = shell.command[:65_536]
             for name in self._names:
                 if name in text:
                     return self.deny(f"an opaque command that names the protected {name!r}")
