@@ -848,7 +848,7 @@ class _Walker(Runners):
             )
         )
         pattern = _base(head)
-        for name in itertools.islice((n for n in _KNOWN_NAMES if fnmatchcase(n, pattern)), 8):
+        for name in itertools.islice((n for n in _KNOWN_NAMES if fnmatchcase(n, pattern)), 16):
             self.run([literal(name), *argv[1:]], env.copy(), depth, None, stdin, assigns, wrappers)
 
     def assignment_node(self, n: Node) -> str:
@@ -1353,8 +1353,9 @@ _NETWORK_NAMES = frozenset(
 )
 _NETWORK_WRAPPERS = frozenset(p for p, s in REGISTRIES if s is None)
 _EFFECT_NAMES = frozenset({*EXEC_OPTIONS, *ESCAPES, *COMMAND_OPERANDS, *CODE_OPERANDS})
-_KNOWN_NAMES = tuple(
-    sorted({*_HANDLERS, *WRAPPER_NAMES, *_RUNNER_HEADS, *_SUBCOMMANDS, *DANGEROUS_PROGRAMS} - {"[", "."})
+_KNOWN_NAMES = (
+    *sorted(DANGEROUS_PROGRAMS),
+    *sorted({*_HANDLERS, *WRAPPER_NAMES, *_RUNNER_HEADS, *_SUBCOMMANDS} - DANGEROUS_PROGRAMS - {"[", "."}),
 )
 """Names a glob in a command name is matched against, and functions may not take."""
 

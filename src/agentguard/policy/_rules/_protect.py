@@ -3,7 +3,9 @@
 Globs are relative to the scope root (``".git/**"``, ``"agentguard_policy.py"``), or absolute
 (``"/etc/**"``, ``"~/.bashrc"``). A write through a symlink is a write to its target, so a link in
 ``src/`` pointing at a protected file is protected. An opaque command whose text names a protected
-file is denied (it asks anyway).
+file is denied (it asks anyway). A program the normaliser has no table for, given a protected path as
+an operand, asks (it may write or delete it); ``protect(globs, trust=["mytool"])`` says a program only
+reads its operands.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class Protect(BuiltinRule):
     rule_id = "protect"
     kinds = NON_LLM_KINDS
 
-    def __init__(self, globs: Iterable[str]) -> None:
+    def __init__(self, globs: Iterable[str], *, trust: Iterable[str] = ()) -> None:
+        self.trust = frozenset((trust,) if isinstance(trust, str) else trust)
+        """Programs whose operands are only read (``trust=["mytool"]``): no ask for them."""
         patterns = (globs,) if isinstance(globs, str) else tuple(globs)
         if not patterns:
             raise ValueError("protect() needs at least one glob")
@@ -41,7 +45,12 @@ class Protect(BuiltinRule):
         unknown: PathFact | None = None
         for p in facts.paths:
             if p.access not in ("write", "delete"):
-                if p.via == "operand" and unknown is None and self.globs.match(p.relative, p.resolved):
+                if (
+                    p.via == "operand"
+                    and unknown is None
+                    and p.program not in self.trust
+                    and self.globs.match(p.relative, p.resolved)
+                ):
                     unknown = p
                 continue
             if self.globs.match(p.relative, p.resolved):
