@@ -60,7 +60,6 @@ EXEC_OPTIONS: dict[str, dict[str, Effect]] = {
     "strace": {"-o": "write", "--output": "write"},
     "ltrace": {"-o": "write", "--output": "write"},
     "valgrind": {"--log-file": "write", "--xml-file": "write"},
-    "pytest": {"--basetemp": "write", "--junitxml": "write", "--junit-xml": "write", "-p": "opaque"},
     "ffmpeg": {},
     "wget": {"--use-askpass": "exec"},
     "curl": {"--config": "read", "-K": "read"},

@@ -250,11 +250,13 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     longs = _LONG_OPTIONS.get(sub or "")
     if longs is not None:
         sargs = [_expand_long(w, longs) for w in sargs]
-    for w in sargs:
-        if w.value.startswith(("-", "--")) and w.static:
-            effect = _RUNS.get((sub or "", w.value.split("=", 1)[0]))
-            if effect is not None:
-                _option_command(sub or "", w, sargs, effect, cwd, ref, result)
+    runs = _RUNS_BY_SUB.get(sub or "")
+    if runs is not None:
+        for w in sargs:
+            if w.static and w.value[:1] == "-":
+                effect = runs.get(w.value.split("=", 1)[0])
+                if effect is not None:
+                    _option_command(sub or "", w, sargs, effect, cwd, ref, result)
     handler = _HANDLERS.get(sub or "")
     if handler is not None:
         handler(sargs, cwd, ref, result)
@@ -346,6 +348,11 @@ _RUNS: dict[tuple[str, str], str] = {
 }
 """``(subcommand, option)`` → what its value is: a shell command git runs, a file written, a
 setting checked like ``-c``, or something git runs that cannot be read (opaque)."""
+
+
+_RUNS_BY_SUB: dict[str, dict[str, str]] = {}
+for (_sub, _option), _effect in _RUNS.items():
+    _RUNS_BY_SUB.setdefault(_sub, {})[_option] = _effect
 
 
 def _option_command(

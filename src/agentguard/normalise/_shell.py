@@ -751,16 +751,16 @@ class _Walker(Runners):
         ran_in = cmd_env.cwds[0]  # ``cd`` changes cmd_env; the command itself ran here
         handler = _HANDLERS.get(program)
         if handler is not None:
-            subcommand = handler(self, Call(program, args, cmd_env, env, depth, gate, stdin, all_wrappers))
+            call = _tuple_new(Call, (program, args, cmd_env, env, depth, gate, stdin, all_wrappers))
+            subcommand = handler(self, call)
         elif _is_python(program) if unwrapped else python:
-            subcommand = self.h_interpreter(
-                Call(program, args, cmd_env, env, depth, gate, stdin, all_wrappers)
-            )
+            call = _tuple_new(Call, (program, args, cmd_env, env, depth, gate, stdin, all_wrappers))
+            subcommand = self.h_interpreter(call)
         else:
             subcommand = None
             if args:
                 self.operands(program, args, cmd_env)
-        if args and (program in _EFFECT_NAMES or program[:3] in ("ld.", "ld-")):
+        if args and (program in _EFFECT_NAMES or (program[0] == "l" and program.startswith(("ld.", "ld-")))):
             self.effects(program, args, cmd_env, depth, stdin)
         values = tuple(map(_value, args)) if unwrapped else raw_argv[1:]
         if (

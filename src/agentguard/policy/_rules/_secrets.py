@@ -123,6 +123,7 @@ _CREDENTIAL_HELPERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("secret-tool", ("lookup",)),
 )
 """``(program, words any of which makes it print a credential)``; ``*`` ends a program prefix."""
+_HELPERS = {program: needles for program, needles in _CREDENTIAL_HELPERS if not program.endswith("*")}
 _PRINTERS = frozenset({"echo", "printf", "print", "cat", "tee", "logger", "wall"})
 _SCRIPT_RUNNERS = re.compile(
     r"^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|ruby|perl|php|bash|sh|zsh|dash|ksh|Rscript|lua)$"
@@ -167,12 +168,13 @@ class Secrets(BuiltinRule):
         """Programs whose output is a stored credential (``gh auth token``, ``gpg --export-secret-keys``,
         ``aws configure get``, ``git credential fill``...), or the environment of processes (``ps e``)."""
         for c in facts.commands:
-            words = (c.program, *c.args)
-            for program, needles in _CREDENTIAL_HELPERS:
-                named = c.program == program or (program.endswith("*") and c.program.startswith(program[:-1]))
-                if named and (not needles or any(n in words for n in needles)):
-                    return self.deny(f"{' '.join(words[:4])} prints a stored credential")
-            if c.program == "git" and c.args[:2] in (("credential", "fill"), ("credential-store", "get")):
+            program = c.program
+            needles = _HELPERS.get(program)
+            if needles is None and program.startswith("docker-credential-"):
+                needles = ("get",)
+            if needles is not None and any(n in c.args for n in needles):
+                return self.deny(f"{' '.join((program, *c.args)[:4])} prints a stored credential")
+            if program == "git" and c.args[:2] in (("credential", "fill"), ("credential-store", "get")):
                 return self.deny("git credential fill prints a stored password or token")
             if (
                 self.env_dumps
