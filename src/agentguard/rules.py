@@ -61,9 +61,10 @@ def secrets(*, extra: Iterable[str] = (), allow: Iterable[str] = (), env_dumps: 
     return Secrets(extra=extra, allow=allow, env_dumps=env_dumps)
 
 
-def protect(globs: Iterable[str] | str) -> Protect:
-    """Deny writes and deletes to paths matching ``globs`` (relative to the scope root, or absolute)."""
-    return Protect(globs)
+def protect(globs: Iterable[str] | str, *, trust: Iterable[str] = ()) -> Protect:
+    """Deny writes and deletes to paths matching ``globs`` (relative to the scope root, or absolute);
+    ask when a program whose effect is not known is given one, unless it is named in ``trust``."""
+    return Protect(globs, trust=trust)
 
 
 def no_agent_spawn(

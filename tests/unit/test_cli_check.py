@@ -146,7 +146,7 @@ def test_the_sample_claude_code_policy_loads_and_decides(
 ) -> None:
     action = {"tool": "Bash", "arguments": {"command": "npx @openai/codex"}, "cwd": str(tmp_path)}
     status, out, _ = check(SAMPLE, json.dumps(action), capsys)
-    assert (status, out["rules"]) == (2, ["no_agent_spawn"])
+    assert status == 2 and "no_agent_spawn" in out["rules"]  # npx also reaches registry.npmjs.org
 
 
 def test_python_dash_m_agentguard_check(policy_file: Path) -> None:

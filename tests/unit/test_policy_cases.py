@@ -3,12 +3,13 @@
 
 Each case is ``(id, action, expected outcome, a rule that must have decided or None)``; the repository
 they run in is built under ``tmp_path``: ``src/`` is writable, ``tests/`` read-only, ``.env`` holds a
-secret, ``src/link.py`` is a symlink into ``tests/``, and hosts are limited to pypi.org, allowed.org
+secret, ``src/link.py`` is a symlink into ``tests/``, ``prettier`` is installed in ``node_modules``, and hosts are limited to pypi.org, allowed.org
 and files.pythonhosted.org.
 """
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +319,8 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / ".env.example").write_text("KEY=\n")
     (tmp_path / "agentguard_policy.py").write_text("policy = None\n")
     (tmp_path / "src" / "link.py").symlink_to(tmp_path / "tests" / "t.py")
+    (tmp_path / "node_modules" / ".bin").mkdir(parents=True)
+    (tmp_path / "node_modules" / ".bin" / "prettier").write_text("#!/bin/sh\n")
     return tmp_path
 
 
@@ -380,3 +383,39 @@ def test_the_table_has_at_least_as_many_benign_cases_as_adversarial_ones() -> No
     assert len(BENIGN) >= len(ADVERSARIAL)
     assert len({c[0] for c in ADVERSARIAL}) == len(ADVERSARIAL)
     assert len(set(_ids(BENIGN))) == len(BENIGN)
+
+
+# -- the cases kept as data, one file per class (tests/unit/policy_cases/*.toml) ---------------------
+CASES_DIR = Path(__file__).parent / "policy_cases"
+
+
+def _load_cases() -> list[Any]:
+    out: list[Any] = []
+    for path in sorted(CASES_DIR.glob("*.toml")):
+        for case in tomllib.loads(path.read_text())["case"]:
+            spec = {k: case[k] for k in ("command", "path", "kind", "cwd") if k in case}
+            spec.setdefault("kind", "shell")
+            out.append(pytest.param(spec, case["outcome"], case.get("rule"), id=f"{path.stem}:{case['id']}"))
+    return out
+
+
+DATA_CASES = _load_cases()
+
+
+@pytest.mark.parametrize(("spec", "outcome", "rule"), DATA_CASES)
+def test_cases_kept_as_data(
+    policy: Policy, repo: Path, spec: dict[str, Any], outcome: str, rule: str | None
+) -> None:
+    decision = policy.check(build(dict(spec), repo))
+    if outcome == "blocked":
+        assert decision.outcome != "allow", decision.explain()
+    else:
+        assert decision.outcome == outcome, decision.explain()
+    if rule is not None:
+        assert rule in decision.rule_ids, decision.explain()
+
+
+def test_every_case_file_holds_cases_with_unique_ids() -> None:
+    ids = [p.id for p in DATA_CASES]
+    assert len(ids) == len(set(ids))
+    assert len({i.split(":", 1)[0] for i in ids}) == len(list(CASES_DIR.glob("*.toml")))

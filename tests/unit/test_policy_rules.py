@@ -154,3 +154,15 @@ def test_listed_loopback_hosts_are_allowed() -> None:
 def test_dynamic_paths_ask() -> None:
     policy = Policy(scope=ag.Scope(root=".", write=["**"]))
     assert policy.check(shell('echo x > "$OUT"')).outcome == "ask"
+
+
+def test_an_unknown_program_given_a_protected_file_asks_unless_trusted(tmp_path: Path) -> None:
+    (tmp_path / "agentguard_policy.py").write_text("")
+    scope = ag.Scope(root=str(tmp_path), write=["**"], read=["**"])
+    action = ag.Action(kind="shell", tool="bash", cwd=str(tmp_path), command="mytool agentguard_policy.py")
+    asked = ag.Policy(scope=scope, rules=[rules.protect(["agentguard_policy.py"])]).check(action)
+    trusted = ag.Policy(scope=scope, rules=[rules.protect(["agentguard_policy.py"], trust=["mytool"])]).check(
+        action
+    )
+    assert (asked.outcome, asked.rule_ids) == ("ask", ("protect",))
+    assert trusted.outcome == "allow"

@@ -11,18 +11,10 @@
     >>> f.opaque, [p.access for p in f.paths]
     (True, ['delete'])
 
-:func:`normalise` is pure (it reads the file system to resolve paths, never writes), never raises
-(an internal failure comes back as an opaque action) and is fast. Measured with ``timeit`` (best of 9
-runs of 2,000) on the project's 2-core VM, shared but lightly loaded: the shell analysis of a command
-seen for the first time takes about 17 µs for the 70-character plain list
-``cd src && git add -A && git commit -m "fix parser 000123" && pytest -q`` (plain lists are split
-without the parser: :mod:`._plain`) and about 44 µs for the same with ``| tee log.txt`` (the
-tree-sitter parse is 9.5 µs of it; each plain command node takes its words from its text, the rest is
-the Python walk and the per-command analysis); a whole ``Policy.check`` of the plain one with a scope
-and the built-in rules about 38 µs, and about 8 µs once the analysis is cached (the same machine,
-minutes apart, before the last round of work: 21, 55, 44 and 10 µs; under load all of these double).
-Analyses are cached in an LRU keyed by ``(command, cwd, home)``; paths are resolved on every call
-because the file system changes.
+:func:`normalise` is pure (it reads the file system to resolve paths, never writes) and never raises
+(an internal failure comes back as an opaque action). Plain command lists are split without the
+parser (:mod:`._plain`); analyses are cached in an LRU keyed by ``(command, cwd, home)``; paths are
+resolved on every call because the file system changes. ``benchmarks/bench_policy.py`` measures it.
 
 What it derives, from the action's canonical arguments (``path``, ``content``, ``command``, ``cwd``,
 ``url``) whatever the kind, plus the tool profile's extra targets (:mod:`._profiles`):
@@ -61,7 +53,7 @@ from __future__ import annotations
 from ..action import Action
 from . import _profiles, _shell
 from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact, builder
-from ._paths import GLOB_CHARS, PathRef, default_base, glob_matches, resolve, resolve_root
+from ._paths import GLOB_CHARS, PathRef, bounded_glob, default_base, glob_matches, resolve, resolve_root
 from ._profiles import PROFILES, action_from_tool_call
 from ._urls import parse_url
 
@@ -75,6 +67,7 @@ __all__ = [
     "ShellFacts",
     "UrlFact",
     "action_from_tool_call",
+    "bounded_glob",
     "normalise",
     "parse_url",
 ]
@@ -156,7 +149,10 @@ def _normalise(action: Action, root: str | None) -> Facts:
         if ref not in resolved:
             resolved[ref] = resolve(ref, root_real)
             if ref.glob and analysis is not None and ref.via != "tool":
-                matched.extend(glob_matches(ref))
+                found, complete = glob_matches(ref)
+                matched.extend(found)
+                if not complete:
+                    reasons.append(f"glob {ref.raw[:200]} reaches too much of the file system to be listed")
     for ref in matched:
         if ref not in resolved:
             resolved[ref] = resolve(ref, root_real)
@@ -164,14 +160,23 @@ def _normalise(action: Action, root: str | None) -> Facts:
     if analysis is not None and command is not None:
         shell_paths = tuple(resolved[r] for r in dict.fromkeys((*analysis.refs, *matched)))
         shell = _new_shell(
-            command,
-            analysis.commands,
-            shell_paths,
-            analysis.urls,
-            analysis.git,
-            bool(analysis.reasons),
-            analysis.reasons,
-            analysis.parse_error,
-            analysis.env_dump,
+            command=command,
+            commands=analysis.commands,
+            paths=shell_paths,
+            urls=analysis.urls,
+            git=analysis.git,
+            opaque=bool(analysis.reasons),
+            reasons=analysis.reasons,
+            parse_error=analysis.parse_error,
+            env_dump=analysis.env_dump,
         )
-    return _new_facts(action.kind, root_real, base, paths, tuple(urls), shell, bool(reasons), tuple(reasons))
+    return _new_facts(
+        kind=action.kind,
+        root=root_real,
+        cwd=base,
+        paths=paths,
+        urls=tuple(urls),
+        shell=shell,
+        opaque=bool(reasons),
+        reasons=tuple(reasons),
+    )

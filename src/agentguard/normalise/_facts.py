@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, fields
-from typing import Any, Literal, TypeVar
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from typing import Any, Literal, ParamSpec, TypeVar
 
 Access = Literal["read", "write", "delete", "exec"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,7 +38,8 @@ class PathFact:
     access: Access
     via: str
     """How the action reaches it: ``tool``, ``argument``, ``redirect``, ``option``, ``program``,
-    ``inline_code``, ``patch``, ``cwd``."""
+    ``inline_code``, ``patch``, ``cwd``, or ``operand``: an operand of a program whose effect on it is
+    not known (recorded as a read; it may as well be written or deleted)."""
     program: str | None = None
     """The program whose argument or redirection it is (``rm``, ``sed``), for shell actions."""
     dynamic: bool = False
@@ -252,76 +253,47 @@ def _hosts(urls: tuple[UrlFact, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+_P = ParamSpec("_P")
 _F = TypeVar("_F")
 
 
-def _check_plain(cls: type) -> None:
+def builder(cls: Callable[_P, _F]) -> Callable[_P, _F]:
+    """A constructor for the frozen slotted dataclass ``cls`` with the same signature as ``cls``.
+
+    The generated ``__init__`` of a frozen dataclass stores each field through ``object.__setattr__``;
+    the function returned here stores them through the slot descriptors instead, which skips the
+    frozen check and the attribute lookup per field. Its parameters are the fields' own (names, order,
+    keyword-only flags and defaults), so the type checker checks every call against the class, and the
+    object it returns equals, hashes and prints like one made by ``cls(...)``. Classes with
+    ``__post_init__``, default factories or without slots are refused (``TypeError``).
+    ``benchmarks/bench_policy.py --builders`` measures both ways.
+    """
+    if not isinstance(cls, type) or not is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} has __post_init__: build it through its constructor")
-
-
-def _twin(cls: type) -> type | None:
-    """A plain class with ``cls``'s slots and layout, or ``None`` when ``cls`` does not allow one.
-
-    Its instances take attribute stores at slot speed (no frozen ``__setattr__``), and one, once
-    filled, becomes a ``cls`` by ``__class__`` assignment (Python allows it between classes of the
-    same layout: same base, same slots in the same order). The result is a ``cls`` like any other.
-    """
-    slots = cls.__dict__.get("__slots__")
-    if cls.__bases__ != (object,) or not isinstance(slots, tuple):
-        return None
-    twin = type(cls.__name__, (object,), {"__slots__": slots, "__module__": cls.__module__})
-    try:
-        twin().__class__ = cls
-    except TypeError:
-        return None
-    return twin
-
-
-def _build_source(cls: type, signature: str, names: list[str], namespace: dict[str, Any]) -> str:
-    twin = _twin(cls)
-    if twin is not None:
-        namespace["_twin"] = twin
-        body = ["    o = _twin()", *(f"    o.{name} = {name}" for name in names), "    o.__class__ = _cls"]
-    else:
-        namespace["_new"] = object.__new__
-        body = ["    o = _new(_cls)"]
-        for name in names:
-            namespace[f"_set_{name}"] = cls.__dict__[name].__set__
-            body.append(f"    _set_{name}(o, {name})")
-    return "\n".join([f"def build({signature}):", *body, "    return o"])
-
-
-def keyword_builder(cls: type[_F]) -> Callable[..., _F]:
-    """Like :func:`builder`, with keyword arguments and the fields' defaults (no default factories)."""
-    _check_plain(cls)
-    params: list[str] = []
-    names: list[str] = []
-    namespace: dict[str, Any] = {"_cls": cls}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.default is MISSING:
-            if f.default_factory is not MISSING:
-                raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
-            params.append(f.name)
-        else:
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body = ["    o = _new(_cls)"]
+    for f in fields(cls):
+        if not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: fields outside __init__ are not supported")
+        if f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
+        setter = getattr(cls.__dict__.get(f.name), "__set__", None)
+        if setter is None:
+            raise TypeError(f"{cls.__name__}.{f.name} is not a slot")
+        namespace[f"_set_{f.name}"] = setter
+        param = f.name
+        if f.default is not MISSING:
             namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        names.append(f.name)
-    exec(_build_source(cls, "*, " + ", ".join(params), names, namespace), namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
-
-
-def builder(cls: type[_F]) -> Callable[..., _F]:
-    """A positional constructor for a frozen slotted fact class (every field, in declaration order).
-
-    The normaliser builds several facts per command; the generated ``__init__`` of a frozen dataclass
-    sets each field through ``object.__setattr__`` (about 0.25 µs a field on the project's VM). This
-    one fills an instance of a same-layout plain class (:func:`_twin`) and turns it into a ``cls``:
-    about 0.25 µs for a whole nine-field object, twice as fast as through the slot descriptors and
-    six times the generated ``__init__``. The objects are identical: equal, same hash, same repr.
-    """
-    _check_plain(cls)
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_cls": cls}
-    exec(_build_source(cls, ", ".join(names), names, namespace), namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
+            param = f"{f.name}=_default_{f.name}"
+        (keyword if f.kw_only else positional).append(param)
+        body.append(f"    _set_{f.name}(o, {f.name})")
+    params = ", ".join([*positional, *(["*", *keyword] if keyword else [])])
+    source = "\n".join([f"def build({params}):", *body, "    return o"])
+    exec(compile(source, f"<builder of {cls.__qualname__}>", "exec"), namespace)
+    built: Callable[_P, _F] = namespace["build"]
+    built.__qualname__ = built.__name__ = f"build_{cls.__name__}"
+    return built

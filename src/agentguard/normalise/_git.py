@@ -27,7 +27,8 @@ _RISKY_CONFIG = re.compile(
     r"^(alias\.|core\.(sshcommand|pager|editor|hookspath|fsmonitor|gitproxy|askpass)|diff\..*(external|textconv|command)"
     r"|filter\.|credential\.|sequence\.editor|gpg\.|url\.|http\.proxy|https?\..*proxy|include|merge\..*driver"
     r"|pager\.|interactive\.|uploadpack\.|receive\.|protocol\.|ssh\.|difftool\.|mergetool\.|remote\..*(url|proxy|receivepack|uploadpack)"
-    r"|submodule\..*(url|update)|core\.worktree)",
+    r"|submodule\..*(url|update)|core\.|remote\..*\.(push|mirror|pushurl|fetch|vcs)|tar\.|.*\.sshcommand"
+    r"|.*\.(command|cmd|program|helper)$)",
     re.IGNORECASE,
 )
 _KNOWN = frozenset(
@@ -175,13 +176,17 @@ class GitResult:
     """What :func:`analyse` found: the fact, hosts reached, reasons to be opaque; ``changes`` are the
     fact's fields a subcommand handler sets (``force``, ``delete``, ``remote``, ``refspecs``)."""
 
-    __slots__ = ("changes", "fact", "reasons", "urls")
+    __slots__ = ("argvs", "changes", "fact", "reasons", "texts", "urls")
 
     def __init__(self, fact: GitFact, reasons: list[str]) -> None:
         self.fact = fact
         self.urls: list[UrlFact] = []
         self.reasons = reasons
         self.changes: dict[str, object] = {}
+        self.texts: list[tuple[Word, str]] = []
+        """Shell command strings git runs (``rebase --exec``, ``submodule foreach``), with where."""
+        self.argvs: list[list[Word]] = []
+        """Command lines git runs (``bisect run CMD...``)."""
 
 
 def _remote_url(word: Word, urls: list[UrlFact], ref: RefFn, cwd: str | None) -> None:
@@ -242,24 +247,214 @@ def analyse(args: list[Word], cwd: str | None, ref: RefFn) -> GitResult:
     elif sub is not None and sub not in _KNOWN:
         reasons.append(f"git {sub}: not a git command (an alias or an external git-{sub} program)")
     result = GitResult(_EMPTY, reasons)
+    longs = _LONG_OPTIONS.get(sub or "")
+    if longs is not None:
+        sargs = [_expand_long(w, longs) for w in sargs]
+    runs = _RUNS_BY_SUB.get(sub or "")
+    if runs is not None:
+        for w in sargs:
+            if w.static and w.value[:1] == "-":
+                effect = runs.get(w.value.split("=", 1)[0])
+                if effect is not None:
+                    _option_command(sub or "", w, sargs, effect, cwd, ref, result)
     handler = _HANDLERS.get(sub or "")
     if handler is not None:
         handler(sargs, cwd, ref, result)
     ch = result.changes
     if ch:
         result.fact = _new_git(
-            sub,
-            tuple(map(_value, sargs)),
-            cwd,
-            ch.get("force", False),
-            ch.get("delete", False),
-            ch.get("remote"),
-            ch.get("refspecs", ()),
-            tuple(config),
+            subcommand=sub,
+            args=tuple(map(_value, sargs)),
+            cwd=cwd,
+            force=bool(ch.get("force", False)),
+            delete=bool(ch.get("delete", False)),
+            remote=_str_or_none(ch.get("remote")),
+            refspecs=_strings(ch.get("refspecs", ())),
+            config=tuple(config),
         )
     else:  # most commands: nothing forced, deleted or pushed
-        result.fact = _new_git(sub, tuple(map(_value, sargs)), cwd, False, False, None, (), tuple(config))
+        result.fact = _new_git(subcommand=sub, args=tuple(map(_value, sargs)), cwd=cwd, config=tuple(config))
     return result
+
+
+_LONG_OPTIONS: dict[str, tuple[str, ...]] = {
+    sub: tuple(f"--{o}" for o in names.split())
+    for sub, names in {
+        "push": "force force-with-lease force-if-includes mirror delete prune all tags follow-tags "
+        "receive-pack exec repo set-upstream dry-run porcelain verbose quiet atomic no-verify "
+        "push-option signed thin progress recurse-submodules",
+        "reset": "hard soft mixed merge keep quiet patch pathspec-from-file",
+        "clean": "force dry-run quiet exclude interactive",
+        "checkout": "force ours theirs track detach orphan merge conflict patch quiet progress "
+        "overwrite-ignore pathspec-from-file",
+        "switch": "force discard-changes create force-create detach guess track orphan merge conflict quiet",
+        "branch": "delete force move copy list all remotes set-upstream-to unset-upstream track contains "
+        "merged no-merged verbose quiet edit-description show-current",
+        "tag": "delete force list annotate sign message file verify",
+        "fetch": "prune prune-tags force all tags upload-pack depth dry-run append multiple",
+        "pull": "force prune rebase upload-pack all tags depth dry-run",
+        "clone": "mirror bare upload-pack template config origin branch depth recurse-submodules "
+        "separate-git-dir",
+        "rebase": "exec interactive onto root autosquash continue abort skip",
+        "diff": "output no-index ext-diff textconv",
+        "log": "output ext-diff textconv",
+        "show": "output ext-diff textconv",
+        "format-patch": "output-directory",
+        "grep": "open-files-in-pager",
+        "difftool": "extcmd tool",
+        "mergetool": "tool",
+        "archive": "output remote exec",
+        "stash": "include-untracked all",
+        "worktree": "force",
+    }.items()
+}
+"""Each subcommand's long options whose unique-prefix abbreviations git accepts (``--forc``,
+``--mirr``, ``--har``); the effectful ones first, since a prefix is read as the first it fits."""
+
+
+def _expand_long(w: Word, longs: tuple[str, ...]) -> Word:
+    v = w.value
+    if not (w.static and v.startswith("--") and len(v) > 3):
+        return w
+    name, eq, value = v.partition("=")
+    if name in longs:
+        return w
+    full = next((o for o in longs if o.startswith(name)), None)
+    return w if full is None else Word(full + eq + value, True)
+
+
+_RUNS: dict[tuple[str, str], str] = {
+    ("rebase", "-x"): "shell",
+    ("rebase", "--exec"): "shell",
+    ("difftool", "-x"): "shell",
+    ("difftool", "--extcmd"): "shell",
+    ("grep", "-O"): "opaque",
+    ("grep", "--open-files-in-pager"): "opaque",
+    ("archive", "-o"): "write",
+    ("archive", "--output"): "write",
+    ("archive", "--remote"): "opaque",
+    ("archive", "--exec"): "opaque",
+    ("diff", "--output"): "write",
+    ("log", "--output"): "write",
+    ("show", "--output"): "write",
+    ("format-patch", "-o"): "write",
+    ("format-patch", "--output-directory"): "write",
+    ("diff", "--ext-diff"): "opaque",
+    ("fetch", "--upload-pack"): "opaque",
+    ("clone", "--upload-pack"): "opaque",
+    ("clone", "--template"): "opaque",
+    ("clone", "--config"): "config",
+    ("clone", "-c"): "config",
+}
+"""``(subcommand, option)`` → what its value is: a shell command git runs, a file written, a
+setting checked like ``-c``, or something git runs that cannot be read (opaque)."""
+
+
+_RUNS_BY_SUB: dict[str, dict[str, str]] = {}
+for (_sub, _option), _effect in _RUNS.items():
+    _RUNS_BY_SUB.setdefault(_sub, {})[_option] = _effect
+
+
+def _option_command(
+    sub: str, w: Word, args: list[Word], effect: str, cwd: str | None, ref: RefFn, r: GitResult
+) -> None:
+    name, eq, attached = w.value.partition("=")
+    value: Word | None = Word(attached, True) if eq else None
+    if value is None and not (sub == "grep" or name == "--ext-diff"):
+        if len(name) > 2 and not name.startswith("--"):  # -xCMD
+            value = Word(name[2:], True)
+        else:
+            idx = next((k for k, x in enumerate(args) if x is w), -1)
+            value = args[idx + 1] if 0 <= idx < len(args) - 1 else None
+    if effect == "shell" and value is not None:
+        r.texts.append((value, f"git {sub} {name}"))
+    elif effect == "write" and value is not None:
+        ref(value, "write", "option", cwd)
+    elif effect == "config" and value is not None:
+        if not value.static or _RISKY_CONFIG.match(value.value):
+            r.reasons.append(f"git {sub} {name} {value.value}: changes what git runs or reaches")
+    elif effect == "opaque":
+        r.reasons.append(f"git {sub} {name}: runs a program git is given")
+
+
+def _bisect(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if a and a[0].value == "run" and len(a) > 1:
+        r.argvs.append(a[1:])
+
+
+def _submodule_foreach(a: list[Word], r: GitResult) -> None:
+    i = 1
+    while i < len(a) and a[i].value.startswith("-"):
+        i += 1
+    if i < len(a):
+        text = " ".join(w.value for w in a[i:])
+        r.texts.append((Word(text, all(w.static for w in a[i:])), "git submodule foreach"))
+
+
+def _mv(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(a, short="", long=frozenset())
+    ops = p.operands
+    if len(ops) >= 2:
+        for w in ops[:-1]:
+            ref(w, "delete", "argument", cwd)
+        ref(ops[-1], "write", "argument", cwd)
+    if has(p, "-f", "--force"):
+        _replace(r, force=True)
+
+
+def _bundle(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if len(a) >= 2 and a[0].value == "create":
+        target = next((w for w in a[1:] if not w.value.startswith("-")), None)
+        if target is not None:
+            ref(target, "write", "argument", cwd)
+    elif len(a) >= 2 and a[0].value in ("unbundle", "verify", "list-heads"):
+        ref(a[1], "read", "argument", cwd)
+
+
+def _diff(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if any(w.value == "--no-index" for w in a):
+        for w in a:
+            if not w.value.startswith("-"):
+                ref(w, "read", "argument", cwd)
+
+
+def _worktree(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if not a:
+        return
+    p = getopt(a[1:], short="b", long=frozenset({"reason"}))
+    if a[0].value == "add" and p.operands:
+        ref(p.operands[0], "write", "argument", cwd)
+    elif a[0].value in ("remove", "prune") and p.operands:
+        ref(p.operands[0], "delete", "argument", cwd)
+    elif a[0].value == "move" and len(p.operands) >= 2:
+        ref(p.operands[0], "delete", "argument", cwd)
+        ref(p.operands[1], "write", "argument", cwd)
+    _replace(r, force=has(p, "-f", "--force"))
+
+
+def _init(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    p = getopt(
+        a, short="b", long=frozenset({"template", "separate-git-dir", "initial-branch", "object-format"})
+    )
+    for w in p.operands[:1] or [Word(".", True)]:
+        ref(Word(w.value.rstrip("/") + "/.git", w.static), "write", "argument", cwd)
+    for w in values(p, "--separate-git-dir"):
+        ref(w, "write", "option", cwd)
+    if has(p, "--template"):
+        r.reasons.append("git init --template: hooks and config are copied from elsewhere")
+
+
+def _credential(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if a and a[0].value in ("fill", "approve", "reject"):
+        r.reasons.append(f"git credential {a[0].value}: reads or stores a saved password or token")
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, tuple) else ()
 
 
 def _replace(result: GitResult, **changes: object) -> None:
@@ -395,6 +590,8 @@ _SUBMODULE_LONG = frozenset({"branch", "name", "reference", "depth"})
 
 
 def _submodule(a: list[Word], cwd: str | None, ref: RefFn, r: GitResult) -> None:
+    if a and a[0].value == "foreach":
+        _submodule_foreach(a, r)
     if a and a[0].value == "add":
         p = getopt(a[1:], short="b", long=_SUBMODULE_LONG)
         if p.operands:
@@ -584,5 +781,11 @@ _HANDLERS: dict[str, Callable[[list[Word], str | None, RefFn, GitResult], None]]
     "commit": _commit,
     "filter-branch": _flags(("-f", "--force", "--tree-filter", "--index-filter"), ()),
     "update-ref": _flags((), ("-d",)),
-    "worktree": _flags(("-f", "--force"), ()),
+    "worktree": _worktree,
+    "bisect": _bisect,
+    "mv": _mv,
+    "bundle": _bundle,
+    "diff": _diff,
+    "init": _init,
+    "credential": _credential,
 }

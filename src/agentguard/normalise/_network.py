@@ -18,11 +18,25 @@ from ._programs import Sink
 from ._urls import host_fact, parse_scp_like, parse_url, parse_user_host
 from ._words import Word, expand_braces
 
+_DYNAMIC_TAIL = re.compile(
+    r"(?:\$\{[^}]*\}|\$\w+|\$\([^)]*\)|`[^`]*`)[\w-]*((?:\.[A-Za-z0-9-]+)+)\.?(?::\d+)?(?:/.*)?$"
+)
+
+
+def dynamic_host(value: str, sink: Sink, program: str) -> None:
+    """A host name built at run time (``"$SECRET.evil.org"``) still reaches the domain written after
+    the last expansion: that name's servers receive the query."""
+    m = _DYNAMIC_TAIL.search(value.split("://", 1)[-1].rsplit("@", maxsplit=1)[-1][-512:])
+    host = m.group(1).lstrip(".") if m is not None else ""
+    if "." in host:
+        sink.url(host_fact(host, raw=value, scheme="dns", via="argument", program=program))
+
 
 def _urls(words: list[Word], sink: Sink, program: str, default_scheme: str | None = "http") -> None:
     for w in words:
         if not w.static:
             sink.opaque(f"{program}: destination is computed at run time: {w.value}")
+            dynamic_host(w.value, sink, program)
             continue
         expanded, _ = expand_braces(w.value) if "{" in w.value else ([w.value], True)
         for v in expanded:
@@ -122,11 +136,12 @@ def _curl(args: list[Word], sink: Sink) -> None:
             and v.value != "-"
         ) or name in ("--output-dir",):
             sink.ref(v, "write", "option")
+        elif name in ("-K", "--config"):
+            sink.ref(v, "read", "option")
+            sink.opaque(f"curl {name} {v.value[:80]}: URLs, outputs and options come from that file")
         elif name in (
             "-T",
             "--upload-file",
-            "-K",
-            "--config",
             "-E",
             "--cert",
             "--key",
@@ -157,8 +172,9 @@ def _curl(args: list[Word], sink: Sink) -> None:
             "--socks5-hostname",
         ):
             sink.url(parse_url(v.value, via="option", program="curl", default_scheme="http"))
-        elif name == "--url":
-            _urls([v], sink, "curl")
+        elif name in ("--url", "--doh-url", "--proxy1.0", "--referer", "-e"):
+            if name != "-e" or "://" in v.value:
+                _urls([v], sink, "curl")
         elif name == "--connect-to" and v.value.count(":") >= 3:
             sink.url(
                 host_fact(v.value.split(":")[2], raw=v.value, scheme="tcp", via="option", program="curl")
@@ -231,9 +247,13 @@ def _wget(args: list[Word], sink: Sink) -> None:
             and v.value != "-"
         ):
             sink.ref(v, "write", "option")
+        elif name in ("-i", "--input-file", "-e", "--execute", "--config"):
+            if name in ("-e", "--execute"):
+                sink.opaque(f"wget {name} {v.value[:80]}: runs a wgetrc command")
+            else:
+                sink.ref(v, "read", "option")
+                sink.opaque(f"wget {name} {v.value[:80]}: URLs or settings come from that file")
         elif name in (
-            "-i",
-            "--input-file",
             "--post-file",
             "--body-file",
             "--load-cookies",
@@ -285,6 +305,12 @@ def _pip(args: list[Word], sink: Sink, program: str = "pip") -> None:
         short="iferct",
         long=_PIP_LONG,
     )
+    if sub == "config":
+        if p.operands and p.operands[0].value in ("set", "unset", "edit"):
+            where = "/etc/pip.conf" if has(p, "--global") else ".venv/pip.conf" if has(p, "--site") else None
+            sink.ref(Word(where or "~/.config/pip/pip.conf", True), "write", "option")
+            sink.opaque(f"{program} config {p.operands[0].value}: changes what later pip commands reach")
+        return
     if sub not in ("install", "download", "wheel", "index", "search", "lock"):
         return
     explicit = False
@@ -510,6 +536,9 @@ def _first_host(
             hosts = [w for w in p.operands if not w.value.startswith("@")][:1]
             hosts += [Word(w.value[1:], w.static) for w in p.operands if w.value.startswith("@")]
         for w in hosts:
+            if not w.static:
+                sink.opaque(f"{program}: the host is computed at run time: {w.value[:120]}")
+                dynamic_host(w.value, sink, program)
             if w.static:
                 user, host = parse_user_host(w.value)
                 if "://" in w.value:
@@ -617,3 +646,79 @@ NETWORK: dict[str, Callable[[list[Word], Sink, str], None]] = {
     "w3m": lambda a, s, p: _urls([w for w in a if not w.value.startswith("-")], s, p),
     "openssl": _openssl,
 }
+
+
+REGISTRIES: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("npx", None): ("registry.npmjs.org",),
+    ("pnpx", None): ("registry.npmjs.org",),
+    ("bunx", None): ("registry.npmjs.org",),
+    ("uvx", None): ("pypi.org", "files.pythonhosted.org"),
+    ("pipx", None): ("pypi.org", "files.pythonhosted.org"),
+    ("go", "install"): ("proxy.golang.org", "sum.golang.org"),
+    ("go", "get"): ("proxy.golang.org", "sum.golang.org"),
+    ("go", "mod"): ("proxy.golang.org", "sum.golang.org"),
+    ("cargo", "install"): ("crates.io", "index.crates.io", "static.crates.io"),
+    ("cargo", "add"): ("crates.io", "index.crates.io"),
+    ("cargo", "fetch"): ("index.crates.io", "static.crates.io"),
+    ("cargo", "update"): ("index.crates.io", "static.crates.io"),
+    ("gem", "install"): ("rubygems.org", "index.rubygems.org"),
+    ("gem", "update"): ("rubygems.org", "index.rubygems.org"),
+    ("bundle", "install"): ("rubygems.org", "index.rubygems.org"),
+    ("brew", "install"): ("formulae.brew.sh", "ghcr.io"),
+    ("brew", "upgrade"): ("formulae.brew.sh", "ghcr.io"),
+    ("composer", "install"): ("repo.packagist.org",),
+    ("composer", "require"): ("repo.packagist.org",),
+    ("deno", "install"): ("jsr.io", "registry.npmjs.org"),
+    ("bun", "install"): ("registry.npmjs.org",),
+    ("bun", "add"): ("registry.npmjs.org",),
+    ("poetry", "install"): ("pypi.org", "files.pythonhosted.org"),
+    ("poetry", "add"): ("pypi.org", "files.pythonhosted.org"),
+    ("uv", "sync"): ("pypi.org", "files.pythonhosted.org"),
+    ("uv", "add"): ("pypi.org", "files.pythonhosted.org"),
+    ("uv", "lock"): ("pypi.org", "files.pythonhosted.org"),
+    ("conda", "install"): ("conda.anaconda.org", "repo.anaconda.com"),
+    ("mamba", "install"): ("conda.anaconda.org",),
+}
+"""``(launcher or program, subcommand)`` → the registry hosts it reaches by default."""
+
+CONTAINER_PULLS = frozenset({"run", "pull", "create"})
+OS_PACKAGES = frozenset({"apt", "apt-get", "aptitude", "dnf", "yum", "apk", "zypper", "pacman"})
+
+LISTENERS: dict[str, tuple[str, ...]] = {
+    "ngrok": ("ngrok.com", "tunnel.us.ngrok.com"),
+    "cloudflared": ("cloudflare.com", "trycloudflare.com"),
+    "lt": ("localtunnel.me",),
+    "localtunnel": ("localtunnel.me",),
+    "bore": ("bore.pub",),
+    "serveo": ("serveo.net",),
+    "tailscale": ("tailscale.com",),
+    "frpc": (),
+    "chisel": (),
+    "http-server": (),
+    "serve": (),
+}
+"""Servers and tunnels: they expose this machine to the network (and reach these hosts)."""
+_LISTEN_MODULES = frozenset(
+    {"http.server", "SimpleHTTPServer", "smtpd", "pyftpdlib", "xmlrpc.server", "uvicorn"}
+)
+
+
+def exposure(program: str, args: list[str], wrappers: tuple[str, ...]) -> str | None:
+    """Why the command listens for connections from other machines (or opens a tunnel), or ``None``."""
+    if program in LISTENERS:
+        return f"{program} exposes this machine to the network"
+    if program in _LISTEN_MODULES:
+        return f"python -m {program} serves files to the network"
+    if program in ("nc", "ncat", "netcat") and any(a.startswith("-") and "l" in a[1:] for a in args):
+        return f"{program} -l listens for connections"
+    if program == "socat" and any(
+        a.upper().startswith(("TCP-LISTEN", "TCP4-LISTEN", "TCP6-LISTEN", "UDP-LISTEN")) for a in args
+    ):
+        return "socat listens for connections"
+    if program in ("ssh", "autossh") and any(a in ("-R", "-D") or a.startswith(("-R", "-D")) for a in args):
+        return f"{program} -R/-D opens a tunnel into this machine"
+    if program == "php" and "-S" in args:
+        return "php -S serves files to the network"
+    if program == "busybox" and "httpd" in args:
+        return "busybox httpd serves files"
+    return None

@@ -17,11 +17,10 @@ outside. A path that depends on a run-time value is never reported inside the ro
 from __future__ import annotations
 
 import os
+import re
 import stat
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from glob import iglob
-from itertools import islice
 from typing import NamedTuple
 
 from ._facts import Access, PathFact, builder
@@ -67,16 +66,96 @@ GLOB_MATCHES = 32
 """Matches of one glob looked up on disk (the glob fact itself always stays)."""
 
 
-def glob_matches(ref: PathRef) -> list[PathRef]:
-    """What a shell glob matches now (``cat .en?`` reads ``.env``), as extra references; bounded."""
-    if not ref.glob or ref.dynamic or ref.base is None or "\x00" in ref.raw:
-        return []
+GLOB_ENTRIES = 4096
+"""Directory entries one glob may list before it is given up as too broad."""
+
+
+def bounded_glob(pattern: str, limit: int, entries: int = GLOB_ENTRIES) -> tuple[list[str], bool]:
+    """Up to ``limit`` matches of an absolute shell glob and whether the listing was complete.
+
+    Component by component, as the shell expands it (hidden names only for a pattern starting with
+    ``.``), listing at most ``entries`` directory entries in all; a wildcard directly below ``/`` is
+    never listed (``/*/*/...`` is incomplete at once), so no glob walks the whole file system and no
+    ``/proc/*/root`` loop is followed further than the entry budget allows.
+    """
+    parts = pattern.split("/")[1:]
+    if len(pattern) > PATH_MAX:
+        return [], False
+    if parts and GLOB_CHARS.intersection(parts[0]):
+        return [], False
+    out: list[str] = []
+    budget = [entries]
+    last = len(parts) - 1
+
+    def walk(base: str, i: int) -> bool:
+        while i <= last and not GLOB_CHARS.intersection(parts[i]):
+            base = f"{base}/{parts[i]}" if parts[i] else base
+            i += 1
+        if i > last:
+            if base and os.path.lexists(base):
+                out.append(base)
+            return len(out) < limit
+        part = parts[i]
+        try:
+            listing = os.scandir(base or "/")
+        except OSError:
+            return True
+        with listing:
+            for entry in listing:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return False
+                name = entry.name
+                if name[0] == "." and part[0] != ".":
+                    continue
+                if not fnmatchcase(name, part):
+                    continue
+                if i < last:
+                    try:
+                        if not entry.is_dir():
+                            continue
+                    except OSError:
+                        continue
+                    if not walk(f"{base}/{name}", i + 1):
+                        return False
+                else:
+                    out.append(f"{base}/{name}")
+                    if len(out) >= limit:
+                        return False
+        return True
+
     try:
-        pattern = joined(ref.raw, ref.base)
-        found = list(islice(iglob(pattern), GLOB_MATCHES))
+        complete = walk("", 0)
+    except (OSError, RecursionError):
+        complete = False
+    return out, complete and len(out) < limit
+
+
+def glob_matches(ref: PathRef) -> tuple[list[PathRef], bool]:
+    """What a shell glob matches now (``cat .en?`` reads ``.env``), as extra references, and whether
+    they are all of them (:func:`bounded_glob`)."""
+    if not ref.glob or ref.dynamic or ref.base is None or "\x00" in ref.raw:
+        return [], True
+    try:
+        found, complete = bounded_glob(joined(ref.raw, ref.base), GLOB_MATCHES)
     except Exception:
-        return []
-    return [PathRef(m, "/", ref.access, "glob", ref.program) for m in found]
+        return [], False
+    return [PathRef(m, "/", ref.access, "glob", ref.program) for m in found], complete or len(
+        found
+    ) >= GLOB_MATCHES
+
+
+_STDIN = re.compile(
+    r"/dev/stdin|/dev/fd/0|/proc/(?:self|thread-self|\$\$|\$BASHPID|[0-9]+)(?:/task/[^/]+)?/fd/0"
+)
+
+
+def is_stdin(raw: str) -> bool:
+    """``-``, ``/dev/stdin``, ``/proc/self/fd/0`` and other names of standard input: a program given one
+    as its script runs whatever is fed to it."""
+    return raw == "-" or (
+        raw[:5] in ("/dev/", "/proc") and _STDIN.fullmatch(raw.replace("//", "/")) is not None
+    )
 
 
 def is_harmless_device(raw: str) -> bool:
@@ -243,6 +322,16 @@ def _real_delete(path: str, anchor: str | None) -> tuple[str, bool] | None:
     return resolved, parent[1] and os.path.lexists(resolved)
 
 
+PATH_MAX = 4096
+"""Longest path the kernel takes in one call (Linux ``PATH_MAX``); longer ones fail, so they are not
+resolved (which would cost time that grows with the length)."""
+NAME_MAX = 255
+
+
+def _long_name(path: str) -> bool:
+    return any(len(part) > NAME_MAX for part in path.split("/"))
+
+
 def resolve(ref: PathRef, root: str | None) -> PathFact:
     """Resolve one reference against the file system; never raises."""
     raw = ref.raw
@@ -250,9 +339,13 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     base = ref.base or "/"
     try:
         lexical = joined(raw, base)
-        if "\x00" in lexical:  # the kernel refuses such a path; never report it inside
-            lexical, dynamic = lexical.replace("\x00", ""), True
-        found = _real_delete(lexical, root) if ref.access == "delete" else real(lexical, root)
+        if len(lexical) > PATH_MAX or (len(lexical) > NAME_MAX and _long_name(lexical)):
+            # the kernel refuses it (ENAMETOOLONG): not resolved, never inside
+            lexical, dynamic, found = lexical[:PATH_MAX], True, None
+        else:
+            if "\x00" in lexical:  # the kernel refuses such a path; never report it inside
+                lexical, dynamic = lexical.replace("\x00", ""), True
+            found = _real_delete(lexical, root) if ref.access == "delete" else real(lexical, root)
     except Exception:
         lexical, found = "/", None
     if found is None:
@@ -269,7 +362,16 @@ def resolve(ref: PathRef, root: str | None) -> PathFact:
     if inside and root is not None:
         relative = "." if resolved == root else resolved[len(root.rstrip("/")) + 1 :]
     return _new_path(
-        raw, resolved, relative, inside, exists, ref.access, ref.via, ref.program, dynamic, ref.glob
+        raw=raw,
+        resolved=resolved,
+        relative=relative,
+        inside_root=inside,
+        exists=exists,
+        access=ref.access,
+        via=ref.via,
+        program=ref.program,
+        dynamic=dynamic,
+        glob=ref.glob,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ._facts import Access, UrlFact
 from ._options import Parsed, getopt, has, values
+from ._paths import is_stdin
 from ._words import Word, literal
 
 _NOTHING = Parsed([], [])
@@ -43,6 +44,8 @@ class Spec:
     """Options that supply what ``skip`` operands would (``grep -e PAT``, ``sed -e SCRIPT``)."""
     inplace: frozenset[str] = frozenset()
     """Options that turn reads into writes (``sed -i``, ``perl -i``)."""
+    scripts: frozenset[str] = frozenset()
+    """Options whose value is a file holding the program's own script (``awk -f``, ``make -f``)."""
 
 
 def _s(
@@ -54,6 +57,7 @@ def _s(
     files: dict[str, Access] | None = None,
     noskip: str = "",
     inplace: str = "",
+    scripts: str = "",
 ) -> Spec:
     return Spec(
         access,
@@ -64,6 +68,7 @@ def _s(
         files or {},
         frozenset(noskip.split()),
         frozenset(inplace.split()),
+        frozenset(scripts.split()),
     )
 
 
@@ -147,6 +152,7 @@ SPECS.update(
             files={"-f": "read", "--file": "read"},
             noskip="-e --expression -f --file",
             inplace="-i --in-place",
+            scripts="-f --file",
         ),
         "awk": _s(
             "read",
@@ -155,6 +161,7 @@ SPECS.update(
             long="file assign field-separator include",
             files={"-f": "read", "--file": "read"},
             noskip="-f --file",
+            scripts="-f --file",
         ),
         "jq": _s(
             "read",
@@ -168,6 +175,9 @@ SPECS.update(
             "read", skip=1, short="IoP", long="indent output-format front-matter", inplace="-i --inplace"
         ),
         "tee": _s("write"),
+        "sponge": _s("write"),
+        "dos2unix": _s("write", short="n", files={"-n": "write"}),
+        "unix2dos": _s("write"),
         "touch": _s("write", short="rdt", long="reference date", files={"-r": "read", "--reference": "read"}),
         "mkdir": _s("write", short="mZ", long="mode context"),
         "mktemp": _s("write", short="p", long="tmpdir suffix"),
@@ -242,6 +252,7 @@ SPECS.update(
             short="fCIjlo W",
             long=("file directory include-dir jobs load-average old-file what-if"),
             files={"-f": "exec", "--file": "exec"},
+            scripts="-f --file --makefile",
         ),
     }
 )
@@ -258,6 +269,8 @@ def apply_spec(spec: Spec, program: str, args: list[Word], sink: Sink) -> Parsed
     for name, value in p.options:
         file_access = spec.files.get(name)
         if file_access is not None and value is not None:
+            if name in spec.scripts and value.static and is_stdin(value.value):
+                sink.opaque(f"{program} {name} {value.value}: its program is read from standard input")
             sink.ref(value, file_access, "option")
     inplace = bool(spec.inplace) and any(
         name in spec.inplace or (name.startswith("-i") and "-i" in spec.inplace) for name, _ in p.options

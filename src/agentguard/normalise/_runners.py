@@ -18,6 +18,7 @@ from tree_sitter import Node
 
 from . import _inline
 from ._facts import Access, UrlFact
+from ._paths import is_stdin
 from ._programs import Sink
 from ._state import Env, Out, Stdin
 from ._urls import parse_url, urls_in_text
@@ -148,7 +149,7 @@ class Runners:
                     self.opaque(f"{program} -c: the command string is computed at run time")
                 self.program_text(operands[0].value, env.copy(), depth + 1, f"{program} -c")
             return
-        if operands and not from_stdin and operands[0].value != "-":
+        if operands and not from_stdin and not (operands[0].static and is_stdin(operands[0].value)):
             script = operands[0]
             if script.procsub:
                 self.opaque(f"{program} runs a script produced at run time: {script.value}")
@@ -163,7 +164,7 @@ class Runners:
         if not args:
             return
         w = args[0]
-        if w.procsub or w.value in ("/dev/stdin", "/proc/self/fd/0", "/dev/fd/0"):
+        if w.procsub or (w.static and is_stdin(w.value) and w.value != "-"):
             if w.procsub:
                 self.opaque(f"{program} runs a script produced at run time: {w.value}")
             else:
@@ -313,7 +314,7 @@ class Runners:
             for w in operands:
                 self.ref(w, "write" if inplace else "read", "argument", program, env.cwds)
             return
-        if not operands or operands[0].value == "-":
+        if not operands or (operands[0].static and is_stdin(operands[0].value)):
             self.feed(program, language, env, depth, stdin)
             return
         script = operands[0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ._options import getopt, has, values
 from ._words import Word, literal
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|BASH_FUNC_[^=/]*)=")
 _PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
 MAX_WRAPPERS = 16
 
@@ -100,6 +100,8 @@ class Unwrapped:
     """The command that finally runs (possibly empty: ``env`` alone, ``nohup`` alone)."""
     wrappers: list[str] = field(default_factory=list)
     assignments: list[str] = field(default_factory=list)
+    assigned: list[str] = field(default_factory=list)
+    """The assignments as written (``NAME=VALUE``), in the order of :attr:`assignments`."""
     chdir: Word | None = None
     stdin_args: bool = False
     """Arguments are appended from standard input (``xargs``)."""
@@ -161,6 +163,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             operands = p.operands
             while operands and operands[0].static and _ASSIGNMENT.match(operands[0].value):
                 out.assignments.append(operands[0].value.split("=", 1)[0])
+                out.assigned.append(operands[0].value)
                 operands = operands[1:]
             for w in values(p, "-S", "--split-string"):
                 try:
@@ -198,6 +201,7 @@ def unwrap(argv: list[Word]) -> Unwrapped:
             operands = p.operands
             while operands and operands[0].static and _ASSIGNMENT.match(operands[0].value):
                 out.assignments.append(operands[0].value.split("=", 1)[0])
+                out.assigned.append(operands[0].value)
                 operands = operands[1:]
             if not operands:
                 if has(p, "-s", "-i", "--shell", "--login"):

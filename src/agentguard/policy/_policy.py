@@ -14,11 +14,11 @@ marked ``shadow`` and never blocks. A rule that raises denies, naming itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from ..action import Action
 from ..decision import Decision, Mode, Outcome, Vote
-from ..normalise._facts import keyword_builder
+from ..normalise._facts import builder
 from ._base import Rule, facts_of
 from ._index import RuleIndex
 from ._rules._scope import scope_rules
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from ..scope import Scope
 
 Default = Literal["allow", "deny", "ask"]
-P = ParamSpec("P")
-T = TypeVar("T")
 _OUTCOMES = ("allow", "deny", "ask")
 
 
@@ -131,19 +129,9 @@ class Policy:
         return combine(votes, self.default, mode=self.mode, policy=self.name)
 
 
-def _typed(cls: Callable[P, T], build: Callable[..., T]) -> Callable[P, T]:
-    """``build``, a generated constructor of ``cls``, typed with ``cls``'s own signature.
-
-    Type checkers then check every call of the fast constructor against the dataclass's fields, so a
-    new or renamed field in :class:`~agentguard.Decision` is an error at each call site, not a
-    silently shifted argument. tests/unit/test_decision_builder.py holds the two constructors equal.
-    """
-    return build
-
-
-new_decision = _typed(Decision, keyword_builder(Decision))
-"""``Decision(**fields)`` without the frozen dataclass's per-field ``object.__setattr__`` (one per
-decision the policy makes; figures in benchmarks/bench_policy.py)."""
+new_decision = builder(Decision)
+"""``Decision(**fields)`` through the slot descriptors (:func:`~agentguard.normalise._facts.builder`), typed
+with ``Decision``'s own signature (one per decision the policy makes; figures in benchmarks/bench_policy.py)."""
 _DEFAULT_REASONS = {outcome: f"no rule matched; the default is {outcome}" for outcome in _OUTCOMES}
 
 

@@ -55,9 +55,53 @@ _SQL_CLIENTS = frozenset(
     }
 )
 _SQL = re.compile(
-    r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|COLLECTION)|TRUNCATE\s+(?:TABLE\s+)?\w"
-    r"|DELETE\s+FROM\s+[\w.\"`]+\s*(?:;|$)|dropDatabase\s*\(|\.drop\s*\(\s*\))",
-    re.I | re.M,
+    r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|COLLECTION|OWNED)|TRUNCATE\s+(?:TABLE\s+)?\w"
+    r"|DELETE\s+FROM\s+[\w.\"`\[\]]+(?:\s+(?:AS\s+)?\w+)?\s*(?:;|$|\)|RETURNING\b)"
+    r"|dropDatabase\s*\(|\.drop\s*\(\s*\)|deleteMany\s*\(\s*\{\s*\}\s*\))",
+    re.I,
+)
+_CHANGES_ROWS = re.compile(r"\b(?:DELETE\s+FROM|UPDATE\s+[\w.\"`\[\]]+\s+SET)\b", re.I)
+_WHERE = re.compile(r"\bWHERE\b", re.I)
+_SQL_COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*|#[^\n]*", re.S)
+_WHERE_ALWAYS = re.compile(
+    r"\bWHERE\s+(?:1\s*=\s*1|TRUE|1|'(\w*)'\s*=\s*'\1'|(\w+)\s*=\s*\2|NOT\s+FALSE|\w+\s+IS\s+NOT\s+NULL"
+    r"|\w+\s*(?:>=?|<>|!=)\s*-?\d*\s*(?:OR\s+1\s*=\s*1)?)\s*(?:;|$)",
+    re.I,
+)
+_PUBLISH: dict[str, frozenset[str]] = {
+    "twine": frozenset({"upload", "register"}),
+    "cargo": frozenset({"publish", "yank", "owner"}),
+    "poetry": frozenset({"publish"}),
+    "uv": frozenset({"publish"}),
+    "hatch": frozenset({"publish"}),
+    "flit": frozenset({"publish"}),
+    "pdm": frozenset({"publish"}),
+    "gem": frozenset({"push", "yank", "owner"}),
+    "npm": frozenset({"publish", "unpublish", "deprecate", "dist-tag", "owner"}),
+    "pnpm": frozenset({"publish"}),
+    "yarn": frozenset({"publish", "npm"}),
+    "bun": frozenset({"publish"}),
+    "dotnet": frozenset({"nuget"}),
+    "nuget": frozenset({"push", "delete"}),
+    "mvn": frozenset({"deploy", "release:perform"}),
+    "gradle": frozenset({"publish"}),
+    "helm": frozenset({"push"}),
+    "docker": frozenset({"push"}),
+    "podman": frozenset({"push"}),
+    "gh": frozenset({"release"}),
+    "vsce": frozenset({"publish", "unpublish"}),
+    "ovsx": frozenset({"publish"}),
+    "pod": frozenset({"trunk"}),
+    "conda": frozenset({"upload"}),
+    "anaconda": frozenset({"upload"}),
+}
+"""``{program: subcommands}`` that publish (or withdraw) a package for everyone: not undone."""
+_HOST_PATHS = ("/", "/etc", "/root", "/home", "/var", "/usr", "/boot", "/proc", "/sys", "/dev", "/run")
+_CONTAINER_ESCAPES = re.compile(
+    r"^--(?:privileged|pid=host|ipc=host|uts=host|userns=host|cgroupns=host|network=host|net=host"
+    r"|cap-add=(?:all|sys_admin|sys_ptrace|sys_module|dac_read_search)|security-opt=(?:[\w-]+=)?unconfined"
+    r"|device=.*)$",
+    re.I,
 )
 _REDIS = frozenset({"flushall", "flushdb"})
 # (program, subcommand) -> words any of which (after the subcommand) makes it destroy shared infrastructure
@@ -80,12 +124,18 @@ _INFRA: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
 _WORLD = re.compile(
     r"^(?:0?[0-7]?[0-7][0-7]7|[ugoa]*[+=][rwxXst]*w[rwxXst]*|[ugoa]*\+[rwxX]*s[rwxX]*|[2-7][0-7]{3})$"
 )
-_FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
+_FORK_BOMB = re.compile(r"(\w{1,64}|:)\s{0,8}\(\s{0,8}\)\s{0,8}\{[^}]{0,256}\1\s{0,8}\|\s{0,8}\1\s{0,8}&")
 _TEXT_HINTS = re.compile(
-    r"\brm\s+(?:-\w*\s+)*-\w*[rR]|\bmkfs|\bdd\b[^|;&]*\bof=/dev/|\bpush\b[^|;&]*(?:\s-f\b|--force|--delete|\s\+\w)"
-    r"|\breset\s+--hard|\bclean\s+-\w*f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b|/dev/[sh]d[a-z]|/dev/nvme",
+    r"\brm\s{1,8}(?:-\w{0,16}\s{1,8}){0,8}-\w{0,16}[rR]|\bmkfs|\bdd\b[^|;&]{0,256}\bof=/dev/"
+    r"|\bpush\b[^|;&]{0,256}(?:\s-f\b|--force|--delete|\s\+\w)"
+    r"|\breset\s+--hard|\bclean\s+-\w{0,16}f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b"
+    r"|/dev/[sh]d[a-z]|/dev/nvme",
     re.I,
 )
+_HINT_WORDS = ("rm", "mkfs", "dd", "push", "reset", "clean", "drop", "shred", "wipefs", "/dev/")
+"""Substrings one of which every :data:`_TEXT_HINTS` match contains (a cheap test first)."""
+TEXT_LIMIT = 65_536
+"""Characters of a command's text searched for spellings (a longer command is opaque anyway)."""
 _HARMLESS_DEVICES = (
     "/dev/null",
     "/dev/zero",
@@ -117,7 +167,8 @@ def _flags(args: tuple[str, ...]) -> str:
 
 
 _COMMAND_PROGRAMS = frozenset(
-    {*_DISK_TOOLS, *_ALWAYS, *_SQL_CLIENTS, *(program for program, _ in _INFRA)}
+    {*_DISK_TOOLS, *_ALWAYS, *_SQL_CLIENTS, *(program for program, _ in _INFRA), *_PUBLISH}
+    | {"terraform", "tofu", "terragrunt", "oc", "podman", "nerdctl"}
     | {
         "rm",
         "dd",
@@ -202,8 +253,30 @@ class DestructiveCommands(BuiltinRule):
             recursive = "R" in _flags(args) or "--recursive" in args
             if prog == "chmod" and recursive and any(_WORLD.match(a) for a in args if not a.startswith("-")):
                 return self.deny("chmod -R makes a tree world-writable or set-id")
-        if prog in _SQL_CLIENTS and _SQL.search(" ".join(args)):
+        if prog in _SQL_CLIENTS and _destroys_rows(" ".join(args)):
             return self.deny(f"{prog} drops or empties a database object")
+        publish = _PUBLISH.get(prog)
+        verb = c.subcommand or next((a for a in args if not a.startswith("-")), None)
+        if (
+            publish is not None
+            and verb in publish
+            and (
+                prog != "gh" or any(a in ("delete", "delete-asset", "create", "upload", "edit") for a in args)
+            )
+        ):
+            return self.deny(f"{prog} {verb} publishes or withdraws a package for everyone")
+        if (
+            prog in ("terraform", "tofu", "terragrunt")
+            and c.subcommand in ("apply", "plan", "run-all")
+            and any(a in ("-destroy", "--destroy") for a in args)
+        ):
+            return self.deny(f"{prog} {c.subcommand} -destroy destroys shared infrastructure")
+        if prog == "gh" and c.subcommand == "api" and _http_method(args) in ("DELETE", "PUT", "PATCH"):
+            return self.deny(f"gh api {_http_method(args)} changes or deletes data on GitHub")
+        if prog in ("docker", "podman", "nerdctl") and c.subcommand in ("run", "create"):
+            why = _host_access(args)
+            if why is not None:
+                return self.deny(f"{prog} {c.subcommand}: {why}")
         if prog == "redis-cli" and any(a.lower() in _REDIS for a in args):
             return self.deny("redis-cli flushes a database")
         if prog in ("kill", "pkill") and "-1" in args:
@@ -221,6 +294,8 @@ class DestructiveCommands(BuiltinRule):
                 return self.verdict(outcome, f"{prog} {c.subcommand} destroys shared infrastructure or data")
         if prog == "aws" and c.subcommand == "s3" and "rm" in args and "--recursive" in args:
             return self.deny("aws s3 rm --recursive empties a bucket")
+        if prog in ("kubectl", "oc") and c.subcommand == "delete":
+            return self.ask(f"{prog} delete removes cluster resources")
         return None
 
     def _git(self, facts: Facts) -> Decision | None:
@@ -255,6 +330,14 @@ class DestructiveCommands(BuiltinRule):
                 found = self._command(c)
                 if found is not None:
                     return found
+        shell = facts.shell
+        if (
+            shell is not None
+            and ("<<" in shell.command or "|" in shell.command)
+            and any(c.program in _SQL_CLIENTS for c in facts.commands)
+            and _destroys_rows(shell.command[:TEXT_LIMIT])
+        ):
+            return self.deny("SQL fed to a database client drops or empties a database object")
         found = self._git(facts) if facts.shell is not None else None
         if found is not None and found.outcome == "deny":
             return found
@@ -263,16 +346,70 @@ class DestructiveCommands(BuiltinRule):
             return by_path
         shell = facts.shell
         if shell is not None:
-            if "(" in shell.command and _FORK_BOMB.search(shell.command):
+            text = shell.command[:TEXT_LIMIT]
+            if "(" in text and _FORK_BOMB.search(text):
                 return self.deny("a fork bomb")
             if shell.opaque:
-                if _TEXT_HINTS.search(shell.command):
+                lowered = text.lower()
+                if any(h in lowered for h in _HINT_WORDS) and _TEXT_HINTS.search(text):
                     return self.deny("an opaque command whose text spells a destructive command")
                 return found or self.verdict(
                     self.opaque,
                     "what this command does cannot be known before it runs: " + "; ".join(shell.reasons),
                 )
         return found
+
+
+def _destroys_rows(sql: str) -> bool:
+    """DROP/TRUNCATE, or DELETE/UPDATE with no WHERE or a WHERE that holds for every row; comments
+    count as whitespace (``DROP/**/TABLE``)."""
+    text = _SQL_COMMENT.sub(" ", sql) if ("/*" in sql or "--" in sql or "#" in sql) else sql
+    if _SQL.search(text) is not None:
+        return True
+    for statement in text.split(";"):
+        if _CHANGES_ROWS.search(statement) is not None and (
+            _WHERE.search(statement) is None or _WHERE_ALWAYS.search(statement + ";") is not None
+        ):
+            return True
+    return False
+
+
+def _http_method(args: tuple[str, ...]) -> str:
+    for i, a in enumerate(args):
+        if a in ("-X", "--method") and i + 1 < len(args):
+            return args[i + 1].upper()
+        if a.startswith(("--method=", "-X")) and len(a) > 2:
+            return a.split("=", 1)[-1].removeprefix("-X").upper()
+    return "GET"
+
+
+def _host_access(args: tuple[str, ...]) -> str | None:
+    """A container given the host: privileged, host namespaces, or a mount of a host system path."""
+    for i, a in enumerate(args):
+        if _CONTAINER_ESCAPES.match(a) or (
+            a in ("--pid", "--ipc", "--net", "--network", "--userns", "--uts")
+            and i + 1 < len(args)
+            and args[i + 1] == "host"
+        ):
+            return f"{a} gives the container the host"
+        mount: str | None = None
+        if a in ("-v", "--volume", "--mount") and i + 1 < len(args):
+            mount = args[i + 1]
+        elif a.startswith(("-v", "--volume=", "--mount=")) and a not in ("-v", "--volume", "--mount"):
+            mount = a.split("=", 1)[1] if a.startswith("--") else a[2:].lstrip("=")
+        if mount is None:
+            continue
+        if mount.startswith(("type=", "source=", "src=")) or ",source=" in mount or ",src=" in mount:
+            fields = dict(f.partition("=")[::2] for f in mount.split(","))
+            source = fields.get("source") or fields.get("src") or ""
+        else:
+            source = mount.split(":", 1)[0]
+        source = os.path.normpath(source) if source.startswith("/") else source
+        if source in _HOST_PATHS or source.startswith(("/var/run/docker", "/run/docker", "/etc/", "/root/")):
+            return f"mounts the host's {source}"
+        if source.startswith(("~", "$HOME", "${HOME}")) and source.rstrip("/") in ("~", "$HOME", "${HOME}"):
+            return "mounts the home directory"
+    return None
 
 
 def _find_deletes(facts: Facts) -> bool:

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
     from ...run import RunState
     from ...scope import Scope
 
+COMPANION_HOSTS: dict[str, tuple[str, ...]] = {
+    "pypi.org": ("files.pythonhosted.org",),
+    "registry.npmjs.org": ("registry.yarnpkg.com",),
+    "crates.io": ("index.crates.io", "static.crates.io"),
+    "rubygems.org": ("index.rubygems.org",),
+    "proxy.golang.org": ("sum.golang.org",),
+    "registry-1.docker.io": ("auth.docker.io", "production.cloudflare.docker.com"),
+}
+"""A registry allowed in a scope allows the hosts its clients download from too (``pip install``
+reaches ``pypi.org`` for the index and ``files.pythonhosted.org`` for the files). Other pairs are named
+in one entry: ``"pypi.internal+files.internal"``."""
+
 # Executables outside the root that a command may run without reading anyone's data.
 _SYSTEM_PREFIXES = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/nix/", "/snap/")
 
@@ -87,7 +99,9 @@ class ScopeHosts(BuiltinRule):
     kinds = NON_LLM_KINDS
 
     def __init__(self, scope: Scope) -> None:
-        self.hosts = tuple(h.strip().lower().rstrip(".") for h in scope.hosts if h.strip())
+        named = [part for entry in scope.hosts for part in entry.replace(",", "+").split("+")]
+        listed = [h.strip().lower().rstrip(".") for h in named if h.strip()]
+        self.hosts = tuple(dict.fromkeys([*listed, *(c for h in listed for c in COMPANION_HOSTS.get(h, ()))]))
         self._exact = frozenset(h for h in self.hosts if not any(c in h for c in "*?["))
         self._patterns = tuple(h for h in self.hosts if h not in self._exact)
 

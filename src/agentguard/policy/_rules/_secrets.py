@@ -12,7 +12,6 @@ file or the environment in its text is denied too (an opaque command asks anyway
 
 from __future__ import annotations
 
-import glob as _glob
 import itertools
 import os
 import re
@@ -21,6 +20,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from ...normalise import bounded_glob
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 from .._globs import GlobSet
 
@@ -102,6 +102,28 @@ _SECRET_VAR = re.compile(
     r"\$\{?([A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE|AUTH)[A-Za-z0-9_]*)",
     re.I,
 )
+_CREDENTIAL_HELPERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gh", ("token", "--show-token", "-t")),
+    ("glab", ("token", "--show-token")),
+    ("gpg", ("--export-secret-keys", "--export-secret-subkeys", "--export-ssh-key")),
+    ("gpg2", ("--export-secret-keys", "--export-secret-subkeys")),
+    ("aws", ("get", "export-credentials", "get-session-token", "get-login-password")),
+    ("gcloud", ("print-access-token", "print-identity-token", "print-refresh-token")),
+    ("az", ("get-access-token",)),
+    ("kubectl", ("--raw",)),
+    ("docker-credential-*", ("get",)),
+    ("op", ("read", "get")),
+    ("vault", ("read", "get", "token")),
+    ("security", ("find-generic-password", "find-internet-password")),
+    ("pass", ("show",)),
+    ("bw", ("get",)),
+    ("heroku", ("auth:token",)),
+    ("doctl", ("token",)),
+    ("ssh-add", ("-L",)),
+    ("secret-tool", ("lookup",)),
+)
+"""``(program, words any of which makes it print a credential)``; ``*`` ends a program prefix."""
+_HELPERS = {program: needles for program, needles in _CREDENTIAL_HELPERS if not program.endswith("*")}
 _PRINTERS = frozenset({"echo", "printf", "print", "cat", "tee", "logger", "wall"})
 _SCRIPT_RUNNERS = re.compile(
     r"^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|ruby|perl|php|bash|sh|zsh|dash|ksh|Rscript|lua)$"
@@ -142,6 +164,28 @@ class Secrets(BuiltinRule):
         self.env_dumps = env_dumps
         self._scans: dict[tuple[str, int, tuple[str, ...], bool], str | None] = {}
 
+    def _credential_helpers(self, facts: Facts) -> Decision | None:
+        """Programs whose output is a stored credential (``gh auth token``, ``gpg --export-secret-keys``,
+        ``aws configure get``, ``git credential fill``...), or the environment of processes (``ps e``)."""
+        for c in facts.commands:
+            program = c.program
+            needles = _HELPERS.get(program)
+            if needles is None and program.startswith("docker-credential-"):
+                needles = ("get",)
+            if needles is not None and any(n in c.args for n in needles):
+                return self.deny(f"{' '.join((program, *c.args)[:4])} prints a stored credential")
+            if program == "git" and c.args[:2] in (("credential", "fill"), ("credential-store", "get")):
+                return self.deny("git credential fill prints a stored password or token")
+            if (
+                self.env_dumps
+                and c.program == "ps"
+                and any(
+                    (a.startswith("-") and "E" in a) or (not a.startswith("-") and "e" in a) for a in c.args
+                )
+            ):
+                return self.deny("ps e prints the environment of processes")
+        return None
+
     def is_secret(self, resolved: str) -> bool:
         rel = resolved.lstrip("/")
         return self.secret.match(rel, resolved) and not self.exempt.match(rel, resolved)
@@ -150,12 +194,12 @@ class Secrets(BuiltinRule):
         if self.is_secret(p.resolved):
             return p.resolved
         if p.glob and not p.dynamic:
-            try:
-                for found in itertools.islice(_glob.iglob(p.resolved), _GLOB_LIMIT):
-                    if self.is_secret(found):
-                        return found
-            except Exception:
-                return None
+            found, complete = bounded_glob(p.resolved, _GLOB_LIMIT)
+            for path in found:
+                if self.is_secret(path):
+                    return path
+            if not complete and len(found) < _GLOB_LIMIT:
+                return f"{p.resolved} (too broad to list)"
         return None
 
     def _secret_below(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
@@ -270,11 +314,20 @@ class Secrets(BuiltinRule):
             return None
         if self.env_dumps and shell.env_dump:
             return self.deny("dumps the environment, which holds secrets")
-        if shell.opaque and _TEXT_HINTS.search(shell.command):
+        if shell.opaque and _TEXT_HINTS.search(shell.command[:65_536]):
             return self.deny("an opaque command that names a secret file or the environment")
-        found = self._git_reads(facts) or self._recursive_reads(facts) or self._handed_over(facts)
+        found = (
+            self._git_reads(facts)
+            or self._recursive_reads(facts)
+            or self._handed_over(facts)
+            or self._credential_helpers(facts)
+        )
         if found is not None:
             return found
+        if self.env_dumps and "<<<" in shell.command:
+            m = _SECRET_VAR.search(shell.command[:65_536])
+            if m:
+                return self.deny(f"a here-string hands over the secret variable {m.group(1)}")
         if self.env_dumps and "$" in shell.command:
             for c in shell.commands:
                 if c.program in _PRINTERS:
