@@ -232,7 +232,7 @@ CALLS = [
     ),
     pytest.param("bash", {"cmd": "rm -rf ~"}, None, "shell", {("delete", "!outside")}, id="agentguard-alias"),
     pytest.param("fetch", {"url": "https://x.example"}, None, "network", set(), id="agentguard-fetch"),
-    pytest.param("mystery", {"path": "<root>/src/a"}, None, "other", {("read", "src/a")}, id="unknown-tool"),
+    pytest.param("mystery", {"path": "<root>/src/a"}, None, "other", {("write", "src/a")}, id="unknown-tool"),
 ]
 
 
@@ -283,8 +283,9 @@ def test_codex_workdir_is_the_cwd(root: str) -> None:
     assert action.command == "ls"
 
 
-def test_unknown_profile_name_gives_other() -> None:
-    assert action_from_tool_call("Bash", {"command": "ls"}, profile="nope").kind == "other"
+def test_an_unknown_profile_name_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown profile 'nope'"):
+        action_from_tool_call("Bash", {"command": "ls"}, profile="nope")
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ COMMANDS: Final[dict[str, str]] = {
     "scan": "agentguard.cli._scan",
     "check": "agentguard.cli._check",
     "hook": "agentguard.cli._hook",
+    "serve": "agentguard.cli._serve",
     "dashboard": "agentguard.cli._dashboard",
     "report": "agentguard.cli._report",
 }
@@ -78,7 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # a command may answer arguments it does not know itself (a hook answers in its protocol)
+            unknown = getattr(args, "_unknown_arguments", None)
+            if unknown is None:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            else:
+                unknown(extra)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else 2
     if args.command is None:
