@@ -752,6 +752,8 @@ def _unknown(
     unknown_paths = [p for (p, _), acc in zip(shapes.paths, accesses, strict=True) if acc is None]
     if shell:
         kind: ActionKind = "shell"
+    elif unknown_paths:
+        kind = "other"  # what it does to its paths is not known: they count as written, and it is opaque
     elif any(a in ("write", "delete") for a in accesses) or (
         verbs & (_WRITE_VERBS | _DELETE_VERBS) and not shapes.urls
     ):
