@@ -56,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--json", action="store_true", help="print the decision as JSON (the default)")
     output.add_argument("--text", action="store_true", help="print the decision's explanation as text")
     parser.add_argument("--compact", action="store_true", help="print the JSON on one line")
-    setattr(parser, "error", _usage_error(parser))  # noqa: B010 - usage errors must not exit 2 (deny)
+    error = _usage_error(parser)
+    setattr(parser, "error", error)  # noqa: B010 - usage errors must not exit 2 (deny)
+    parser.set_defaults(_unknown_arguments=lambda extra: error(f"unrecognized arguments: {' '.join(extra)}"))
 
 
 def _usage_error(parser: argparse.ArgumentParser) -> Callable[[str], NoReturn]:
