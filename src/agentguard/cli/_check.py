@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import runpy
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._common import CommandError
+from ._policy_file import load_policy, parse_json
 
 if TYPE_CHECKING:
     from ..action import Action
@@ -68,34 +68,6 @@ def _usage_error(parser: argparse.ArgumentParser) -> Callable[[str], NoReturn]:
         raise SystemExit(EXIT_USAGE)
 
     return error
-
-
-def load_policy(path: str) -> PolicyLike:
-    """Run a policy file and return its ``policy``; :class:`CommandError` says what is wrong."""
-    try:
-        namespace = runpy.run_path(path, run_name="agentguard_policy")
-    except FileNotFoundError:
-        raise CommandError(f"policy file not found: {path}") from None
-    except (Exception, SystemExit) as exc:
-        raise CommandError(f"policy file {path} failed: {type(exc).__name__}: {exc}") from None
-    policy = namespace.get("policy")
-    if policy is None:
-        raise CommandError(f"policy file {path} does not define `policy`")
-    if not callable(getattr(policy, "check", None)):
-        raise CommandError(f"`policy` in {path} has no check(action) method ({type(policy).__name__})")
-    return policy  # type: ignore[no-any-return]
-
-
-def parse_json(text: str, what: str = "action") -> Mapping[str, Any]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise CommandError(f"{what} is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise CommandError(f"{what} is nested too deeply to read") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"{what} must be a JSON object, not {type(data).__name__}")
-    return data
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

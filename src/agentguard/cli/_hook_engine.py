@@ -111,7 +111,7 @@ class HookEngine:
     """A policy file loaded once, with its project root pinned, deciding tool calls for one protocol."""
 
     def __init__(self, protocol: HookProtocol, policy_path: str, *, environ: Any = None) -> None:
-        from ._check import load_policy
+        from ._policy_file import load_policy
 
         self.protocol = protocol
         self.policy_path = policy_path

@@ -155,7 +155,7 @@ class HookServer(ThreadingHTTPServer):
         return answer
 
     def _decide(self, protocol: HookProtocol, body: bytes) -> tuple[dict[str, Any], Any]:
-        from ._check import parse_json
+        from ._policy_file import parse_json
 
         try:
             call = protocol.parse(parse_json(body.decode("utf-8", errors="replace"), "hook input"))
@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
     policy = args.policy or os.environ.get("AGENTGUARD_POLICY")
     if not policy:
         raise CommandError("give --policy FILE (or set AGENTGUARD_POLICY)")
-    from ._check import load_policy
+    from ._policy_file import load_policy
 
     load_policy(policy)  # a broken policy file is reported now, not on the first call
     server = HookServer(
