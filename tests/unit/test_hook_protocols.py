@@ -199,3 +199,24 @@ def test_each_hook_has_its_own_help() -> None:
     top, claude, gemini = helptext("hook"), helptext("hook", "claude-code"), helptext("hook", "gemini")
     assert "--defer-allow" in claude and "--defer-allow" not in gemini
     assert claude != top and "Claude Code PreToolUse" in claude and "BeforeTool" in gemini
+
+
+@pytest.mark.parametrize(
+    ("agent", "guide", "stdin"),
+    [
+        ("codex", "codex", {"tool_name": "Bash", "tool_input": {"command": "git push --force"}}),
+        ("gemini", "gemini-cli", {"tool_name": "run_shell_command", "tool_input": {"command": "rm -rf ~"}}),
+    ],
+)
+def test_the_guides_sample_policies_deny_destructive_commands(
+    tmp_path: Path, agent: str, guide: str, stdin: dict[str, Any]
+) -> None:
+    sample = Path(__file__).parents[2] / "integrations" / guide / "agentguard_policy.py"
+    (tmp_path / ".git").mkdir()
+    policy = tmp_path / "agentguard_policy.py"
+    policy.write_text(sample.read_text())
+    event = "BeforeTool" if agent == "gemini" else "PreToolUse"
+    hook_input = json.dumps({"session_id": "s", "cwd": str(tmp_path), "hook_event_name": event, **stdin})
+    out = decide(hook_input, str(policy), agent=agent)
+    decision, reason = (codex_decision if agent == "codex" else gemini_decision)(out)
+    assert decision == "deny" and "destructive_commands" in reason
