@@ -124,3 +124,46 @@ def test_the_install_token_is_private_and_stable(tmp_path: Path) -> None:
     token = install_token(path)
     assert len(token) >= 32 and install_token(path) == token
     assert path.stat().st_mode & 0o077 == 0
+
+
+def run_hook(argv: list[str], stdin: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentguard", "hook", *argv],
+        input=json.dumps(stdin).encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 0, proc.stderr
+    answer: dict[str, Any] = json.loads(proc.stdout)
+    return answer
+
+
+def test_a_command_hook_hands_its_call_to_the_server(server: HookServer, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    allow_all = tmp_path / "allow_all.py"
+    allow_all.write_text("from agentguard.policy import Policy\npolicy = Policy()\n")
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    argv = ["claude-code", "--policy", str(allow_all), "--no-record", "--server", url]
+    # the server's policy denies a force push; the local one would allow it
+    out = run_hook(argv, bash("git push --force"), {"AGENTGUARD_TOKEN_FILE": str(token_file)})
+    assert decision(out) == "deny" and "destructive_commands" in json.dumps(out)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://example.com:80", "not a url"])
+def test_without_a_usable_server_the_hook_decides_itself(tmp_path: Path, url: str) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN)
+    (tmp_path / ".git").mkdir()
+    policy = tmp_path / "policy.py"
+    policy.write_text(POLICY)
+    argv = ["claude-code", "--policy", str(policy), "--no-record", "--server", url]
+    out = run_hook(argv, bash("git push --force"), {"AGENTGUARD_TOKEN_FILE": str(token_file)})
+    assert decision(out) == "deny" and "destructive_commands" in json.dumps(out)
+    assert decision(run_hook(argv, bash("ls"), {"AGENTGUARD_TOKEN_FILE": str(token_file)})) == "allow"

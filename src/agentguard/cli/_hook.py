@@ -68,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 help="on allow, give no permission decision (Claude Code's own permission rules still apply)",
             )
         hook.add_argument(
+            "--server",
+            metavar="URL",
+            help="hand the call to a running `agentguard serve` at this loopback URL "
+            "(default: $AGENTGUARD_HOOK_SERVER); decided here when it gives no answer",
+        )
+        hook.add_argument(
             "--deadline",
             type=float,
             default=DEFAULT_DEADLINE_S,
@@ -92,11 +98,12 @@ def _unknown_arguments(parser: _HookParser) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     return run_hook(
-        args._protocol,
+        args._protocol.agent,
         args.policy,
         defer_allow=bool(getattr(args, "defer_allow", False)),
         record=not args.no_record,
         deadline=args.deadline,
+        server=args.server,
     )
 
 

@@ -11,9 +11,12 @@ import contextlib
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._hook_protocols import PROTOCOLS, HookInputError, HookProtocol
+from ._hook_client import AGENTS
+
+if TYPE_CHECKING:
+    from ._hook_protocols import HookProtocol
 
 DEFAULT_DEADLINE_S = 10.0
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -23,6 +26,8 @@ def decide(
     stdin_text: str, policy_path: str | None, *, defer_allow: bool = False, agent: str = "claude-code"
 ) -> dict[str, Any]:
     """The hook's answer to one hook input (never raises)."""
+    from ._hook_protocols import PROTOCOLS
+
     return _decide(PROTOCOLS[agent], stdin_text, policy_path, defer_allow=defer_allow)[0]
 
 
@@ -31,6 +36,7 @@ def _decide(
 ) -> tuple[dict[str, Any], Any]:
     """The answer, and what to record (``None``: nothing)."""
     from ._common import CommandError
+    from ._hook_protocols import HookInputError
 
     try:
         from ._policy_file import parse_json
@@ -62,11 +68,11 @@ def _record(protocol: HookProtocol, recorded: Any) -> None:
     record(protocol.agent, call, verdict, project)
 
 
-def _read_stdin() -> str:
+def _read_stdin() -> bytes:
     data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise ValueError(f"hook input larger than {MAX_INPUT_BYTES} bytes")
-    return data.decode("utf-8", errors="replace")
+    return data
 
 
 def _in_child(
@@ -118,11 +124,12 @@ def _in_child(
     finally:
         os.close(read_end)
         _reap(pid)
-    try:
-        answer = json.loads(b"".join(chunks))
-    except ValueError:
-        return None
-    return answer if isinstance(answer, dict) else None
+    received: Any = None
+    with contextlib.suppress(ValueError):
+        received = json.loads(b"".join(chunks))
+    if not isinstance(received, dict):
+        return protocol.answer("deny", "agentguard: the decision process ended without an answer")
+    return received
 
 
 def _reap(pid: int) -> None:
@@ -149,17 +156,39 @@ def _in_thread(
 
 
 def run_hook(
-    protocol: HookProtocol, policy: str | None, *, defer_allow: bool, record: bool, deadline: float
+    agent: str,
+    policy: str | None,
+    *,
+    defer_allow: bool,
+    record: bool,
+    deadline: float,
+    server: str | None = None,
 ) -> int:
     """Answer one hook call on stdin/stdout; always exit status 0 (the answer says deny)."""
     policy = policy or os.environ.get("AGENTGUARD_POLICY") or None
+    server = server or os.environ.get("AGENTGUARD_HOOK_SERVER") or None
     record = record and os.environ.get("AGENTGUARD_HOOK_RECORD", "1") != "0"
     deadline = deadline if deadline > 0 else DEFAULT_DEADLINE_S
+    failure = ""
+    data: bytes | None = None
     try:
-        text = _read_stdin()
+        data = _read_stdin()
     except Exception as exc:
-        print(json.dumps(protocol.answer("deny", f"agentguard: cannot read hook input: {exc}")))
+        failure = f"agentguard: cannot read hook input: {exc}"
+    if data is not None and server is not None and not defer_allow:
+        from ._hook_client import forward
+
+        forwarded = forward(agent, data, server, min(deadline, 5.0))
+        if forwarded is not None:
+            print(json.dumps(forwarded), flush=True)
+            return 0
+    from ._hook_protocols import PROTOCOLS
+
+    protocol = PROTOCOLS[agent]
+    if data is None:
+        print(json.dumps(protocol.answer("deny", failure)))
         return 0
+    text = data.decode("utf-8", errors="replace")
     late = protocol.answer("deny", f"agentguard deny (deadline): no decision within {deadline:g} s")
     recorded: Any = None
     if hasattr(os, "fork"):
@@ -173,24 +202,27 @@ def run_hook(
 
 
 def fast_main(argv: list[str]) -> int | None:
-    """Run ``hook AGENT [--policy FILE] [--deadline S] [--no-record] [--defer-allow]``; ``None`` for
-    anything else (the full parser then answers it)."""
-    if not argv or argv[0] not in PROTOCOLS:
+    """Run ``hook AGENT [--policy FILE] [--server URL] [--deadline S] [--no-record] [--defer-allow]``;
+    ``None`` for anything else (the full parser then answers it)."""
+    if not argv or argv[0] not in AGENTS:
         return None
-    protocol = PROTOCOLS[argv[0]]
+    agent = argv[0]
     policy: str | None = None
+    server: str | None = None
     deadline = DEFAULT_DEADLINE_S
     record = True
     defer_allow = False
     rest = iter(argv[1:])
     for arg in rest:
         name, eq, value = arg.partition("=")
-        if name in ("--policy", "--deadline") and not eq:
+        if name in ("--policy", "--deadline", "--server") and not eq:
             value = next(rest, "")
             if not value or value.startswith("-"):
                 return None
         if name == "--policy" and value:
             policy = value
+        elif name == "--server" and value:
+            server = value
         elif name == "--deadline" and value:
             try:
                 deadline = float(value)
@@ -198,8 +230,8 @@ def fast_main(argv: list[str]) -> int | None:
                 return None
         elif arg == "--no-record":
             record = False
-        elif arg == "--defer-allow" and protocol.agent == "claude-code":
+        elif arg == "--defer-allow" and agent == "claude-code":
             defer_allow = True
         else:
             return None
-    return run_hook(protocol, policy, defer_allow=defer_allow, record=record, deadline=deadline)
+    return run_hook(agent, policy, defer_allow=defer_allow, record=record, deadline=deadline, server=server)

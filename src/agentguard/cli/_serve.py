@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import CommandError
+from ._hook_client import token_path
 from ._hook_protocols import PROTOCOLS, HookInputError, HookProtocol
 
 HELP = "Serve the agent hooks over loopback HTTP (Claude Code `http` hooks), with a per-install token."
@@ -50,17 +51,9 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _MAX_BODY = 64 * 1024 * 1024
 
 
-def token_path() -> Path:
-    env = os.environ.get("AGENTGUARD_TOKEN_FILE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "agentguard" / "serve-token"
-
-
 def install_token(path: Path | None = None) -> str:
     """The per-install token, created (mode 0600) the first time."""
-    path = path or token_path()
+    path = path or Path(token_path())
     try:
         text = path.read_text().strip()
         if text:

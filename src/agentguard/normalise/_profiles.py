@@ -51,7 +51,7 @@ PROFILES = ("claude_code", "codex", "gemini_cli", "mcp_filesystem", "agentguard"
 
 MAX_TOOL_NAME = 256
 """Longer tool names are malformed (no agent names a tool with more characters)."""
-_MAX_DEPTH = 8
+_MAX_DEPTH = 16
 _MAX_LEAVES = 512
 _MAX_TARGETS = 1024
 
