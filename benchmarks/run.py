@@ -83,6 +83,11 @@ class Bench:
 #   Bench("bench_scan", "scan throughput (issue 4)"),
 BENCHMARKS: list[Bench] = [
     Bench("bench_tool", "tool call overhead and memory (dev venv)"),
+    Bench(
+        "bench_hook",
+        "hook latency: cold process and agentguard serve, beside python -c pass",
+        quick_args=("--runs", "3", "--requests", "50"),
+    ),
     Bench("bench_scan", "scan throughput, spans/s per core (issue 4)", quick_args=("--sessions", "100")),
     Bench(
         "bench_policy",

@@ -1,7 +1,8 @@
 """An agentguard policy for Claude Code, checked before every tool call by the PreToolUse hook.
 
 Copy it to your project (for example ``.claude/agentguard_policy.py``) and adjust the scope. The
-scope's root ``"."`` is the directory Claude Code runs in (the hook's ``cwd``). Try it without Claude:
+scope's root ``"."`` is the project: ``$CLAUDE_PROJECT_DIR``, else the repository this file is in
+(never the hook's ``cwd``). Try it without Claude:
 
     agentguard check --policy .claude/agentguard_policy.py \
         '{"tool": "Bash", "arguments": {"command": "git push -f"}}'

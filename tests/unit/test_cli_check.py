@@ -109,6 +109,8 @@ def test_reads_the_action_from_stdin(policy_file: Path, capsys: pytest.CaptureFi
         ('{"kind": "teleport"}', "unknown tool kind"),
         ('{"kind": "shell", "command": ["ls"]}', "must be a string"),
         ('{"tool": "Bash", "arguments": "ls"}', "must be an object"),
+        ('{"tool": "Bash", "profile": "claude_cod", "arguments": {"command": "ls"}}', "unknown profile"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(
@@ -161,3 +163,40 @@ def test_python_dash_m_agentguard_check(policy_file: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert json.loads(proc.stdout)["decision"] == "deny"
     assert proc.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "rule"),
+    [
+        ({"tool": "mcp__shell__execute", "arguments": {"command": "rm -rf ~"}}, 2, "destructive_commands"),
+        ({"tool": "mcp__tickets__frobnicate", "arguments": {"id": 7}}, 3, "scope.opaque"),
+        ({"tool": "Bash", "profile": "claude_code", "arguments": {}}, 2, "malformed"),
+        ({"tool": "Write", "profile": "claude_code", "arguments": {"content": "x"}}, 2, "malformed"),
+    ],
+    ids=["mcp-shell", "unknown-effect", "bash-without-command", "write-without-path"],
+)
+def test_no_unknown_tool_or_malformed_call_is_allowed(
+    policy_file: Path, capsys: pytest.CaptureFixture[str], action: dict[str, object], status: int, rule: str
+) -> None:
+    got, out, _ = check(policy_file, json.dumps(action), capsys)
+    assert got == status and rule in out["rules"]
+
+
+def test_default_allow_of_an_unknown_effect_asks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.py"
+    policy.write_text("from agentguard.policy import Policy\npolicy = Policy()\n")
+    got, out, _ = check(policy, json.dumps({"tool": "mcp__x__do_it", "arguments": {"n": 1}}), capsys)
+    assert got == 3 and out["rules"] == ["unknown_effect"]
+
+
+def test_text_mode_prints_the_explanation(policy_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    action = json.dumps({"kind": "shell", "command": "git push --force"})
+    status = main(["check", "--policy", str(policy_file), "--text", action])
+    out = capsys.readouterr().out
+    assert status == 2 and "denied" in out.lower() and not out.lstrip().startswith("{")
+
+
+def test_a_usage_error_is_not_a_deny(policy_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--policy", str(policy_file), "--bogus", "{}"]) == 64
+    assert main(["check"]) == 64
+    assert "usage:" in capsys.readouterr().err

@@ -8,14 +8,16 @@ line), ``add_arguments(parser)`` and ``run(args) -> int``. Commands keep their h
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Callable
-from typing import Final, Protocol, cast
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .._version import __version__
 from ._common import CommandError
+
+if TYPE_CHECKING:
+    import argparse
 
 # name -> module; add a line here to add a command.
 COMMANDS: Final[dict[str, str]] = {
@@ -25,6 +27,7 @@ COMMANDS: Final[dict[str, str]] = {
     "scan": "agentguard.cli._scan",
     "check": "agentguard.cli._check",
     "hook": "agentguard.cli._hook",
+    "serve": "agentguard.cli._serve",
     "dashboard": "agentguard.cli._dashboard",
     "report": "agentguard.cli._report",
 }
@@ -45,6 +48,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     A command module that fails to import is listed as unavailable instead of breaking the others.
     """
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="agentguard", description="Observe and govern AI agents: runs, traces, policies."
     )
@@ -76,9 +81,22 @@ def _unavailable(name: str, exc: Exception) -> Callable[[argparse.Namespace], in
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["hook"]:  # a hook starts once per tool call: its usual forms skip argparse
+        from ._hook_run import fast_main
+
+        status = fast_main(argv[1:])
+        if status is not None:
+            return status
     parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # a command may answer arguments it does not know itself (a hook answers in its protocol)
+            unknown = getattr(args, "_unknown_arguments", None)
+            if unknown is None:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            else:
+                unknown(extra)
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else 2
     if args.command is None:

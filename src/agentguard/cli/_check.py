@@ -8,31 +8,38 @@
     $ echo $?
     2
 
-Exit status: 0 allow, 2 deny, 3 ask, 1 bad input (one line on stderr). A policy file is a Python
-file that defines ``policy`` (an :class:`agentguard.Policy`, or anything with ``check(action)``). The
-action is agentguard's shape (``kind``, ``tool``, ``command``/``path``/``content``/``url``/``cwd``,
-``model``) or another agent's tool call (``tool``/``tool_name`` with ``arguments``/``tool_input``,
-optional ``cwd`` and ``profile``: ``claude_code``, ``codex``, ``mcp_filesystem``).
+Exit status: 0 allow, 2 deny, 3 ask, 1 bad input (one line on stderr), 64 a usage error. A policy
+file is a Python file that defines ``policy`` (an :class:`agentguard.Policy`, or anything with
+``check(action)``). The action is agentguard's shape (``kind``, ``tool``,
+``command``/``path``/``content``/``url``/``cwd``, ``model``) or another agent's tool call
+(``tool``/``tool_name`` with ``arguments``/``tool_input``, optional ``cwd`` and ``profile``:
+``claude_code``, ``codex``, ``gemini_cli``, ``mcp_filesystem``, ``agentguard``; any other profile is
+bad input). A tool no profile knows is mapped by its argument shapes; when what it does cannot be
+known, a policy that would allow it only by its default answers ``ask`` (rule ``unknown_effect``),
+and a malformed call (``Bash`` without ``command``) is denied (rule ``malformed``). ``--text``
+prints the explanation instead of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import runpy
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._common import CommandError
+from ._policy_file import load_policy, parse_json
 
 if TYPE_CHECKING:
     from ..action import Action
+    from ..decision import Decision
     from ..guard import PolicyLike
 
-HELP = "Decide one action (JSON) with a policy file; exit 0 allow, 2 deny, 3 ask."
+HELP = "Decide one action (JSON) with a policy file; exit 0 allow, 2 deny, 3 ask, 1 bad input."
 
 EXIT_CODES = {"allow": 0, "deny": 2, "ask": 3}
+EXIT_USAGE = 64
 _CANONICAL = ("path", "content", "command", "cwd", "url", "model", "call_id")
 
 
@@ -45,33 +52,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ACTION_JSON",
         help="the action as JSON, or - (the default) to read it from standard input",
     )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the decision as JSON (the default)")
+    output.add_argument("--text", action="store_true", help="print the decision's explanation as text")
     parser.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    error = _usage_error(parser)
+    setattr(parser, "error", error)  # noqa: B010 - usage errors must not exit 2 (deny)
+    parser.set_defaults(_unknown_arguments=lambda extra: error(f"unrecognized arguments: {' '.join(extra)}"))
 
 
-def load_policy(path: str) -> PolicyLike:
-    """Run a policy file and return its ``policy``; :class:`CommandError` says what is wrong."""
-    try:
-        namespace = runpy.run_path(path, run_name="agentguard_policy")
-    except FileNotFoundError:
-        raise CommandError(f"policy file not found: {path}") from None
-    except (Exception, SystemExit) as exc:
-        raise CommandError(f"policy file {path} failed: {type(exc).__name__}: {exc}") from None
-    policy = namespace.get("policy")
-    if policy is None:
-        raise CommandError(f"policy file {path} does not define `policy`")
-    if not callable(getattr(policy, "check", None)):
-        raise CommandError(f"`policy` in {path} has no check(action) method ({type(policy).__name__})")
-    return policy  # type: ignore[no-any-return]
+def _usage_error(parser: argparse.ArgumentParser) -> Callable[[str], NoReturn]:
+    def error(message: str) -> NoReturn:
+        parser.print_usage(sys.stderr)
+        print(f"agentguard check: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
-
-def parse_json(text: str, what: str = "action") -> Mapping[str, Any]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise CommandError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"{what} must be a JSON object, not {type(data).__name__}")
-    return data
+    return error
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -119,17 +115,40 @@ def action_from_json(data: Mapping[str, Any]) -> Action:
         raise CommandError(f"cannot map tool call: {exc}") from None
 
 
-def run(args: argparse.Namespace) -> int:
+def decide(policy: PolicyLike, action: Action) -> Decision:
+    """The policy's decision on ``action``, with what the hook adds: malformed calls deny, unknown
+    effects are never allowed by default."""
     from ..decision import Decision
+    from ..normalise._profiles import problems
+    from ._hook_engine import not_allowed_unknown
 
-    policy = load_policy(args.policy)
-    text = sys.stdin.read() if args.action == "-" else args.action
-    action = action_from_json(parse_json(text))
+    wrong = problems(action)
+    if wrong:
+        return Decision.deny("; ".join(wrong)[:500], rule_id="malformed")
     try:
         decision = policy.check(action)
     except Exception as exc:
-        decision = Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
-    out = decision.to_dict()
-    out["explanation"] = decision.explain()
-    print(json.dumps(out, indent=None if args.compact else 2, default=str))
+        return Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
+    return not_allowed_unknown(action, decision)
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    if args.action == "-":
+        if sys.stdin.isatty():
+            print(
+                "agentguard check: reading the action JSON from standard input (end with Ctrl-D)",
+                file=sys.stderr,
+            )
+        text = sys.stdin.read()
+    else:
+        text = args.action
+    action = action_from_json(parse_json(text))
+    decision = decide(policy, action)
+    if args.text:
+        print(decision.explain())
+    else:
+        out = decision.to_dict()
+        out["explanation"] = decision.explain()
+        print(json.dumps(out, indent=None if args.compact else 2, default=str))
     return EXIT_CODES.get(decision.outcome, 2)

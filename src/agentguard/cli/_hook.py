@@ -1,109 +1,110 @@
-"""``agentguard hook claude-code``: a Claude Code ``PreToolUse`` hook deciding each tool call.
+"""``agentguard hook claude-code|codex|gemini``: a coding agent's pre-tool hook deciding each tool call.
 
-Claude Code runs the hook before every matching tool call with the call as JSON on stdin::
+The agent runs the hook before every matching tool call with the call as JSON on stdin::
 
-    {"session_id": "...", "transcript_path": "...", "cwd": "/repo", "hook_event_name": "PreToolUse",
+    {"session_id": "...", "cwd": "/repo", "hook_event_name": "PreToolUse",
      "tool_name": "Bash", "tool_input": {"command": "git push --force"}}
 
-and reads the answer from stdout::
+and reads the answer from stdout (Claude Code's shape here; :mod:`._hook_protocols` has the others)::
 
     {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
-                            "permissionDecisionReason": "destructive_commands: git push force-pushes"}}
+                            "permissionDecisionReason": "agentguard deny (destructive_commands): ..."}}
 
-The hook never crashes and never fails open: malformed input, a missing or broken policy file or a
-failing policy all answer ``deny`` with the reason (exit status 0, so Claude Code reads the JSON). In
-``shadow`` mode the decision is reported in the reason but no permission decision is given, so Claude
-Code's own permission settings apply. See ``integrations/claude-code/README.md``.
+The hook never crashes and never fails open: malformed input, a missing or broken policy file, a
+failing policy, bad hook arguments and a decision that takes longer than ``--deadline`` seconds
+(default 10, well under the agents' hook timeouts) all answer ``deny`` with the reason, exit status 0.
+The decision runs in a forked child the parent waits for, so even a decision stuck inside a C call is
+cut at the deadline. In ``shadow`` mode the decision is reported but not given. After the answer is
+printed, the decision is recorded into the local store (``--no-record`` turns that off). See
+``integrations/claude-code/``, ``integrations/codex/`` and ``integrations/gemini-cli/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any
+from typing import Any, NoReturn
 
-from ._common import CommandError
+from ._hook_protocols import PROTOCOLS, HookProtocol
+from ._hook_run import DEFAULT_DEADLINE_S, decide, run_hook
 
-HELP = "Agent hooks: `hook claude-code --policy FILE` answers Claude Code's PreToolUse hook."
+HELP = "Answer a coding agent's pre-tool hook (claude-code, codex, gemini) with a policy file."
 
-_REASON_MAX = 1000
+
+_DESCRIPTIONS = {
+    "claude-code": "Claude Code PreToolUse hook: the tool call on stdin, the permission decision on stdout.",
+    "codex": "Codex CLI PreToolUse hook: the tool call on stdin, a deny (or nothing) on stdout.",
+    "gemini": "Gemini CLI BeforeTool hook: the tool call on stdin, the decision on stdout.",
+}
+
+
+class _HookParser(argparse.ArgumentParser):
+    """Usage errors of a hook answer in the agent's protocol (deny), not with argparse's text."""
+
+    protocol: HookProtocol | None = None
+
+    def error(self, message: str) -> NoReturn:
+        protocol = self.protocol or PROTOCOLS["claude-code"]
+        print(json.dumps(protocol.answer("deny", f"agentguard: bad hook arguments: {message}")))
+        raise SystemExit(0)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("agent", choices=["claude-code"], help="the agent whose hook protocol to speak")
-    parser.add_argument("--policy", required=True, metavar="FILE", help="a Python file that defines `policy`")
-    parser.add_argument(
-        "--defer-allow",
-        action="store_true",
-        help="on allow, give no permission decision (Claude Code's own permission rules still apply)",
-    )
-
-
-def _answer(decision: str | None, reason: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"hookEventName": "PreToolUse"}
-    if decision is not None:
-        out["permissionDecision"] = decision
-    if reason:
-        out["permissionDecisionReason"] = (
-            reason if len(reason) <= _REASON_MAX else reason[: _REASON_MAX - 1] + "…"
+    sub = parser.add_subparsers(dest="agent", metavar="AGENT", parser_class=_HookParser, required=True)
+    for name, protocol in PROTOCOLS.items():
+        hook = sub.add_parser(name, help=_DESCRIPTIONS[name], description=_DESCRIPTIONS[name])
+        assert isinstance(hook, _HookParser)
+        hook.protocol = protocol
+        hook.add_argument(
+            "--policy",
+            metavar="FILE",
+            help="a Python file that defines `policy` (default: $AGENTGUARD_POLICY); "
+            "without one, every call is denied",
         )
-    return {"hookSpecificOutput": out}
+        if name == "claude-code":
+            hook.add_argument(
+                "--defer-allow",
+                action="store_true",
+                help="on allow, give no permission decision (Claude Code's own permission rules still apply)",
+            )
+        hook.add_argument(
+            "--server",
+            metavar="URL",
+            help="hand the call to a running `agentguard serve` at this loopback URL "
+            "(default: $AGENTGUARD_HOOK_SERVER); decided here when it gives no answer",
+        )
+        hook.add_argument(
+            "--deadline",
+            type=float,
+            default=DEFAULT_DEADLINE_S,
+            metavar="SECONDS",
+            help=f"deny when no decision is made within this time (default {DEFAULT_DEADLINE_S:g})",
+        )
+        hook.add_argument(
+            "--no-record",
+            action="store_true",
+            help="do not record decisions into the local store "
+            "($AGENTGUARD_STORE, else .agentguard/agentguard.db in the project)",
+        )
+        hook.set_defaults(_protocol=protocol, _unknown_arguments=_unknown_arguments(hook))
 
 
-def decide(stdin_text: str, policy_path: str, *, defer_allow: bool = False) -> dict[str, Any]:
-    """The hook's answer to one hook input (never raises)."""
-    try:
-        return _decide(stdin_text, policy_path, defer_allow=defer_allow)
-    except CommandError as err:
-        return _answer("deny", f"agentguard: {err}")
-    except Exception as exc:  # fail closed, never crash the agent
-        return _answer("deny", f"agentguard: hook failed: {type(exc).__name__}: {exc}")
+def _unknown_arguments(parser: _HookParser) -> Any:
+    def unknown(extra: list[str]) -> None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
-
-def _decide(stdin_text: str, policy_path: str, *, defer_allow: bool) -> dict[str, Any]:
-    from ..decision import Decision
-    from ..normalise import action_from_tool_call
-    from ._check import load_policy, parse_json
-
-    data = parse_json(stdin_text, "hook input")
-    event = data.get("hook_event_name", "PreToolUse")
-    if event != "PreToolUse":
-        raise CommandError(f"expected a PreToolUse hook event, got {event!r}")
-    tool = data.get("tool_name")
-    if not isinstance(tool, str) or not tool:
-        raise CommandError("hook input has no tool_name")
-    tool_input = data.get("tool_input", {})
-    if not isinstance(tool_input, dict):
-        raise CommandError("hook input tool_input must be an object")
-    cwd = data.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise CommandError("hook input cwd must be a string")
-    policy = load_policy(policy_path)
-    action = action_from_tool_call(tool, tool_input, cwd=cwd, profile="claude_code")
-    try:
-        decision = policy.check(action)
-    except Exception as exc:
-        decision = Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
-    rules = ", ".join(decision.rule_ids) or "default"
-    reason = (
-        f"agentguard {decision.outcome} ({rules}): {decision.reason}"
-        if decision.reason
-        else f"agentguard {decision.outcome} ({rules})"
-    )
-    if decision.mode == "shadow":
-        return _answer(None, f"[shadow] {reason}")
-    if decision.outcome == "allow" and defer_allow:
-        return _answer(None, reason)
-    return _answer(decision.outcome, reason)
+    return unknown
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        text = sys.stdin.read()
-    except Exception as exc:
-        answer = _answer("deny", f"agentguard: cannot read hook input: {type(exc).__name__}")
-    else:
-        answer = decide(text, args.policy, defer_allow=args.defer_allow)
-    print(json.dumps(answer))
-    return 0
+    return run_hook(
+        args._protocol.agent,
+        args.policy,
+        defer_allow=bool(getattr(args, "defer_allow", False)),
+        record=not args.no_record,
+        deadline=args.deadline,
+        server=args.server,
+    )
+
+
+__all__ = ["HELP", "add_arguments", "decide", "run"]

@@ -109,6 +109,7 @@ def _normalise(action: Action, root: str | None) -> Facts:
     urls: list[UrlFact] = []
 
     extra = _profiles.targets(action)
+    reasons.extend(_profiles.opaque_reasons(action))
     for raw, target_access, glob in extra:
         refs.append(
             PathRef(

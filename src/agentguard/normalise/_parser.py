@@ -30,19 +30,24 @@ import re
 import threading
 
 import tree_sitter
-import tree_sitter_bash
 
 MAX_BYTES = 65_536
 """Longer commands are analysed up to this many bytes and flagged opaque."""
 
-_LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 _local = threading.local()
+_language: list[tree_sitter.Language] = []
+"""The bash grammar, loaded on the first parse: plain commands never need it (a third of a cold
+hook process's start-up is loading it)."""
 
 
 def _parser() -> tree_sitter.Parser:
     parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
     if parser is None:
-        parser = tree_sitter.Parser(_LANGUAGE)
+        if not _language:
+            import tree_sitter_bash
+
+            _language.append(tree_sitter.Language(tree_sitter_bash.language()))
+        parser = tree_sitter.Parser(_language[0])
         _local.parser = parser
     return parser
 
