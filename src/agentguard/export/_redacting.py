@@ -1,0 +1,104 @@
+"""``RedactingSpanExporter``: secrets are removed from every span before an exporter sees it.
+
+Whatever recorded a span (agentguard's own code, the SDK's ``record_exception``, another
+instrumentation), this step passes every string that leaves the process through
+:func:`agentguard.redact.redact`: span and event attribute values (so ``exception.message`` and
+``exception.stacktrace``), the status description, the span name, link attributes and the resource's
+attributes. Numbers and booleans pass unchanged. ``configure()`` puts it in front of the local store
+and the OTLP exporter::
+
+    from agentguard.export import LocalStoreSpanExporter
+    from agentguard.export._redacting import RedactingSpanExporter
+
+    exporter = RedactingSpanExporter(LocalStoreSpanExporter("spans.db"))
+
+Redaction runs on the exporter's thread, never on the agent's. Short values repeat (tool names, models,
+status codes) and are redacted once: a bounded cache keeps their results.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Link, Status
+from opentelemetry.util.types import AttributeValue
+
+from ..redact import redact
+
+_CACHED_LEN: Final = 256
+_cached_redact = functools.lru_cache(maxsize=8192)(redact)
+
+
+def redact_value(value: str) -> str:
+    """:func:`~agentguard.redact.redact`, with results for short strings cached."""
+    return _cached_redact(value) if len(value) <= _CACHED_LEN else redact(value)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_value(value)
+    if isinstance(value, tuple | list) and any(isinstance(v, str) for v in value):
+        return tuple(redact_value(v) if isinstance(v, str) else v for v in value)
+    return value
+
+
+def redact_attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, AttributeValue]:
+    """A copy of ``attributes`` with every string value (and string in a sequence) redacted."""
+    if not attributes:
+        return {}
+    return {key: _value(value) for key, value in attributes.items()}
+
+
+class RedactingSpanExporter(SpanExporter):
+    """Redact each span (see the module docstring) and hand the copies to ``exporter``."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+        self._resources: dict[int, tuple[Resource, Resource]] = {}
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.exporter.export([self._redact(span) for span in spans])
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def _resource(self, resource: Resource) -> Resource:
+        # Every span of a provider shares one Resource object: redact it once.
+        cached = self._resources.get(id(resource))
+        if cached is None or cached[0] is not resource:
+            if len(self._resources) > 64:
+                self._resources.clear()
+            clean = Resource(redact_attributes(resource.attributes), resource.schema_url)
+            cached = self._resources[id(resource)] = (resource, clean)
+        return cached[1]
+
+    def _redact(self, span: ReadableSpan) -> ReadableSpan:
+        status = span.status
+        if status.description:
+            status = Status(status.status_code, redact_value(status.description))
+        events = tuple(
+            Event(event.name, redact_attributes(event.attributes), event.timestamp) for event in span.events
+        )
+        links = tuple(Link(link.context, redact_attributes(link.attributes)) for link in span.links)
+        return ReadableSpan(
+            name=redact_value(span.name),
+            context=span.context,
+            parent=span.parent,
+            resource=self._resource(span.resource),
+            attributes=redact_attributes(span.attributes),
+            events=events,
+            links=links,
+            kind=span.kind,
+            status=status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
