@@ -51,7 +51,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -201,15 +201,33 @@ class Telemetry:
         return self._final
 
     def _stop(self, deadline: float) -> None:
+        # Each processor and the metrics get the whole bound, in parallel: a dead OTLP endpoint
+        # must not use up the time the local store needs.
         def remaining() -> float:
             return max(deadline - time.monotonic(), 0.0)
 
-        try:
-            for processor in self.processors:
-                processor.timeout_s = remaining()
-                processor.shutdown()
-            self.tracer_provider.shutdown()
+        def stop_metrics() -> None:
             self.meter_provider.shutdown(timeout_millis=remaining() * 1000)
+
+        def guarded(step: Callable[[], object]) -> Callable[[], None]:
+            def run() -> None:
+                try:
+                    step()
+                except Exception as exc:
+                    _safe.report("export.shutdown", exc)
+
+            return run
+
+        for processor in self.processors:
+            processor.timeout_s = remaining()
+        steps = [*(p.shutdown for p in self.processors), stop_metrics]
+        threads = [threading.Thread(target=guarded(step), daemon=True) for step in steps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(remaining())
+        try:
+            self.tracer_provider.shutdown()  # the processors are stopped: this is quick
         except Exception as exc:
             _safe.report("export.shutdown", exc)
         finally:
