@@ -88,6 +88,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("RunState", "current_run"), ".run"),
     "Scope": ".scope",
     "tool": ".tools",
+    "redact": ".redact",
 }
 
 
@@ -166,6 +167,7 @@ __all__ = [
     "default_guard",
     "guarded",
     "instrument_openai",
+    "redact",
     "rules",
     "set_default_guard",
     "tool",

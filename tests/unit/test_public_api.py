@@ -43,6 +43,7 @@ PUBLIC = {
     "configure",
     "current_run",
     "default_guard",
+    "redact",
     "guarded",
     "instrument_openai",
     "rules",
