@@ -16,12 +16,13 @@ says *what* was sent without saying the secret:
 
 What is redacted, in this order:
 
-0. *Pairs and command lines*: a bare 40-character high-entropy token within 400 characters of an AWS
-   key id (``AKIA...``) is that key's secret; ``curl -u user:pass`` / ``--user`` / ``--proxy-user``
-   lose the password, ``mysql -pPASS`` the glued password; a secret-named flag or word followed by a
-   blank loses its value (``--password X``, ``--api-key X``, ``aws configure set
-   aws_secret_access_key X``, ``npm config set //host/:_authToken X``), except flags that name where a
-   secret is (``--password-file``) and, after a plain word, values that do not look generated.
+0. *Command lines* (and, last of all, *pairs*: a bare 40-character high-entropy token within 400
+   characters of an AWS key id, ``AKIA...``, or of any ``[REDACTED]``, which may have been one, is that
+   key's secret); ``curl -u user:pass`` / ``--user`` / ``--proxy-user`` lose the password, ``mysql
+   -pPASS`` the glued password; a secret-named flag or word followed by a blank loses its value
+   (``--password X``, ``--api-key X``, ``aws configure set aws_secret_access_key X``, ``npm config set
+   //host/:_authToken X``), except flags that name where a secret is (``--password-file``) and, after a
+   plain word, values that do not look generated.
 1. *Formats*: PEM private key blocks (the whole block), OpenAI and Anthropic ``sk-`` keys, AWS
    access key ids, GitHub, Slack, Google and Stripe keys, JWTs.
 2. *Contexts*: ``Authorization`` header values and ``Bearer`` tokens, passwords in URLs.
@@ -164,8 +165,9 @@ _POINTER_SUFFIXES: Final = (
 # of base64 letters near it is that secret, whatever names it (or nothing at all).
 _KEY_ID_MARKERS: Final = ("AKIA", "ASIA", "ABIA", "ACCA")
 _KEY_ID: Final = re.compile(_B + r"A[KSBC][IC]A[A-Z0-9]{16}(?![A-Za-z0-9])")
-_PAIRED_SECRET: Final = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_PAIRED_SECRET: Final = re.compile(r"(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_.-])")
 _PAIR_WINDOW: Final = 400
+_REDACTED_MARK: Final = re.compile(re.escape(REDACTED))
 
 
 def _entropy_like(token: str) -> bool:
@@ -177,12 +179,13 @@ def _entropy_like(token: str) -> bool:
 
 
 def _paired_secrets(text: str) -> str:
-    hits = _hits(text, _KEY_ID_MARKERS)
+    hits = _hits(text, (*_KEY_ID_MARKERS, REDACTED))
     if not hits:
         return text
     windows: list[tuple[int, int]] = []
     for hit in hits:
-        match = _KEY_ID.match(text, hit)
+        # A key id already redacted (by an earlier pass over this text) still marks its secret.
+        match = _KEY_ID.match(text, hit) if text[hit] != "[" else _REDACTED_MARK.match(text, hit)
         if match is not None:
             windows.append((max(0, hit - _PAIR_WINDOW), match.end() + _PAIR_WINDOW))
     if not windows:
@@ -251,7 +254,6 @@ _COLON_END: Final = frozenset("\n\r,}]#\\\"'")
 
 def redact(text: str) -> str:
     """Return ``text`` with every secret-looking value replaced by ``[REDACTED]``."""
-    text = _paired_secrets(text)
     lowered = _lower(text)
     redacted = _command_line_credentials(text, lowered)
     if redacted is not text:
@@ -262,7 +264,8 @@ def redact(text: str) -> str:
         if redacted is not text:
             text = redacted
             lowered = _lower(text)
-    return _apply_assignments(text, lowered)
+    # Last, so that key ids redacted by the rules above (and in earlier passes) mark their secrets.
+    return _paired_secrets(_apply_assignments(text, lowered))
 
 
 def _lower(text: str) -> str:
@@ -425,8 +428,9 @@ def _secret_value(match: re.Match[str], group: str) -> bool:
     generated = _GENERATED.fullmatch(value) is not None
     if (sep == ":" and not match.group("q")) or (match.group("sep") == "=" and name.upper() == name):
         # A YAML or header line, or a NAME=value env line, rather than code.
-        if strong:  # but "private_key: RSAPrivateKey" is a type annotation
-            return not (sep == ":" and value[0].isupper() and _IDENTIFIER.fullmatch(value))
+        if strong:  # but "private_key: RSAPrivateKey" is a type annotation (a generated value is not)
+            annotation = sep == ":" and value[0].isupper() and _IDENTIFIER.fullmatch(value) is not None
+            return not (annotation and _GENERATED.fullmatch(value) is None)
         return generated
     if _CODE_VALUE.fullmatch(value):
         # key = dict_key, password_field = forms.CharField(), token_count=5; but password=hunter2

@@ -119,6 +119,11 @@ REDACTIONS = {
         f"export AWS_ACCESS_KEY_ID={R}\nexport S={R}",
     ),
     "header-flag": ("curl -H 'X-Api-Key: abc123def456' x", f"curl -H 'X-Api-Key: {R}' x"),
+    "aws-pair-after-earlier-redaction": (
+        f"login {R} wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        f"login {R} {R}",
+    ),
+    "generated-value-after-colon": ("client_secret: XaLIlebDHqw7BR32FQXZ}", f"client_secret: {R}}}"),
 }
 
 KEPT = {
