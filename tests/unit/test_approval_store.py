@@ -45,7 +45,7 @@ def test_file_is_created_in_wal_mode_with_a_schema_version(tmp_path: Path) -> No
     ApprovalStore(path).close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
 
 

@@ -8,6 +8,8 @@ The agent waits; a human (or a service) answers from anywhere that can open the 
     $ agentguard approvals approve 3f9c0a1b2c4d --scope run
 
 No answer by the timeout denies, and the request is marked expired so a late answer is refused.
+While it waits, the approver records that it is alive (a heartbeat every few seconds, and its pid):
+a request whose waiter was killed shows as ``orphaned`` and cannot be approved.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 
 from .. import _safe
 from ._model import ApprovalRequest, ApprovalResult, timed_out
-from ._store import ApprovalStore, RequestRecord
+from ._store import HEARTBEAT_S, ApprovalStore, RequestRecord
 
 
 class QueueApprover:
@@ -60,10 +62,14 @@ class QueueApprover:
         limit = self.timeout if timeout is None else timeout
         store = self.store
         started = time.monotonic()
-        store.submit(request, expires=time.time() + limit)
+        store.submit(request, expires=time.time() + limit, waiter=True)
         finished = False
+        beat = time.monotonic()
         try:
             while True:
+                if time.monotonic() - beat >= HEARTBEAT_S:
+                    beat = time.monotonic()
+                    store.heartbeat(request.id)
                 record = store.get(request.id)
                 remaining = limit - (time.monotonic() - started)
                 if record.status == "pending" and remaining <= 0:
@@ -80,10 +86,14 @@ class QueueApprover:
         limit = self.timeout if timeout is None else timeout
         store = await asyncio.to_thread(lambda: self.store)
         started = time.monotonic()
-        await asyncio.to_thread(store.submit, request, expires=time.time() + limit)
+        await asyncio.to_thread(store.submit, request, expires=time.time() + limit, waiter=True)
         finished = False
+        beat = time.monotonic()
         try:
             while True:
+                if time.monotonic() - beat >= HEARTBEAT_S:
+                    beat = time.monotonic()
+                    await asyncio.to_thread(store.heartbeat, request.id)
                 record = await asyncio.to_thread(store.get, request.id)
                 remaining = limit - (time.monotonic() - started)
                 if record.status == "pending" and remaining <= 0:
