@@ -243,3 +243,50 @@ def test_many_openers_of_a_new_queue_at_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_a_waiter_that_stops_polling_leaves_its_request_orphaned(store: ApprovalStore) -> None:
+    store.submit(_request("w1"), expires=time.time() + 600, waiter=True)
+    assert store.get("w1").status == "pending", "this process is waiting and alive"
+    store.heartbeat("w1")
+    with store._write() as conn:  # the waiter's last heartbeat was long ago
+        conn.execute("UPDATE requests SET waiter_seen = ? WHERE id = 'w1'", (time.time() - 3600,))
+    assert store.get("w1").status == "orphaned"
+    assert store.pending() == []
+    assert [r.status for r in store.open()] == ["orphaned"]
+    with pytest.raises(AlreadyAnsweredError, match="orphaned"):
+        store.answer("w1", True, by="alice", scope="always")
+    assert store.grants() == []
+    assert store.history()[0].status == "orphaned"
+
+
+def test_a_request_without_a_recorded_waiter_is_never_orphaned(store: ApprovalStore) -> None:
+    store.submit(_request("w2"))
+    assert store.get("w2").status == "pending"
+    assert store.answer("w2", True, by="alice").status == "granted"
+
+
+def test_an_unanswered_request_past_its_expiry_reads_as_expired(store: ApprovalStore) -> None:
+    store.submit(_request("w3"), expires=time.time() - 1)
+    assert store.get("w3").status == "expired"
+    assert store.history()[0].status == "expired"
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE requests (id TEXT PRIMARY KEY, action_hash TEXT NOT NULL, tool TEXT NOT NULL,"
+        " kind TEXT NOT NULL, summary TEXT NOT NULL, reason TEXT NOT NULL, rule_ids TEXT NOT NULL,"
+        " run_id TEXT, agent TEXT, created REAL NOT NULL, expires REAL, status TEXT NOT NULL,"
+        " answered REAL, answered_by TEXT, scope TEXT, answer_reason TEXT NOT NULL DEFAULT '',"
+        " grant_id TEXT);"
+        "INSERT INTO requests (id, action_hash, tool, kind, summary, reason, rule_ids, created, status)"
+        " VALUES ('old1', 'h', 'run', 'shell', 'ls', 'r', '[]', 1.0, 'pending');"
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+    with ApprovalStore(path) as store:
+        assert store.get("old1").status == "pending"
+        store.submit(_request("new1"), waiter=True)
+        assert store.get("new1").status == "pending"
