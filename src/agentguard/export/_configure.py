@@ -31,7 +31,9 @@ What is never lost and what is bounded:
   it; for OTLP it drops at once (a dead collector must not slow the agent) and counts it. Every drop is
   counted (:meth:`Telemetry.stats`) and warned about once.
 - Every span passes :class:`~agentguard.export._redacting.RedactingSpanExporter` first: secrets are
-  redacted from attribute values, exception events and status descriptions whatever recorded them.
+  redacted from attribute values, exception events and status descriptions whatever recorded them;
+  while the default guard's content capture is off (the default), agentguard's own spans also lose
+  every value that can quote an argument (arguments, results, evidence excerpts, exception messages).
 - :meth:`Telemetry.shutdown` (also run at interpreter exit) waits at most ``shutdown_timeout_s``
   (default 2 s) for the exporters, then returns an :class:`ExportStats` saying what was not sent.
 - Each kind of fault (a dead endpoint, a locked store) is logged once per process, not per batch.
@@ -345,6 +347,10 @@ def _resource(service_name: str, extra: Mapping[str, AttributeValue] | None) -> 
     return Resource.create(attributes)
 
 
+def _default_capture() -> bool:
+    return bool(default_guard().capture_content)
+
+
 def _processor(
     kind: SpanProcessorKind,
     exporter: SpanExporter,
@@ -353,7 +359,7 @@ def _processor(
     name: str,
     timeout_s: float,
 ) -> SpanProcessor:
-    redacting = RedactingSpanExporter(exporter)
+    redacting = RedactingSpanExporter(exporter, capture_content=_default_capture)
     if kind == "simple":
         return SimpleSpanProcessor(redacting)
     # The local store makes a full queue wait (no span lost); OTLP drops and counts instead, so an
