@@ -106,8 +106,8 @@ class Telemetry:
     """What :func:`configure` installed: the providers, where spans go, and flush/shutdown.
 
     ``store_path`` is the local store (``None`` when spans go only to OTLP), ``otlp_protocol`` the
-    OTLP protocol in use (``None`` without OTLP), ``local_exporter.dropped`` counts spans the local
-    store could not write.
+    OTLP protocol in use (``None`` without OTLP). :meth:`stats` counts what was exported, dropped,
+    rejected by an exporter and left unsent; ``local_exporter.lost`` is what the local store missed.
     """
 
     def __init__(
