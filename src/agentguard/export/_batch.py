@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Final
 
@@ -85,8 +87,30 @@ class LosslessBatchSpanProcessor(SpanProcessor):
         self._failed = 0
         self._dropped = 0
         self._unsent = 0
-        self._thread = threading.Thread(target=self._work, name=f"agentguard-{name}", daemon=True)
-        self._thread.start()
+        self._thread = self._start()
+        if hasattr(os, "register_at_fork"):
+            # A forked child has no exporter thread: give it its own, and an empty queue.
+            ref = weakref.ref(self)
+
+            def after_fork() -> None:
+                processor = ref()
+                if processor is not None:
+                    processor._after_fork()
+
+            os.register_at_fork(after_in_child=after_fork)
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._work, name=f"agentguard-{self._name}", daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._queue.clear()
+        self._in_flight = 0
+        self._flush_requested = 0
+        if not self._stopping:
+            self._thread = self._start()
 
     # -- counters -----------------------------------------------------------------------------------
     @property
