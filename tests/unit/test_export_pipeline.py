@@ -21,6 +21,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from agentguard import _safe
 from agentguard.cli import main as cli
+from agentguard.dashboard import DashboardApi, StoreSource
 from agentguard.export import LocalStoreSpanExporter
 from agentguard.export._batch import LosslessBatchSpanProcessor
 from agentguard.export._redacting import RedactingSpanExporter
@@ -288,3 +289,17 @@ def test_agentguard_runs_warns_when_spans_were_lost(
     captured = capsys.readouterr()
     assert "fixer" in captured.out
     assert "warning: 7 spans could not be written" in captured.err
+    assert DashboardApi(StoreSource(store)).meta()["lost_spans"] == 7
+
+
+def test_a_store_without_losses_gives_no_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "agentguard.db"
+    exporter = LocalStoreSpanExporter(store)
+    provider = TracerProvider()
+    provider.add_span_processor(LosslessBatchSpanProcessor(exporter, on_lost=exporter.note_lost))
+    with provider.get_tracer("t").start_as_current_span("invoke_agent fixer") as span:
+        span.set_attributes({"agentguard.run.id": "r1", "gen_ai.operation.name": "invoke_agent"})
+    provider.shutdown()
+    assert cli(["runs", "--store", str(store)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert DashboardApi(StoreSource(store)).meta()["lost_spans"] == 0
