@@ -303,3 +303,23 @@ def test_a_store_without_losses_gives_no_warning(tmp_path: Path, capsys: pytest.
     assert cli(["runs", "--store", str(store)]) == 0
     assert "warning" not in capsys.readouterr().err
     assert DashboardApi(StoreSource(store)).meta()["lost_spans"] == 0
+
+
+def test_an_exporter_logs_each_kind_of_fault_once(caplog: pytest.LogCaptureFixture) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    from agentguard.export import _otlp
+
+    exporter = OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces")
+    _otlp.log_each_fault_once(exporter)
+    log = logging.getLogger(type(exporter).__module__)
+    with caplog.at_level(logging.INFO, logger=log.name):
+        for attempt in range(20):
+            log.warning(
+                "Transient error %s encountered while exporting span batch, retrying in %ss.",
+                "refused",
+                attempt,
+            )
+        log.error("Failed to export span batch code: %s", 503)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(" ")[0] for r in warnings] == ["Transient", "Failed"]
