@@ -265,7 +265,8 @@ def test_sigterm_with_flush_on_sigterm_stores_the_interrupted_run(tmp_path: Path
     assert time.monotonic() - started < 5
     conn = sqlite3.connect(tmp_path / ".agentguard" / "agentguard.db")
     status, message = conn.execute("SELECT status, status_message FROM runs").fetchone()
-    assert (status, message) == ("error", "SystemExit: 143")
+    # Content capture is off: the status keeps the exception type, not its message.
+    assert (status, message) == ("error", "SystemExit")
     assert conn.execute("SELECT count(*) FROM spans WHERE name LIKE 'execute_tool%'").fetchone()[0] == 3
 
 
