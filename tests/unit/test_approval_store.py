@@ -290,3 +290,25 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         assert store.get("old1").status == "pending"
         store.submit(_request("new1"), waiter=True)
         assert store.get("new1").status == "pending"
+
+
+def test_summaries_and_reasons_are_redacted_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.db"
+    secret = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9"
+    request = ApprovalRequest(
+        id="s1",
+        action_hash="h",
+        tool="run",
+        kind="shell",
+        summary=f"git push https://{secret}@github.com/o/r.git",
+        reason=f"pushes with {secret}",
+        rule_ids=(),
+        run_id="run-1",
+        agent="fixer",
+        created=time.time(),
+    )
+    with ApprovalStore(path) as s:
+        s.submit(request)
+        s.add_grant(request, "always", by="alice")
+        assert secret not in s.get("s1").request.summary
+    assert all(secret.encode() not in p.read_bytes() for p in tmp_path.iterdir())

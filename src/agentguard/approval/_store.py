@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
+from ..redact import redact
 from ._model import SCOPES, ApprovalRequest, GrantScope
 
 SCHEMA_VERSION: Final = 2
@@ -405,7 +406,7 @@ class ApprovalStore:
                 request.run_id if scope == "run" else None,
                 request.tool,
                 request.kind,
-                request.summary,
+                redact(request.summary),
                 now,
                 by,
                 request.id,
@@ -468,8 +469,8 @@ def _insert_request(
             request.action_hash,
             request.tool,
             request.kind,
-            request.summary,
-            request.reason,
+            redact(request.summary),  # whoever built the request, no secret reaches the file
+            redact(request.reason),
             json.dumps(list(request.rule_ids)),
             request.run_id,
             request.agent,
