@@ -3,8 +3,10 @@
 The agent waits; a human (or a service) answers from anywhere that can open the same SQLite file::
 
     $ agentguard approvals list
-    ID            AGE  AGENT  TOOL  SUMMARY       REASON
-    3f9c0a1b2c4d   4s  fixer  run   rm -rf build  destructive command
+    ID            AGE  STATUS   AGENT  TOOL  REASON
+    3f9c0a1b2c4d   4s  pending  fixer  run   destructive command
+
+    3f9c0a1b2c4d  rm -rf build
     $ agentguard approvals approve 3f9c0a1b2c4d --scope run
 
 No answer by the timeout denies, and the request is marked expired so a late answer is refused.
