@@ -130,8 +130,11 @@ class LosslessBatchSpanProcessor(SpanProcessor):
 
     @property
     def unsent(self) -> int:
-        """Spans still queued or in flight when :meth:`shutdown` stopped waiting."""
-        return self._unsent
+        """Spans still queued or in flight since :meth:`shutdown` began (0 before it)."""
+        with self._cond:
+            if not self._stopping:
+                return 0
+            return max(self._unsent, len(self._queue) + self._in_flight)
 
     @property
     def queued(self) -> int:

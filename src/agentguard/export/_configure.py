@@ -181,12 +181,11 @@ class Telemetry:
         worker.join(max(deadline - time.monotonic(), 0) + 0.1)
         complete = not worker.is_alive()
         stats = self.stats()
-        unsent = stats.unsent if complete else stats.unsent + sum(p.queued for p in self.processors)
         self._final = ExportStats(
             exported=stats.exported,
             dropped=stats.dropped,
             failed=stats.failed,
-            unsent=unsent,
+            unsent=stats.unsent,
             complete=complete,
         )
         if self._final.lost or not complete:
