@@ -136,6 +136,9 @@ if TYPE_CHECKING:
     from .policy import (
         Rule as Rule,
     )
+    from .redact import (
+        redact as redact,
+    )
     from .run import (
         RunState as RunState,
     )
@@ -192,6 +195,7 @@ PUBLIC: dict[str, str] = {
     "default_guard": ".guard",
     "guarded": ".guarded",
     "instrument_openai": ".instrumentation.openai",
+    "redact": ".redact",
     "rules": ".rules",
     "set_default_guard": ".guard",
     "tool": ".tools",

@@ -30,7 +30,7 @@ from agentguard.approval import (
 
 ASK = ag.Decision.ask("destructive command", rule_id="destructive_commands")
 RM = ag.Action(kind="shell", tool="run", command="rm -rf build", cwd="/tmp")
-RM_SPACED = ag.Action(kind="shell", tool="run", command="rm   -rf  build ", cwd="/tmp", call_id="call_9")
+RM_SPACED = ag.Action(kind="shell", tool="run", command="  rm -rf build \n", cwd="/tmp", call_id="call_9")
 OTHER = ag.Action(kind="shell", tool="run", command="rm -rf dist", cwd="/tmp")
 
 

@@ -46,7 +46,7 @@ def test_file_is_created_in_wal_mode_with_a_schema_version(tmp_path: Path) -> No
     ApprovalStore(path).close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
 
 
@@ -244,3 +244,72 @@ def test_many_openers_of_a_new_queue_at_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_a_waiter_that_stops_polling_leaves_its_request_orphaned(store: ApprovalStore) -> None:
+    store.submit(_request("w1"), expires=time.time() + 600, waiter=True)
+    assert store.get("w1").status == "pending", "this process is waiting and alive"
+    store.heartbeat("w1")
+    with store._write() as conn:  # the waiter's last heartbeat was long ago
+        conn.execute("UPDATE requests SET waiter_seen = ? WHERE id = 'w1'", (time.time() - 3600,))
+    assert store.get("w1").status == "orphaned"
+    assert store.pending() == []
+    assert [r.status for r in store.open()] == ["orphaned"]
+    with pytest.raises(AlreadyAnsweredError, match="orphaned"):
+        store.answer("w1", True, by="alice", scope="always")
+    assert store.grants() == []
+    assert store.history()[0].status == "orphaned"
+
+
+def test_a_request_without_a_recorded_waiter_is_never_orphaned(store: ApprovalStore) -> None:
+    store.submit(_request("w2"))
+    assert store.get("w2").status == "pending"
+    assert store.answer("w2", True, by="alice").status == "granted"
+
+
+def test_an_unanswered_request_past_its_expiry_reads_as_expired(store: ApprovalStore) -> None:
+    store.submit(_request("w3"), expires=time.time() - 1)
+    assert store.get("w3").status == "expired"
+    assert store.history()[0].status == "expired"
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE requests (id TEXT PRIMARY KEY, action_hash TEXT NOT NULL, tool TEXT NOT NULL,"
+        " kind TEXT NOT NULL, summary TEXT NOT NULL, reason TEXT NOT NULL, rule_ids TEXT NOT NULL,"
+        " run_id TEXT, agent TEXT, created REAL NOT NULL, expires REAL, status TEXT NOT NULL,"
+        " answered REAL, answered_by TEXT, scope TEXT, answer_reason TEXT NOT NULL DEFAULT '',"
+        " grant_id TEXT);"
+        "INSERT INTO requests (id, action_hash, tool, kind, summary, reason, rule_ids, created, status)"
+        " VALUES ('old1', 'h', 'run', 'shell', 'ls', 'r', '[]', 1.0, 'pending');"
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+    with ApprovalStore(path) as store:
+        assert store.get("old1").status == "pending"
+        store.submit(_request("new1"), waiter=True)
+        assert store.get("new1").status == "pending"
+
+
+def test_summaries_and_reasons_are_redacted_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.db"
+    secret = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9"
+    request = ApprovalRequest(
+        id="s1",
+        action_hash="h",
+        tool="run",
+        kind="shell",
+        summary=f"git push https://{secret}@github.com/o/r.git",
+        reason=f"pushes with {secret}",
+        rule_ids=(),
+        run_id="run-1",
+        agent="fixer",
+        created=time.time(),
+    )
+    with ApprovalStore(path) as s:
+        s.submit(request)
+        s.add_grant(request, "always", by="alice")
+        assert secret not in s.get("s1").request.summary
+    assert all(secret.encode() not in p.read_bytes() for p in tmp_path.iterdir())

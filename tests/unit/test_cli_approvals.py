@@ -58,12 +58,97 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_list_shows_pending_requests_as_a_table(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "--db", str(db), "list")
     assert status == 0
-    header, first, second = out.splitlines()
-    assert header.split() == ["ID", "AGE", "AGENT", "TOOL", "SUMMARY", "REASON"]
-    assert first.split()[:3] == ["aaa111", "1m", "fixer"]
-    assert "rm -rf build" in first
+    header, first, second, blank, first_action, second_action = out.splitlines()
+    assert header.split() == ["ID", "AGE", "STATUS", "AGENT", "TOOL", "REASON"]
+    assert first.split()[:4] == ["aaa111", "1m", "pending", "fixer"]
     assert "destructive command" in first
-    assert "git push --force" in second
+    assert second.split()[0] == "bbb222"
+    assert blank == ""
+    assert first_action.split(None, 1) == ["aaa111", "rm -rf build"]
+    assert second_action.split(None, 1) == ["bbb222", "git push --force"]
+
+
+LONG = (
+    "python3 - <<'EOF'\n"
+    + "\n".join(f"    step_{i}('{'x' * 30}')" for i in range(6))
+    + "\nEOF\ncurl "
+    + "a" * 300
+)
+
+
+def test_list_and_show_print_the_whole_action_wrapped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "approvals.db"
+    with ApprovalStore(db) as store:
+        store.submit(_request("ccc333", summary=LONG))
+    for argv in (["list"], ["show", "ccc333"]):
+        status, out, _ = cli(capsys, "--db", str(db), *argv)
+        assert status == 0
+        joined = "".join(line.strip() for line in out.splitlines())
+        assert "a" * 300 in joined, "nothing is cut"
+        assert "    step_5" in out, "the script's indentation is kept"
+        assert max(len(line) for line in out.splitlines()) <= 100
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["\x1b[8m", "\r", "\u202e", "\u200b", "\x07", "\x1b]0;title\x07"],
+    ids=["conceal", "carriage-return", "bidi-override", "zero-width", "bell", "osc-title"],
+)
+def test_control_characters_are_shown_as_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hidden: str
+) -> None:
+    db = tmp_path / "approvals.db"
+    with ApprovalStore(db) as store:
+        store.submit(_request("ddd444", summary=f"ls{hidden} ; rm -rf ~"))
+    for argv in (["list"], ["show", "ddd444"], ["history"]):
+        out = cli(capsys, "--db", str(db), *argv)[1]
+        controls = [ch for ch in hidden if not ch.isprintable()]
+        assert not any(ch in out for ch in controls), argv
+        assert hidden.encode("unicode_escape").decode() in out
+        assert "rm -rf ~" in out
+
+
+def test_a_request_whose_waiter_is_gone_is_orphaned_and_cannot_be_approved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "approvals.db"
+    waiter = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from agentguard.approval import ApprovalStore, ApprovalRequest;"
+            "s = ApprovalStore(sys.argv[1]);"
+            "s.submit(ApprovalRequest(id='eee555', action_hash='h', tool='run', kind='shell',"
+            " summary='rm -rf build', reason='r', rule_ids=(), run_id=None, agent='a', created=time.time()),"
+            " expires=time.time() + 600, waiter=True)",
+            str(db),
+        ],
+        check=True,
+        timeout=60,
+    )
+    assert waiter.returncode == 0  # the waiting process has exited: nobody will read an answer
+    status, out, _ = cli(capsys, "--db", str(db), "list")
+    row = out.splitlines()[1].split()
+    assert (row[0], row[2]) == ("eee555", "orphaned")
+    assert json.loads(cli(capsys, "--db", str(db), "list", "--json")[1])[0]["status"] == "orphaned"
+    status, _, err = cli(capsys, "--db", str(db), "approve", "eee555", "--scope", "always")
+    assert status == 1
+    assert "orphaned" in err
+    with ApprovalStore(db) as store:
+        assert store.grants() == []
+        assert store.pending() == []
+    assert "orphaned" in cli(capsys, "--db", str(db), "history")[1]
+
+
+def test_expired_requests_say_expired_in_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "approvals.db"
+    with ApprovalStore(db) as store:
+        store.submit(_request("fff666"), expires=time.time() - 1)
+    out = cli(capsys, "--db", str(db), "history")[1]
+    assert out.splitlines()[1].split()[2] == "expired"
+    assert "No pending" in cli(capsys, "--db", str(db), "list")[1]
 
 
 def test_list_is_the_default_and_db_may_follow_the_action(

@@ -94,6 +94,36 @@ REDACTIONS = {
     "python-literal": ("client_secret = 'ohno'", f"client_secret = '{R}'"),
     "python-kwarg": ('connect(password="hunter2", user="app")', f'connect(password="{R}", user="app")'),
     "weak-name-generated-value": ('{"token": "a1b2c3d4e5f6"}', f'{{"token": "{R}"}}'),
+    # command lines
+    "curl-user-pass": ("curl -u deploy:s3cretPass https://x", f"curl -u deploy:{R} https://x"),
+    "curl-user-quoted": ("curl --user 'deploy:s3cret' https://x", f"curl --user 'deploy:{R}' https://x"),
+    "curl-user-equals": ("curl --user=deploy:s3cret x", f"curl --user=deploy:{R} x"),
+    "curl-proxy-user": ("curl --proxy-user me:pw123 x", f"curl --proxy-user me:{R} x"),
+    "mysql-glued-password": ("mysql -u root -phunter2 app", f"mysql -u root -p{R} app"),
+    "password-flag-spaced": ("psql --password hunter2 -h db", f"psql --password {R} -h db"),
+    "api-key-flag-spaced": ("tool --api-key 'abc def' run", f"tool --api-key '{R}' run"),
+    "aws-configure-set": (
+        "aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        f"aws configure set aws_secret_access_key {R}",
+    ),
+    "npm-auth-token": (
+        "npm config set //registry.npmjs.org/:_authToken npm_AbCdEf0123456789abcdef0123456789abcd",
+        f"npm config set //registry.npmjs.org/:_authToken {R}",
+    ),
+    "aws-pair-bare": (
+        "creds AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        f"creds {R} {R}",
+    ),
+    "aws-pair-other-name": (
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nexport S=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        f"export AWS_ACCESS_KEY_ID={R}\nexport S={R}",
+    ),
+    "header-flag": ("curl -H 'X-Api-Key: abc123def456' x", f"curl -H 'X-Api-Key: {R}' x"),
+    "aws-pair-after-earlier-redaction": (
+        f"login {R} wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        f"login {R} {R}",
+    ),
+    "generated-value-after-colon": ("client_secret: XaLIlebDHqw7BR32FQXZ}", f"client_secret: {R}}}"),
 }
 
 KEPT = {
@@ -126,6 +156,13 @@ KEPT = {
     "already-redacted": f"OPENAI_API_KEY={R} and Authorization: Bearer {R}",
     "plain-text": "The quick brown fox jumps over the lazy dog.",
     "non-ascii": "İstanbul key: değer — ключ = значение",
+    "password-file-flag": "tool --password-file /run/secrets/db",
+    "password-from-env": "tool --password $DB_PASSWORD",
+    "prose-password-word": "the password is set by the admin",
+    "weak-word-then-value": "the token refresh2024 failed",
+    "unpaired-40-chars": "sha a94a8fe5ccb19ba61c4c0873d391e987982fbbd3 is the commit",
+    "user-flag-no-colon": "useradd -u 1001 builder",
+    "unrelated-p-flag": "mkdir -p build/out",
 }
 
 

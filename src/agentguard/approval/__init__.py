@@ -23,7 +23,7 @@ Approvers have a sync ``approve(request, *, timeout)`` and an async ``aapprove(r
 from __future__ import annotations
 
 from ._console import ConsoleApprover
-from ._hash import action_hash, normalise_command, summarise
+from ._hash import action_hash, summarise
 from ._model import AnyApprover, ApprovalRequest, ApprovalResult, Approver, AsyncApprover, GrantScope
 from ._queue import QueueApprover
 from ._resolve import aresolve, build_request, resolve
@@ -59,7 +59,6 @@ __all__ = [
     "aresolve",
     "build_request",
     "default_db_path",
-    "normalise_command",
     "resolve",
     "summarise",
 ]

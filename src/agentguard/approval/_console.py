@@ -24,6 +24,7 @@ import time
 from concurrent.futures import Future
 from typing import TextIO
 
+from ._display import visible
 from ._model import ApprovalRequest, ApprovalResult, GrantScope, timed_out
 from ._resolve import in_daemon_thread
 from ._store import ApprovalStore
@@ -123,11 +124,11 @@ class ConsoleApprover:
 def _describe(request: ApprovalRequest) -> str:
     lines = [
         "",
-        "agentguard: approval needed" + (f" for {request.agent}" if request.agent else ""),
-        f"  tool:    {request.tool} ({request.kind})",
-        f"  action:  {request.summary}",
-        f"  reason:  {request.reason or '-'}",
-        f"  rules:   {', '.join(request.rule_ids) or '-'}",
+        "agentguard: approval needed" + (f" for {visible(request.agent)}" if request.agent else ""),
+        f"  tool:    {visible(request.tool)} ({visible(request.kind)})",
+        "  action:  " + "\n           ".join(visible(line) for line in request.summary.split("\n")),
+        f"  reason:  {visible(request.reason) or '-'}",
+        f"  rules:   {visible(', '.join(request.rule_ids)) or '-'}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -3,11 +3,15 @@
 The agent waits; a human (or a service) answers from anywhere that can open the same SQLite file::
 
     $ agentguard approvals list
-    ID            AGE  AGENT  TOOL  SUMMARY       REASON
-    3f9c0a1b2c4d   4s  fixer  run   rm -rf build  destructive command
+    ID            AGE  STATUS   AGENT  TOOL  REASON
+    3f9c0a1b2c4d   4s  pending  fixer  run   destructive command
+
+    3f9c0a1b2c4d  rm -rf build
     $ agentguard approvals approve 3f9c0a1b2c4d --scope run
 
 No answer by the timeout denies, and the request is marked expired so a late answer is refused.
+While it waits, the approver records that it is alive (a heartbeat every few seconds, and its pid):
+a request whose waiter was killed shows as ``orphaned`` and cannot be approved.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 
 from .. import _safe
 from ._model import ApprovalRequest, ApprovalResult, timed_out
-from ._store import ApprovalStore, RequestRecord
+from ._store import HEARTBEAT_S, ApprovalStore, RequestRecord
 
 
 class QueueApprover:
@@ -60,10 +64,14 @@ class QueueApprover:
         limit = self.timeout if timeout is None else timeout
         store = self.store
         started = time.monotonic()
-        store.submit(request, expires=time.time() + limit)
+        store.submit(request, expires=time.time() + limit, waiter=True)
         finished = False
+        beat = time.monotonic()
         try:
             while True:
+                if time.monotonic() - beat >= HEARTBEAT_S:
+                    beat = time.monotonic()
+                    store.heartbeat(request.id)
                 record = store.get(request.id)
                 remaining = limit - (time.monotonic() - started)
                 if record.status == "pending" and remaining <= 0:
@@ -80,10 +88,14 @@ class QueueApprover:
         limit = self.timeout if timeout is None else timeout
         store = await asyncio.to_thread(lambda: self.store)
         started = time.monotonic()
-        await asyncio.to_thread(store.submit, request, expires=time.time() + limit)
+        await asyncio.to_thread(store.submit, request, expires=time.time() + limit, waiter=True)
         finished = False
+        beat = time.monotonic()
         try:
             while True:
+                if time.monotonic() - beat >= HEARTBEAT_S:
+                    beat = time.monotonic()
+                    await asyncio.to_thread(store.heartbeat, request.id)
                 record = await asyncio.to_thread(store.get, request.id)
                 remaining = limit - (time.monotonic() - started)
                 if record.status == "pending" and remaining <= 0:

@@ -16,22 +16,28 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
+from ..redact import redact
 from ._model import SCOPES, ApprovalRequest, GrantScope
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 DB_ENV: Final = "AGENTGUARD_APPROVALS_DB"
 DEFAULT_DB: Final = Path(".agentguard") / "approvals.db"
 
-Status = Literal["pending", "granted", "denied", "expired"]
+Status = Literal["pending", "granted", "denied", "expired", "orphaned"]
+
+# A waiter that has not polled for this long is gone (killed, or its machine lost).
+ORPHAN_AFTER_S: Final = 30.0
+HEARTBEAT_S: Final = 2.0
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -72,6 +78,9 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE INDEX IF NOT EXISTS grants_hash ON grants (action_hash);
 """
 
+# Version 2: who waits for each request, so a request whose waiter is gone is never approvable.
+_WAITER_COLUMNS: Final = (("waiter_pid", "INTEGER"), ("waiter_host", "TEXT"), ("waiter_seen", "REAL"))
+
 
 class ApprovalError(Exception):
     """Something about an approval cannot be done (the store is newer than this agentguard, ...)."""
@@ -82,7 +91,7 @@ class UnknownIdError(ApprovalError, LookupError):
 
 
 class AlreadyAnsweredError(ApprovalError):
-    """The request was answered (or expired) before this answer arrived."""
+    """The request was answered, expired or orphaned (its waiter is gone) before this answer arrived."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,11 +224,18 @@ class ApprovalStore:
                 "supports; upgrade agentguard"
             )
         with self._write():
-            # Another process may have created the schema while we waited for the write lock.
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            # Another process may have migrated while we waited for the write lock.
+            current = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if current < 1:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._conn.execute(statement)
+            if current < 2:
+                have = {row[1] for row in self._conn.execute("PRAGMA table_info(requests)")}
+                for name, kind in _WAITER_COLUMNS:
+                    if name not in have:
+                        self._conn.execute(f"ALTER TABLE requests ADD COLUMN {name} {kind}")
+            if current < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -239,10 +255,24 @@ class ApprovalStore:
             return self._conn.execute(sql, params).fetchall()
 
     # -- requests -----------------------------------------------------------------------------------
-    def submit(self, request: ApprovalRequest, *, expires: float | None = None) -> None:
-        """Add a pending request; ``expires`` (wall clock) is when its waiter gives up."""
+    def submit(self, request: ApprovalRequest, *, expires: float | None = None, waiter: bool = False) -> None:
+        """Add a pending request; ``expires`` (wall clock) is when its waiter gives up.
+
+        ``waiter=True`` records this process as the one waiting for the answer: it must call
+        :meth:`heartbeat` while it waits, and once it stops (killed) the request becomes ``orphaned``.
+        """
         with self._write() as conn:
             _insert_request(conn, request, expires=expires)
+            if waiter:
+                conn.execute(
+                    "UPDATE requests SET waiter_pid = ?, waiter_host = ?, waiter_seen = ? WHERE id = ?",
+                    (os.getpid(), _HOST, time.time(), request.id),
+                )
+
+    def heartbeat(self, request_id: str) -> None:
+        """Say that the waiter of ``request_id`` is still waiting."""
+        with self._write() as conn:
+            conn.execute("UPDATE requests SET waiter_seen = ? WHERE id = ?", (time.time(), request_id))
 
     def get(self, request_id: str) -> RequestRecord:
         """The request and its answer so far; :class:`UnknownIdError` if there is none."""
@@ -252,16 +282,22 @@ class ApprovalStore:
         return _record(rows[0])
 
     def pending(self) -> list[ApprovalRequest]:
-        """Requests still waiting for an answer (whose waiter has not given up), oldest first."""
+        """Requests still waiting for an answer (whose waiter is there and has not given up), oldest first."""
+        return [r.request for r in self.open() if r.status == "pending"]
+
+    def open(self) -> list[RequestRecord]:
+        """Requests nobody answered that have not expired, oldest first: ``pending`` ones, and
+        ``orphaned`` ones whose waiter is gone (shown, never approvable)."""
         rows = self._query(
             "SELECT * FROM requests WHERE status = 'pending' AND (expires IS NULL OR expires > ?)"
             " ORDER BY created",
             (time.time(),),
         )
-        return [_record(r).request for r in rows]
+        return [_record(r) for r in rows]
 
     def history(self, *, limit: int = 100) -> list[RequestRecord]:
-        """Every request, answered or not, newest first."""
+        """Every request, answered or not, newest first (unanswered ones as ``expired`` or ``orphaned``
+        once their waiter gave up or is gone)."""
         rows = self._query("SELECT * FROM requests ORDER BY created DESC LIMIT ?", (limit,))
         return [_record(r) for r in rows]
 
@@ -288,11 +324,10 @@ class ApprovalStore:
             row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
             if row is None:
                 raise UnknownIdError(f"no approval request {request_id!r}")
-            current = _record(row)
-            if current.status == "pending" and current.expires is not None and current.expires <= now:
-                # Its waiter has given up: record that (this transaction commits), and refuse the answer.
-                conn.execute("UPDATE requests SET status = 'expired' WHERE id = ?", (request_id,))
-                current = replace(current, status="expired")
+            current = _record(row, now)
+            if current.status in ("expired", "orphaned") and row["status"] == "pending":
+                # Its waiter gave up or is gone: record that (this transaction commits), refuse the answer.
+                conn.execute("UPDATE requests SET status = ? WHERE id = ?", (current.status, request_id))
             if current.status != "pending":
                 refused = AlreadyAnsweredError(_already(current))
             else:
@@ -371,7 +406,7 @@ class ApprovalStore:
                 request.run_id if scope == "run" else None,
                 request.tool,
                 request.kind,
-                request.summary,
+                redact(request.summary),
                 now,
                 by,
                 request.id,
@@ -434,8 +469,8 @@ def _insert_request(
             request.action_hash,
             request.tool,
             request.kind,
-            request.summary,
-            request.reason,
+            redact(request.summary),  # whoever built the request, no secret reaches the file
+            redact(request.reason),
             json.dumps(list(request.rule_ids)),
             request.run_id,
             request.agent,
@@ -455,11 +490,43 @@ def _already(record: RequestRecord) -> str:
     rid = record.request.id
     if record.status == "expired":
         return f"request {rid} expired: its waiter gave up before an answer came"
+    if record.status == "orphaned":
+        return f"request {rid} is orphaned: the agent waiting for it is gone, so it cannot be approved"
     verb = "approved" if record.status == "granted" else "denied"
     return f"request {rid} was already {verb} by {record.by}"
 
 
-def _record(row: sqlite3.Row) -> RequestRecord:
+_HOST: Final = socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no way to tell: assume alive
+        return True
+    return True
+
+
+def _status(row: sqlite3.Row, now: float) -> Status:
+    """The stored status, or for an unanswered request whether its waiter gave up or is gone."""
+    status = cast(Status, row["status"])
+    if status != "pending":
+        return status
+    if row["expires"] is not None and row["expires"] <= now:
+        return "expired"
+    seen = row["waiter_seen"]
+    if seen is not None:
+        if now - seen > ORPHAN_AFTER_S:
+            return "orphaned"
+        pid = row["waiter_pid"]
+        if pid is not None and row["waiter_host"] == _HOST and not _alive(int(pid)):
+            return "orphaned"
+    return "pending"
+
+
+def _record(row: sqlite3.Row, now: float | None = None) -> RequestRecord:
     request = ApprovalRequest(
         id=row["id"],
         action_hash=row["action_hash"],
@@ -474,7 +541,7 @@ def _record(row: sqlite3.Row) -> RequestRecord:
     )
     return RequestRecord(
         request=request,
-        status=cast(Status, row["status"]),
+        status=_status(row, time.time() if now is None else now),
         expires=row["expires"],
         answered=row["answered"],
         by=row["answered_by"],

@@ -3,25 +3,36 @@
 ::
 
     $ agentguard approvals list
-    ID            AGE  AGENT  TOOL  SUMMARY       REASON
-    3f9c0a1b2c4d   4s  fixer  run   rm -rf build  destructive command
+    ID            AGE  STATUS   AGENT  TOOL  REASON
+    3f9c0a1b2c4d   4s  pending  fixer  run   destructive command
+
+    3f9c0a1b2c4d  rm -rf build
+    $ agentguard approvals show 3f9c0a1b2c4d
     $ agentguard approvals approve 3f9c0a1b2c4d --scope run
     approved 3f9c0a1b2c4d for the run (grant g5d0e1f2a3b4c)
     $ agentguard approvals grants
     $ agentguard approvals revoke g5d0e1f2a3b4c
 
 The queue is ``--db PATH``, else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db``.
+
+What the agent sent is shown whole (wrapped to the terminal, never cut) and with every control or
+invisible character written as an escape (``\x1b[8m`` cannot hide the rest of a command). A request
+whose waiting agent is gone is listed as ``orphaned`` and cannot be approved; one whose waiter gave
+up is ``expired`` in the history.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
+import textwrap
 import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from ..approval._display import visible
 from ._common import Align, CommandError, can_encode, render_table, truncate
 
 if TYPE_CHECKING:
@@ -43,8 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
         return p
 
-    p = add("list", "Pending requests, oldest first (the default).")
+    p = add(
+        "list", "Open requests (pending or orphaned), oldest first, with their whole action (the default)."
+    )
     p.add_argument("--json", action="store_true", help="print them as a JSON array")
+    p = add("show", "One request in full: the whole action, its reason, rules, run and status.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="print it as a JSON object")
     p = add("approve", "Approve a pending request.")
     p.add_argument("id", metavar="ID")
     p.add_argument(
@@ -94,29 +110,89 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store: ApprovalStore, args: argparse.Namespace) -> int:
-    pending = store.pending()
+    records = store.open()
     if args.json:
-        print(json.dumps([_request_dict(r) for r in pending], indent=2))
+        print(json.dumps([_request_dict(r.request) | {"status": r.status} for r in records], indent=2))
         return 0
-    if not pending:
+    if not records:
         print(f"No pending approval requests in {store.path}.")
         return 0
     now = time.time()
     unknown, ellipsis = _glyphs()
     rows = [
         [
-            r.id,
-            _age(now - r.created),
-            truncate(r.agent, 16, ellipsis) if r.agent else unknown,
-            truncate(r.tool, 16, ellipsis),
-            truncate(r.summary, 48, ellipsis),
-            truncate(r.reason, 40, ellipsis) if r.reason else unknown,
+            visible(r.request.id),
+            _age(now - r.request.created),
+            r.status,
+            truncate(visible(r.request.agent), 16, ellipsis) if r.request.agent else unknown,
+            truncate(visible(r.request.tool), 16, ellipsis),
+            truncate(visible(r.request.reason), 40, ellipsis) if r.request.reason else unknown,
         ]
-        for r in pending
+        for r in records
     ]
     align: tuple[Align, ...] = ("<", ">", "<", "<", "<", "<")
-    print(render_table(("ID", "AGE", "AGENT", "TOOL", "SUMMARY", "REASON"), rows, align))
+    print(render_table(("ID", "AGE", "STATUS", "AGENT", "TOOL", "REASON"), rows, align))
+    print()
+    width = max(max(len(row[0]) for row in rows) + 2, 12)
+    for r in records:
+        print(_wrapped(r.request.summary, first=visible(r.request.id).ljust(width), indent=" " * width))
+    if any(r.status == "orphaned" for r in records):
+        print("\n(orphaned: the agent waiting for it is gone; it cannot be approved)")
     return 0
+
+
+def _show(store: ApprovalStore, args: argparse.Namespace) -> int:
+    record = store.get(args.id)
+    request = record.request
+    if args.json:
+        data = record.to_dict()
+        print(json.dumps(data, indent=2))
+        return 0
+    status = record.status + (f" ({record.scope})" if record.status == "granted" and record.scope else "")
+    fields = [
+        ("request", request.id),
+        ("status", status + (f" by {record.by}" if record.by else "")),
+        ("age", _age(time.time() - request.created)),
+        ("agent", request.agent or "-"),
+        ("run", request.run_id or "-"),
+        ("tool", f"{request.tool} ({request.kind})"),
+        ("reason", request.reason or "-"),
+        ("rules", ", ".join(request.rule_ids) or "-"),
+        ("hash", request.action_hash),
+    ]
+    if record.reason:
+        fields.append(("answer", record.reason))
+    if record.grant_id:
+        fields.append(("grant", record.grant_id))
+    for name, value in fields:
+        print(_wrapped(value, first=f"{name:<9}", indent=" " * 9))
+    print("action")
+    print(_wrapped(request.summary, first="  ", indent="  "))
+    return 0
+
+
+def _wrapped(text: str, *, first: str, indent: str) -> str:
+    """``text`` made visible and wrapped to the terminal: its own lines kept, long lines broken."""
+    width = max(shutil.get_terminal_size((100, 24)).columns, 40)
+    lines: list[str] = []
+    for number, line in enumerate(text.split("\n")):
+        shown = visible(line.replace("\t", "    "))
+        prefix = first if number == 0 else indent
+        pieces = textwrap.wrap(
+            shown,
+            width=width,
+            initial_indent=prefix,
+            subsequent_indent=indent,
+            break_long_words=True,
+            break_on_hyphens=False,
+            drop_whitespace=False,
+            replace_whitespace=False,
+        )
+        if pieces:
+            lines.extend(piece.rstrip() for piece in pieces)
+        else:
+            lines.append(prefix.rstrip())
+    return "\n".join(lines)
 
 
 def _approve(store: ApprovalStore, args: argparse.Namespace) -> int:
@@ -148,9 +224,9 @@ def _grants(store: ApprovalStore, args: argparse.Namespace) -> int:
             g.scope + (" (revoked)" if g.revoked is not None else ""),
             g.run_id or unknown,
             _age(now - g.created),
-            truncate(g.by, 16, ellipsis),
-            truncate(g.tool, 16, ellipsis),
-            truncate(g.summary, 48, ellipsis),
+            truncate(visible(g.by), 16, ellipsis),
+            truncate(visible(g.tool), 16, ellipsis),
+            truncate(visible(g.summary), 48, ellipsis),
         ]
         for g in grants
     ]
@@ -180,9 +256,9 @@ def _history(store: ApprovalStore, args: argparse.Namespace) -> int:
             r.request.id,
             _age(now - r.request.created),
             r.status + (f" ({r.scope})" if r.status == "granted" and r.scope != "once" else ""),
-            truncate(r.by, 16, ellipsis) if r.by else unknown,
-            truncate(r.request.tool, 16, ellipsis),
-            truncate(r.request.summary, 48, ellipsis),
+            truncate(visible(r.by), 16, ellipsis) if r.by else unknown,
+            truncate(visible(r.request.tool), 16, ellipsis),
+            truncate(visible(r.request.summary), 48, ellipsis),
         ]
         for r in records
     ]
@@ -193,6 +269,7 @@ def _history(store: ApprovalStore, args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "list": _list,
+    "show": _show,
     "approve": _approve,
     "deny": _deny,
     "grants": _grants,

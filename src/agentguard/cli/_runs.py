@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from typing import TYPE_CHECKING
 
 from ._common import Align, CommandError, can_encode, render_table, truncate
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         with LocalStore(path) as store:
             runs = store.runs(limit=args.limit)
             total = store.count_runs() if len(runs) == args.limit else len(runs)
+            lost = store.lost_spans()
     except FileNotFoundError:
         raise CommandError(
             f"no store at {path}; call agentguard.configure() in your agent to record runs, "
@@ -75,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
     except (SchemaError, sqlite3.Error) as exc:
         raise CommandError(f"cannot read the store at {path}: {exc}") from None
 
+    if lost:
+        print(
+            f"warning: {lost:,} spans could not be written to {path} (the store was locked, full or "
+            "unwritable, or a queue overflowed); these runs may be incomplete",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return 0

@@ -88,6 +88,8 @@ class DashboardApi:
         }
         if isinstance(source, OtlpSource):
             out["malformed_lines"] = source.reader.malformed_count
+        else:
+            out["lost_spans"] = _lost_spans(source)
         return out
 
     def panel(self, name: str, range_s: int = 0) -> dict[str, Any]:
@@ -137,3 +139,12 @@ class DashboardApi:
             "triage": triage,
             "runs": runs,
         }
+
+
+def _lost_spans(source: Source) -> int:
+    """Spans the store's writers recorded as lost (0 for a store written before they were counted)."""
+    try:
+        rows = source.query("SELECT COALESCE(SUM(lost), 0) FROM export_losses")
+    except Exception:  # no such table: nothing recorded
+        return 0
+    return int(rows[0][0]) if rows else 0

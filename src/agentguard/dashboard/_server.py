@@ -12,16 +12,23 @@ Routes::
 
 Only loopback clients that name this server in ``Host`` are answered (a web page elsewhere cannot
 read the store through DNS rebinding), and every response forbids framing and sniffing.
+
+Bounded: requests are served by a pool of ``workers`` threads with room for ``backlog`` more waiting;
+beyond that a connection gets ``503`` at once. A client that sends nothing (or too slowly) for
+``request_timeout_s`` is disconnected, and every connection closes after one response. Query numbers
+that are not integers in range (``range=1e23``, ``offset=-1``) get ``400``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -33,20 +40,95 @@ logger = logging.getLogger("agentguard.dashboard")
 _ALLOWED_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
 
 
-def _int(params: dict[str, list[str]], name: str, default: int) -> int:
-    try:
-        return int(params.get(name, [str(default)])[0])
-    except ValueError:
+# The longest range a query may ask for (about 100 years), and the largest offset or page size.
+_MAX_RANGE_S: Final = 100 * 366 * 86400
+_MAX_COUNT: Final = 1_000_000
+_BUSY: Final = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class BadRequest(ValueError):
+    """A query parameter the server cannot use."""
+
+
+def _int(params: dict[str, list[str]], name: str, default: int, *, low: int, high: int) -> int:
+    values = params.get(name)
+    if not values:
         return default
+    text = values[0].strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 20:
+        raise BadRequest(f"{name} must be a whole number, not {text[:40]!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+class _PooledHTTPServer(HTTPServer):
+    """An ``HTTPServer`` that hands each connection to a bounded pool of threads."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        workers: int,
+        backlog: int,
+    ) -> None:
+        super().__init__(address, handler)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentguard-dashboard")
+        self._slots = threading.BoundedSemaphore(workers + backlog)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            self._pool.submit(self._serve, request, client_address)
+        except RuntimeError:  # the pool is shut down: the server is closing
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("dashboard connection from %s failed", client_address, exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class DashboardServer:
-    """Serve ``api`` on ``host:port`` (port 0 picks a free one) in a background thread."""
+    """Serve ``api`` on ``host:port`` (port 0 picks a free one) in a background thread.
 
-    def __init__(self, api: DashboardApi, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``workers`` threads answer requests, ``backlog`` more connections may wait for one, and a
+    connection idle for ``request_timeout_s`` is closed (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        api: DashboardApi,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        workers: int = 8,
+        backlog: int = 32,
+        request_timeout_s: float = 10.0,
+    ) -> None:
         self.api = api
-        self._httpd = ThreadingHTTPServer((host, port), self._handler())
-        self._httpd.daemon_threads = True
+        self.request_timeout_s = request_timeout_s
+        self._httpd = _PooledHTTPServer((host, port), self._handler(), workers=workers, backlog=backlog)
         self._thread: threading.Thread | None = None
 
     @property
@@ -89,6 +171,7 @@ class DashboardServer:
         class Handler(BaseHTTPRequestHandler):
             server_version = "agentguard-dashboard"
             sys_version = ""
+            timeout = outer.request_timeout_s  # applied to the connection's socket: reads time out
 
             def log_message(self, format: str, *args: Any) -> None:
                 logger.debug("%s " + format, self.address_string(), *args)
@@ -105,11 +188,13 @@ class DashboardServer:
                     self._route(path, params)
                 except NotFound as exc:
                     self._send_json(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+                except BadRequest as exc:
+                    self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                 except sqlite3.Error as exc:
                     self._send_json(
                         HTTPStatus.SERVICE_UNAVAILABLE, {"error": f"cannot read the store: {exc}"}
                     )
-                except (BrokenPipeError, ConnectionResetError):
+                except (TimeoutError, BrokenPipeError, ConnectionResetError):
                     pass
                 except Exception as exc:  # a bug of ours: answer it, keep serving
                     logger.exception("dashboard request %s failed", path)
@@ -118,7 +203,7 @@ class DashboardServer:
                     )
 
             def _route(self, path: str, params: dict[str, list[str]]) -> None:
-                range_s = max(0, _int(params, "range", 0))
+                range_s = _int(params, "range", 0, low=0, high=_MAX_RANGE_S)
                 if path in ("/", "/index.html"):
                     self._send(HTTPStatus.OK, server_page().encode(), "text/html; charset=utf-8")
                 elif path.startswith("/static/") and path[len("/static/") :] in STATIC_FILES:
@@ -130,7 +215,9 @@ class DashboardServer:
                     self._send_json(HTTPStatus.OK, api.panel(path[len("/api/panel/") :], range_s))
                 elif path == "/api/triage":
                     query = params.get("q", [""])[0]
-                    page = api.triage(range_s, _int(params, "offset", 0), _int(params, "limit", 25), query)
+                    offset = _int(params, "offset", 0, low=0, high=_MAX_COUNT)
+                    limit = _int(params, "limit", 25, low=1, high=_MAX_COUNT)
+                    page = api.triage(range_s, offset, limit, query)
                     self._send_json(HTTPStatus.OK, page)
                 elif path.startswith("/api/run/"):
                     self._send_json(HTTPStatus.OK, api.run(unquote(path[len("/api/run/") :])))

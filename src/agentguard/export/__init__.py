@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
-from ._configure import Telemetry, configure
+from ._configure import ExportStats, Telemetry, configure
 from ._exporter import LocalStoreSpanExporter
 from ._sqlite import SchemaError
 from .store import LocalStore, RunRecord, SpanRecord, default_store_path
 
 __all__ = [
+    "ExportStats",
     "LocalStore",
     "LocalStoreSpanExporter",
     "RunRecord",

@@ -16,7 +16,10 @@ arrival attributes them), else its ``gen_ai.conversation.id``. An ``invoke_agent
 
 Faults never reach the agent: a locked or full database, or an unwritable path, makes ``export()``
 return ``FAILURE``, logs one warning (through :func:`agentguard._safe.report`) and adds the batch to
-:attr:`LocalStoreSpanExporter.dropped`.
+:attr:`LocalStoreSpanExporter.dropped`. Spans lost before they reached the exporter (a batching
+processor's queue overflowed) are reported to it with :meth:`LocalStoreSpanExporter.note_lost`. The
+total is written to the store's ``export_losses`` table with the next batch that can be written (and
+on shutdown), so ``agentguard runs`` and the dashboard can warn that the store is incomplete.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import json
 import os
 import sqlite3
 import threading
+import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +41,7 @@ from opentelemetry.trace import SpanContext, StatusCode
 
 from .. import _safe
 from .. import semconv as sc
-from ._sqlite import connect_writer
+from ._sqlite import connect_writer, record_losses
 
 _INSERT_SPAN = """
 INSERT OR REPLACE INTO spans (
@@ -219,6 +224,11 @@ class LocalStoreSpanExporter(SpanExporter):
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._dropped = 0
+        self._lost_elsewhere = 0
+        self._count_lock = threading.Lock()
+        self._lost_recorded = 0
+        self._writer = uuid.uuid4().hex
+        self._started_ns = time.time_ns()
         self._shutdown = False
 
     @property
@@ -230,6 +240,16 @@ class LocalStoreSpanExporter(SpanExporter):
     def dropped(self) -> int:
         """Spans that could not be written (the store was locked, full or unwritable)."""
         return self._dropped
+
+    @property
+    def lost(self) -> int:
+        """:attr:`dropped` plus the spans reported through :meth:`note_lost`."""
+        return self._dropped + self._lost_elsewhere
+
+    def note_lost(self, count: int) -> None:
+        """Count ``count`` spans meant for this store that were lost before they reached it."""
+        with self._count_lock:
+            self._lost_elsewhere += count
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
@@ -273,7 +293,13 @@ class LocalStoreSpanExporter(SpanExporter):
                         _ADOPT_DESCENDANTS,
                         {"trace": row.trace_id, "root": row.span_id, "run": row.own_run_id},
                     )
+            lost = self.lost
+            if lost != self._lost_recorded:
+                record_losses(
+                    conn, writer=self._writer, pid=os.getpid(), started_ns=self._started_ns, lost=lost
+                )
             conn.execute("COMMIT")
+            self._lost_recorded = lost
         except BaseException:
             self._rollback(conn)
             raise
@@ -301,4 +327,15 @@ class LocalStoreSpanExporter(SpanExporter):
     def shutdown(self) -> None:
         with self._lock:
             self._shutdown = True
+            if self.lost != self._lost_recorded:
+                try:  # one short try: the store may be the reason spans were lost
+                    conn = self._connection()
+                    conn.execute("PRAGMA busy_timeout = 200")
+                    lost = self.lost
+                    record_losses(
+                        conn, writer=self._writer, pid=os.getpid(), started_ns=self._started_ns, lost=lost
+                    )
+                    self._lost_recorded = lost
+                except Exception as exc:
+                    _safe.report(_WHERE + ".losses", exc)
             self._close()

@@ -7,7 +7,9 @@ OpenTelemetry exporters themselves from the standard ``OTEL_EXPORTER_OTLP_*`` va
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
@@ -108,3 +110,48 @@ class PrometheusEndpoint:
         """Stop serving (the reader is shut down with its meter provider)."""
         self._server.shutdown()
         self._server.server_close()
+
+
+class _OncePerMessage(logging.Filter):
+    """Let the first record of each message template through; later ones become DEBUG records."""
+
+    def __init__(self) -> None:
+        super().__init__("agentguard.once")
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG:
+            return True
+        key = (record.name, str(record.msg))
+        with self._lock:
+            first = key not in self._seen
+            self._seen.add(key)
+        if first:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_once = _OncePerMessage()
+
+
+def log_each_fault_once(exporter: object) -> None:
+    """Make an OpenTelemetry exporter log each kind of fault once, not on every batch or retry.
+
+    The filter goes on the loggers of the modules that define the exporter's classes (the OTLP
+    exporters log through their own module's logger); later records of the same message are DEBUG.
+    """
+    modules = {cls.__module__ for cls in type(exporter).__mro__} | set(_SHARED_LOGGERS)
+    for module in modules:
+        if module.startswith("opentelemetry."):
+            log = logging.getLogger(module)
+            if _once not in log.filters:
+                log.addFilter(_once)
+
+
+# Helpers the OTLP exporters share, with loggers of their own.
+_SHARED_LOGGERS: Final = (
+    "opentelemetry.exporter.otlp.proto.http._common",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+)

@@ -8,6 +8,7 @@ One file, WAL mode (readers never block the writer), schema versioned with ``PRA
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Final
 
@@ -60,6 +61,20 @@ CREATE INDEX IF NOT EXISTS runs_trace_id ON runs (trace_id);
 """
 
 
+# Spans a writer could not store (the store was locked or full, or a queue overflowed), one row per
+# exporter instance, kept up to date whenever the store can be written. Created by writers on connect,
+# outside the versioned schema, so stores written before it stay readable by every version.
+_LOSSES: Final = """
+CREATE TABLE IF NOT EXISTS export_losses (
+    writer     TEXT PRIMARY KEY,
+    pid        INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL,
+    updated_ns INTEGER NOT NULL,
+    lost       INTEGER NOT NULL
+)
+"""
+
+
 class SchemaError(Exception):
     """The store was written by a newer agentguard (its schema version is unknown here)."""
 
@@ -72,10 +87,31 @@ def connect_writer(path: Path, *, busy_timeout_s: float) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         _migrate(conn)
+        conn.execute(_LOSSES)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def record_losses(conn: sqlite3.Connection, *, writer: str, pid: int, started_ns: int, lost: int) -> None:
+    """Store how many spans the exporter ``writer`` has lost so far (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO export_losses (writer, pid, started_ns, updated_ns, lost) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (writer) DO UPDATE SET updated_ns = excluded.updated_ns, lost = excluded.lost",
+        (writer, pid, started_ns, time.time_ns(), lost),
+    )
+
+
+def lost_spans(conn: sqlite3.Connection, *, since_ns: int = 0) -> int:
+    """Spans that writers recorded as lost (by writers started at or after ``since_ns``); 0 if none."""
+    try:
+        row = conn.execute(
+            "SELECT COALESCE(SUM(lost), 0) FROM export_losses WHERE started_ns >= ?", (since_ns,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # written before losses were recorded: no table
+        return 0
+    return int(row[0])
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

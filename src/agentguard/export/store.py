@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from ._sqlite import SchemaError, connect_reader, has_schema
+from ._sqlite import SchemaError, connect_reader, has_schema, lost_spans
 
 __all__ = ["DEFAULT_STORE_PATH", "LocalStore", "RunRecord", "SchemaError", "SpanRecord", "default_store_path"]
 
@@ -146,6 +146,10 @@ class LocalStore:
                 d[key] = json.loads(d[key])
             out.append(SpanRecord(**d))
         return out
+
+    def lost_spans(self) -> int:
+        """Spans that writers of this store recorded as lost (locked or full store, queue overflow)."""
+        return lost_spans(self._conn)
 
     def count_runs(self) -> int:
         rows = self._query("SELECT count(*) AS n FROM runs", ())

@@ -435,6 +435,13 @@
 
   function renderBanner(meta, overview) {
     var banner = document.getElementById("banner");
+    if (meta.lost_spans > 0) {
+      banner.replaceChildren(
+        h("h3", { text: "Some spans were lost" }),
+        h("p", null, meta.lost_spans + " spans could not be written to ", h("code", { text: meta.source }), " (the store was locked, full or unwritable, or a queue overflowed): runs shown here may be incomplete."));
+      banner.hidden = false;
+      return overview;
+    }
     if (meta.runs > 0 || meta.spans > 0) { banner.hidden = true; return; }
     var where = meta.source_kind === "otlp" ? "the OTLP file " : "the store ";
     banner.replaceChildren(
