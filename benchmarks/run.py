@@ -83,7 +83,11 @@ class Bench:
 #   Bench("bench_scan", "scan throughput (issue 4)"),
 BENCHMARKS: list[Bench] = [
     Bench("bench_tool", "tool call overhead and memory (dev venv)"),
-    Bench("bench_scan", "scan throughput, spans/s per core (issue 4)", quick_args=("--sessions", "100")),
+    Bench(
+        "bench_scan",
+        "scan throughput, spans/s per core (issue 4)",
+        quick_args=("--sessions", "100", "--memory-mb", "8"),
+    ),
     Bench(
         "bench_policy",
         "policy decision time vs pycasbin 2.8.0 and cedarpy 4.12.2",

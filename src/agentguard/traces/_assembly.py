@@ -45,22 +45,47 @@ _CONVERSATION: Final = "c"
 _RUN: Final = "r"
 
 
+def _id(value: Any) -> str | None:
+    if type(value) is str:
+        return value or None
+    if value is None or isinstance(value, bool | list | dict):
+        return None
+    return str(value)
+
+
+def _session_like(key: str) -> bool:
+    return key.startswith(TRACELOOP_ASSOCIATION) and bool(
+        _SESSION_LIKE.fullmatch(key[len(TRACELOOP_ASSOCIATION) :])
+    )
+
+
+_MAX_KNOWN: Final = 50_000
+_known_keys: set[str] = set()
+"""Attribute keys already classified (bounded): most spans repeat a small vocabulary of keys."""
+_session_keys: set[str] = set()
+"""The known keys that are traceloop association properties naming a session."""
+
+
+def _association_ids(attributes: dict[str, Any]) -> list[str]:
+    if not _known_keys.issuperset(attributes):
+        for key in attributes:
+            if key not in _known_keys and isinstance(key, str):
+                if len(_known_keys) < _MAX_KNOWN:
+                    _known_keys.add(key)
+                    if _session_like(key):
+                        _session_keys.add(key)
+                elif _session_like(key):  # the cache is full: classify this one directly
+                    _session_keys.add(key)
+    if _session_keys.isdisjoint(attributes):
+        return []
+    return [v for k in _session_keys.intersection(attributes) if (v := _id(attributes[k])) is not None]
+
+
 def session_key(attributes: dict[str, Any]) -> tuple[list[str], str | None]:
     """The conversation ids and the run id a span's attributes name (empty list / ``None`` if none)."""
-    found: list[str] = []
-    for key in CONVERSATION_ATTRIBUTES:
-        value = attributes.get(key)
-        if value is not None and value != "" and not isinstance(value, bool | list | dict):
-            found.append(str(value))
-    for key, value in attributes.items():
-        if (
-            key.startswith(TRACELOOP_ASSOCIATION)
-            and value not in (None, "")
-            and _SESSION_LIKE.fullmatch(key[len(TRACELOOP_ASSOCIATION) :])
-        ):
-            found.append(str(value))
-    run = attributes.get(sc.RUN_ID)
-    return found, (str(run) if run not in (None, "") else None)
+    found = [v for key in CONVERSATION_ATTRIBUTES if (v := _id(attributes.get(key))) is not None]
+    found.extend(_association_ids(attributes))
+    return found, _id(attributes.get(sc.RUN_ID))
 
 
 class _Groups:
@@ -105,6 +130,7 @@ class SessionAssembler:
         self.spool = Spool(memory_spans=memory_spans, directory=spill_dir)
         self.groups = _Groups()
         self._links: list[tuple[str, str, str]] = []
+        self._last: tuple[str, list[str], str | None] = ("", [], None)
 
     @property
     def spans(self) -> int:
@@ -119,10 +145,14 @@ class SessionAssembler:
         attrs = span.attributes
         if attrs:
             conversations, run = session_key(attrs)
-            for conversation in conversations:
-                groups.union(trace_id, f"{_CONVERSATION}\0{conversation}")
-            if run is not None:
-                groups.union(trace_id, f"{_RUN}\0{run}")
+            if conversations or run is not None:
+                key = (trace_id, conversations, run)
+                if key != self._last:  # the spans of a trace mostly repeat the same ids
+                    self._last = key
+                    for conversation in conversations:
+                        groups.union(trace_id, f"{_CONVERSATION}\0{conversation}")
+                    if run is not None:
+                        groups.union(trace_id, f"{_RUN}\0{run}")
         if span.links and (not span.parent_id or span.kind in _JOINING_KINDS):
             for link in span.links:
                 if link.trace_id and link.trace_id != trace_id:

@@ -13,7 +13,6 @@ before the damage. Nothing here raises for bad input.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import sqlite3
@@ -165,7 +164,7 @@ def read_otlp_json(path: Path, issues: Issues, attributes: AttributeFilter) -> I
     keys, prefixes = attributes.keys, attributes.prefixes
     lineno = 0
     try:
-        with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as f:
+        with _open_binary(path) as f:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue

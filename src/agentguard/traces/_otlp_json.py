@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
@@ -106,10 +107,15 @@ def _attrs(
     (the rest is never converted)."""
     out: dict[str, Any] = {}
     if items:
+        admit = _admitted(wanted, prefixes) if wanted is not None else None
         for kv in items:
             key = kv["key"]
-            if wanted is not None and key not in wanted and not (prefixes and str(key).startswith(prefixes)):
-                continue
+            if admit is not None:
+                take = admit.get(key)
+                if take is None:
+                    take = _admit(admit, key, wanted, prefixes)
+                if not take:
+                    continue
             val = kv.get("value")
             if val:
                 s = val.get("stringValue")
@@ -129,6 +135,32 @@ def _attrs(
                     raise _Inexact
                 out[key] = None
     return out
+
+
+_admission: dict[tuple[frozenset[str], tuple[str, ...]], dict[Any, bool]] = {}
+_MAX_KEYS: Final = 20_000
+
+
+def _admitted(wanted: frozenset[str], prefixes: tuple[str, ...]) -> dict[Any, bool]:
+    """Whether each attribute key seen so far passes the filter (keys repeat: one lookup per key)."""
+    table = _admission.get((wanted, prefixes))
+    if table is None:
+        table = _admission[(wanted, prefixes)] = {}
+    return table
+
+
+def _admit(
+    table: dict[Any, bool], key: Any, wanted: frozenset[str] | None, prefixes: tuple[str, ...]
+) -> bool:
+    take = (
+        wanted is None
+        or key in wanted
+        or (isinstance(key, str) and bool(prefixes) and key.startswith(prefixes))
+    )
+    if len(table) < _MAX_KEYS:
+        with contextlib.suppress(TypeError):  # an unhashable key (a malformed document): not cached
+            table[key] = take
+    return take
 
 
 def key_values(items: Any) -> dict[str, Any]:
@@ -219,9 +251,13 @@ def _span(
         code = code or 0  # the common case of _status, the same either way
     else:
         code, message = _status(status, exact)
-    trace_id = _fast_id(get("traceId"), exact)
-    span_id = _fast_id(get("spanId"), exact)
-    parent_id = _fast_id(get("parentSpanId"), exact)
+    # hex ids of the usual length take the short path of hex_id (same result)
+    raw = get("traceId")
+    trace_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else hex_id(raw, exact)
+    raw = get("spanId")
+    span_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else hex_id(raw, exact)
+    raw = get("parentSpanId")
+    parent_id = raw.lower() if type(raw) is str and len(raw) in (16, 32) else hex_id(raw, exact)
     name = get("name")
     if type(name) is not str:
         name = _text(name, exact)
@@ -239,7 +275,9 @@ def _span(
             name_ = e.get("name")
             raw = e.get("timeUnixNano")
             if type(name_) is str and type(raw) is str and raw:  # the common case of _event
-                events.append(SpanEvent(name_, int(raw), _attrs(e.get("attributes"), None, (), exact)))
+                events.append(
+                    _event_tuple(SpanEvent, (name_, int(raw), _attrs(e.get("attributes"), None, (), exact)))
+                )
             else:
                 events.append(_event(e, exact))
     raw_links = get("links")
@@ -259,6 +297,9 @@ def _span(
         trace_id, span_id, parent_id, name, kind, start, end, code, message, attrs, events, links,
         resource, scope, version,
     )  # fmt: skip
+
+
+_event_tuple = tuple.__new__  # SpanEvent from a 3-tuple without the named tuple's Python-level __new__
 
 
 def _event(e: Any, exact: bool) -> SpanEvent:

@@ -19,7 +19,7 @@ from typing import Final
 
 from ._record import Span, span_from_tuple, span_tuple
 
-DEFAULT_MEMORY_SPANS: Final = 50_000
+DEFAULT_MEMORY_SPANS: Final = 20_000
 _BATCH: Final = 4096
 _CHUNK: Final = 500  # trace ids per IN (...) query, well under SQLite's variable limit
 
