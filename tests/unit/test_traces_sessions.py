@@ -199,3 +199,25 @@ def test_a_conversation_id_on_the_last_span_read_still_names_the_session() -> No
     (session,) = assemble(spans)
     assert session.id == "s-9"
     assert [s.span_id for s in session.spans] == ["1" * 16, "2" * 16, "3" * 16]  # start order
+
+
+def test_recorded_decisions_are_part_of_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OtlpJsonFileExporter(path)))
+    guard = ag.Guard(tracer_provider=provider, capture_content=False)
+
+    @ag.tool(kind="shell", on_deny="return", guard=guard)
+    def run(command: str) -> str:
+        return "ok"
+
+    @ag.guarded(guard=guard, policy=ag.Policy(rules=[ag.rules.destructive_commands()]))
+    def agent() -> None:
+        run("ls")
+        run("rm -rf /")
+
+    agent()
+    provider.shutdown()
+    (session,) = scan([path, path]).sessions  # read twice, counted once
+    assert session.decisions["deny"] == 1
+    assert session.to_dict()["decisions"]["deny"] == 1

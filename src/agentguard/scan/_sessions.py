@@ -8,6 +8,7 @@ from typing import Any
 from ..detect._engine import DetectorSet
 from ..detect._signal import Signal
 from ..traces import Session, merge_signals, recorded_signals, session_events
+from ..traces._evidence import recorded_decisions
 
 MAX_TRANSCRIPT_CHARS = 24_000
 
@@ -24,6 +25,8 @@ class SessionResult:
     transcript: str = ""
     judge_error: str | None = None
     sources: tuple[str, ...] = ()
+    decisions: dict[str, int] = field(default_factory=dict)
+    """Policy decisions recorded on the spans, by outcome (``{"deny": 2}``)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -32,6 +35,8 @@ class SessionResult:
             "spans": self.spans,
             "signals": [s.to_dict() for s in self.signals],
         }
+        if self.decisions:
+            out["decisions"] = dict(self.decisions)
         if len(self.sources) > 1:
             out["sources"] = list(self.sources)
         if self.judge_error is not None:
@@ -60,6 +65,7 @@ def replay(session: Session, detectors: DetectorSet, *, transcripts: bool = Fals
         for ev in events:
             feed(ev)
     result.signals = merge_signals(state.signals, recorded_signals(session))
+    result.decisions = recorded_decisions(session)
     return result
 
 

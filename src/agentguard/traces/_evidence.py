@@ -1,4 +1,5 @@
-"""Evidence already recorded on spans: ``agentguard.signal`` events become signals of the session.
+"""Evidence already recorded on spans: ``agentguard.signal`` events become signals of the session,
+``agentguard.policy.decision`` events its decision counts.
 
 A trace written with content capture off has no arguments or outputs to replay, but the guard recorded
 its signals on the spans as it ran; those count. :func:`merge_signals` keeps one signal per finding when
@@ -82,3 +83,23 @@ def merge_signals(replayed: Iterable[Signal], recorded: Iterable[Signal]) -> lis
         if not any(_same(signal, kept) for kept in out):
             out.append(signal)
     return out
+
+
+def recorded_decisions(session: Session) -> dict[str, int]:
+    """How many policy decisions of each outcome (``deny``, ``ask``, ``allow``...) the spans recorded
+    as ``agentguard.policy.decision`` events; one per span, outcome and rules however often it was read."""
+    seen: set[tuple[str, str, str]] = set()
+    counts: dict[str, int] = {}
+    for span in session.spans:
+        for name, _, attrs in span.events:
+            if name != sc.EVENT_POLICY_DECISION:
+                continue
+            outcome = _str(attrs.get(sc.POLICY_DECISION))
+            if not outcome:
+                continue
+            key = (span.span_id, outcome, repr(attrs.get(sc.POLICY_RULE_IDS)))
+            if key in seen:
+                continue
+            seen.add(key)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return dict(sorted(counts.items()))
