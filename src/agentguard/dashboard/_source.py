@@ -129,13 +129,16 @@ class OtlpSource:
             if not self.reader.changed():
                 return
             batch: list[Span] = []
+            new_traces: set[str] = set()
             for span in self.reader.read_new():
                 batch.append(span)
                 if len(batch) >= _BATCH:
-                    self._load(batch)
+                    new_traces.update(self._load(batch))
                     batch = []
             if batch:
-                self._load(batch)
+                new_traces.update(self._load(batch))
+            if new_traces:
+                self._attribute(new_traces)
 
     def query(self, sql: str, params: Params = ()) -> list[Any]:
         with self._lock:
@@ -147,12 +150,24 @@ class OtlpSource:
             self._tmp.cleanup()
 
     # -- loading ------------------------------------------------------------------------------------
-    def _load(self, spans: list[Span]) -> None:
+    def _load(self, spans: list[Span]) -> set[str]:
+        """Store a batch of spans; returns their trace ids."""
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(INSERT_SPAN, [span_row(s) for s in spans])
-            for run_id in _attribute(conn, {s.trace_id for s in spans}):
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return {s.trace_id for s in spans}
+
+    def _attribute(self, new_traces: set[str]) -> None:
+        """Runs for the sessions the new spans belong to (once per refresh, after every batch)."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for run_id in _attribute(conn, new_traces):
                 _upsert_run(conn, run_id)
             conn.execute(
                 "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM spans WHERE run_id IS NOT NULL)"

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..detect import default_detectors
 from ..detect._engine import DetectorFactory, DetectorSet
-from ..detect._online import default_detectors
 from ..traces import ReadIssue, Session, SessionAssembler, attribute_filter, expand, read_file
 from ..traces._spool import DEFAULT_MEMORY_SPANS
 from ._sessions import SessionResult, replay

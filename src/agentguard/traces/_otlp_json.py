@@ -415,10 +415,13 @@ def _log_span(rec: Any, index: int, resource: dict[str, Any], scope: str, versio
         attrs[LOG_BODY] = body
     if get("severityText"):
         attrs[LOG_SEVERITY] = _text(get("severityText"), exact)
-    # a deterministic id of its own, so that the same record read twice is one record
-    digest = hashlib.blake2b(f"{trace_id}/{parent}/{time}/{name}/{index}".encode(), digest_size=8)
+    # a deterministic id of its own, so that the same record read twice is one record; a record
+    # without trace context is a trace of its own
+    digest = hashlib.blake2b(
+        f"{trace_id}/{parent}/{time}/{name}/{index}".encode(), digest_size=16
+    ).hexdigest()
     return make_span(
-        trace_id, digest.hexdigest(), parent, name, KIND_LOG, time, time, 0, "", {},
+        trace_id or digest, digest[:16], parent, name, KIND_LOG, time, time, 0, "", {},
         [SpanEvent(name, time, attrs)], [], resource, scope, version,
     )  # fmt: skip
 
