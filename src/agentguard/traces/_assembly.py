@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any, Final
 
 from .. import semconv as sc
@@ -187,15 +188,15 @@ class SessionAssembler:
         runs = sorted(n[2:] for n in nodes if n.startswith(_RUN + "\0"))
         sid = conversations[0] if conversations else runs[0] if runs else traces[0]
         rows = self.spool.fetch(traces)
-        rows.sort(key=_row_order)
+        rows.sort(key=_ROW_ORDER)
         spans: list[Span] = []
         used: set[int] = set()
-        seen: set[tuple[str, str]] = set()
-        for span, source in rows:
-            key = (span.trace_id, span.span_id)
-            if key in seen:  # the same span read twice (one file given twice, a store and its export)
+        prev: tuple[int, str, str] | None = None
+        for start, span_id, trace_id, source, span in rows:
+            key = (start, span_id, trace_id)
+            if key == prev:  # the same span read twice (one file given twice, a store and its export)
                 continue
-            seen.add(key)
+            prev = key
             spans.append(span)
             used.add(source)
         names = tuple(self.sources[i] if i < len(self.sources) else str(i) for i in sorted(used))
@@ -205,9 +206,7 @@ class SessionAssembler:
         self.spool.close()
 
 
-def _row_order(row: tuple[Span, int]) -> tuple[int, str, str, int]:
-    span = row[0]
-    return span.start, span.span_id, span.trace_id, row[1]
+_ROW_ORDER: Final = itemgetter(0, 1, 2, 3)
 
 
 def assemble(

@@ -19,6 +19,10 @@ from typing import Final
 
 from ._record import Span, span_from_tuple, span_tuple
 
+Row = tuple[int, str, str, int, Span]
+"""``(start, span id, trace id, source number, span)``: sorting rows by their first four fields
+puts a session's spans in start order, and the same span read twice side by side."""
+
 DEFAULT_MEMORY_SPANS: Final = 20_000
 _BATCH: Final = 4096
 _CHUNK: Final = 500  # trace ids per IN (...) query, well under SQLite's variable limit
@@ -34,7 +38,7 @@ class Spool:
         self.memory_spans = memory_spans
         self.directory = directory
         self.count = 0
-        self._mem: dict[str, list[tuple[Span, int]]] = {}
+        self._mem: dict[str, list[Row]] = {}
         self._db: sqlite3.Connection | None = None
         self._dir: str | None = None
         self._pending: list[tuple[str, str, str, int, bytes]] = []
@@ -47,11 +51,12 @@ class Spool:
     def add(self, span: Span, source: int) -> None:
         self.count += 1
         if self._db is None:
+            row = (span.start, span.span_id, span.trace_id, source, span)
             bucket = self._mem.get(span.trace_id)
             if bucket is None:
-                self._mem[span.trace_id] = [(span, source)]
+                self._mem[span.trace_id] = [row]
             else:
-                bucket.append((span, source))
+                bucket.append(row)
             if self.count > self.memory_spans:
                 self._spill()
             return
@@ -71,7 +76,7 @@ class Spool:
         db.execute("CREATE TABLE spool (trace TEXT, span TEXT, parent TEXT, src INTEGER, data BLOB)")
         self._db = db
         for bucket in self._mem.values():
-            for span, source in bucket:
+            for _, _, _, source, span in bucket:
                 self._pending.append(
                     (span.trace_id, span.span_id, span.parent_id, source, marshal.dumps(span_tuple(span)))
                 )
@@ -102,11 +107,11 @@ class Spool:
         if self._db is None:
             where: dict[str, str] = {}
             for trace_id, bucket in self._mem.items():
-                for span, _ in bucket:
-                    where.setdefault(span.span_id, trace_id)
+                for row in bucket:
+                    where.setdefault(row[1], trace_id)
             for trace_id, bucket in self._mem.items():
-                own = {s.span_id for s, _ in bucket}
-                for span, _ in bucket:
+                own = {row[1] for row in bucket}
+                for *_, span in bucket:
                     if span.parent_id and span.parent_id not in own:
                         other = where.get(span.parent_id)
                         if other is not None and other != trace_id:
@@ -127,9 +132,9 @@ class Spool:
         if self._db is None:
             found: dict[str, str] = {}
             for trace_id, bucket in self._mem.items():
-                for span, _ in bucket:
-                    if span.span_id in wanted:
-                        found.setdefault(span.span_id, trace_id)
+                for row in bucket:
+                    if row[1] in wanted:
+                        found.setdefault(row[1], trace_id)
             return found
         db = self._index()
         ids = sorted(wanted)
@@ -149,22 +154,23 @@ class Spool:
         db = self._index()
         return [row[0] for row in db.execute("SELECT DISTINCT trace FROM spool")]
 
-    def fetch(self, trace_ids: Iterable[str]) -> list[tuple[Span, int]]:
-        """The spans of ``trace_ids`` with their source numbers (in no particular order)."""
+    def fetch(self, trace_ids: Iterable[str]) -> list[Row]:
+        """The rows of ``trace_ids`` (in no particular order)."""
         if self._db is None:
-            out: list[tuple[Span, int]] = []
+            out: list[Row] = []
             for t in trace_ids:
                 out.extend(self._mem.get(t, ()))
             return out
         db = self._index()
         ids = list(trace_ids)
-        rows: list[tuple[Span, int]] = []
+        rows: list[Row] = []
         loads = marshal.loads
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for src, data in db.execute(f"SELECT src, data FROM spool WHERE trace IN ({marks})", chunk):
-                rows.append((span_from_tuple(loads(data)), src))
+                span = span_from_tuple(loads(data))
+                rows.append((span.start, span.span_id, span.trace_id, src, span))
         return rows
 
     def close(self) -> None:
