@@ -1,12 +1,18 @@
 # ruff: noqa: E501 - span templates read best one span field per line
-"""Offline scan throughput: spans per second per core over a generated OTLP JSON lines file.
+"""Offline scan throughput and memory: spans per second per core over a generated OTLP JSON lines
+file, and peak memory on a large file whose spans are in random order.
 
 The file holds realistic coding-agent sessions (a run span, model calls with captured output
 messages, file reads, edits with recorded diffs, test runs, shell commands, a policy denial now and
 then), batched a few spans per line as a collector's file exporter writes them. The scan runs in this
 process (one core), through the built-in detectors, and must reach TARGET spans/s.
 
-    python -m benchmarks.bench_scan [--sessions N] [--keep PATH]
+The memory case writes ``--memory-mb`` (default 1024) of the same sessions with every span on a line
+of its own, the lines shuffled across the whole file (so no session is complete until the end), into
+a temporary directory, and scans it in a child process: its peak resident memory must stay under
+MEMORY_TARGET_MB (spans spill to a temporary SQLite file).
+
+    python -m benchmarks.bench_scan [--sessions N] [--keep PATH] [--memory-mb MB | --memory-mb 0]
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +30,8 @@ from typing import Any
 
 from agentguard.scan import scan
 
-TARGET = 20_000
+TARGET = 50_000
+MEMORY_TARGET_MB = 200
 
 
 def _kv(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,10 +161,78 @@ def generate(path: Path, sessions: int, per_line: int = 8) -> int:
     return total
 
 
+def generate_shuffled(path: Path, megabytes: int, buckets: int = 64) -> tuple[int, int]:
+    """About ``megabytes`` MB of sessions, one span per line, lines in random order; returns
+    ``(spans, sessions)``. Lines go to random bucket files first, then each bucket is shuffled and
+    appended, so the generator never holds more than a bucket."""
+    gen = _Gen(11)
+    rnd = random.Random(5)
+    limit = megabytes * 2**20
+    parts = [path.with_name(f"{path.name}.part{i}") for i in range(buckets)]
+    files = [p.open("w") for p in parts]
+    written = spans = sessions = 0
+    try:
+        while written < limit:
+            for sp in gen.session(sessions):
+                doc = {"resourceSpans": [{"resource": {"attributes": _kv({"service.name": "agent"})},
+                                          "scopeSpans": [{"scope": {"name": "agentguard"}, "spans": [sp]}]}]}  # fmt: skip
+                text = json.dumps(doc, separators=(",", ":")) + "\n"
+                files[rnd.randrange(buckets)].write(text)
+                written += len(text)
+                spans += 1
+            sessions += 1
+    finally:
+        for f in files:
+            f.close()
+    with path.open("w") as out:
+        for p in parts:
+            lines = p.read_text().splitlines(keepends=True)
+            rnd.shuffle(lines)
+            out.writelines(lines)
+            p.unlink()
+    return spans, sessions
+
+
+_CHILD = """
+import resource, sys, time
+from agentguard.scan import scan
+start = time.perf_counter()
+report = scan([sys.argv[1]], spill_dir=sys.argv[2])
+wall = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(report.spans, len(report.sessions), sum(len(s.signals) for s in report.sessions), f"{wall:.1f}", f"{peak:.1f}")
+"""
+
+
+def memory_case(megabytes: int) -> bool:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "shuffled.jsonl"
+        spans, sessions = generate_shuffled(path, megabytes)
+        size_mb = os.path.getsize(path) / 2**20
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path), d], capture_output=True, text=True, check=False
+        )
+    if proc.returncode != 0:
+        print(f"scan memory: the scan failed: {proc.stderr.strip()[-500:]}")
+        return False
+    got_spans, got_sessions, signals, wall, peak = proc.stdout.split()
+    ok = float(peak) < MEMORY_TARGET_MB and int(got_spans) == spans and int(got_sessions) == sessions
+    print(
+        f"scan memory: {int(got_spans):,} spans in {int(got_sessions):,} sessions ({size_mb:,.0f} MB, random order), "
+        f"{int(signals):,} signals, {wall}s wall"
+    )
+    print(
+        f"scan peak memory: {float(peak):,.0f} MB (target < {MEMORY_TARGET_MB} MB) {'OK' if ok else 'MISSED'}"
+        + ("" if int(got_sessions) == sessions else f" (expected {sessions:,} sessions)")
+    )
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=3000)
     parser.add_argument("--keep", metavar="PATH")
+    parser.add_argument("--memory-mb", type=int, default=1024, help="size of the random-order file (0: skip)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as d:
         path = Path(args.keep) if args.keep else Path(d) / "traces.jsonl"
@@ -176,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         f"scan throughput: {rate:,.0f} spans/s per core (target >= {TARGET:,}) "
         f"{'OK' if rate >= TARGET else 'MISSED'}"
     )
-    return 0 if total == report.spans else 1
+    ok = total == report.spans
+    if args.memory_mb > 0:
+        ok = memory_case(args.memory_mb) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

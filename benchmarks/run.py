@@ -88,7 +88,11 @@ BENCHMARKS: list[Bench] = [
         "hook latency: cold process and agentguard serve, beside python -c pass",
         quick_args=("--runs", "3", "--requests", "50"),
     ),
-    Bench("bench_scan", "scan throughput, spans/s per core (issue 4)", quick_args=("--sessions", "100")),
+    Bench(
+        "bench_scan",
+        "scan throughput, spans/s per core (issue 4)",
+        quick_args=("--sessions", "100", "--memory-mb", "8"),
+    ),
     Bench(
         "bench_policy",
         "policy decision time vs pycasbin 2.8.0 and cedarpy 4.12.2",
