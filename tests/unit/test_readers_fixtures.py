@@ -134,7 +134,7 @@ def test_the_tool_results_are_read(name: str) -> None:
 @pytest.mark.parametrize("name", NO_CONTENT)
 def test_content_off_traces_are_read_without_inventing_content(name: str) -> None:
     events = events_of(name)
-    writer = name.split("/")[0]
+    writer = name.split("/", maxsplit=1)[0]
     if writer in WITH_TOOL_SPANS:
         assert [c.action.tool for c in calls(events)] == ["read_file", "edit_file", "shell"]
     assert not any(isinstance(e, ToolCall) and e.action.command for e in events)
