@@ -8,18 +8,14 @@ counted once each.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agentguard.detect._events import Event, LLMTurn, RunEnd, RunStart, ToolCall, ToolResult
 from agentguard.detect._online import default_detectors
-from agentguard.scan._spans import SpanData, _attrs, _id, _value, decode_line, decode_request
-from agentguard.traces._assemble import session_events
+from agentguard.traces import ReadIssue, Session, Span, assemble, read_file, session_events
+from agentguard.traces._assemble import events
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 EXPECTED = {"reward_hacking.assert_removed", "circumvention.decode_exec", "deception.unverified_claim"}
@@ -50,40 +46,25 @@ WITH_TOOL_SPANS = ["genai", "agents", "mcp", "ours"]
 """Writers whose session records the tool executions as spans (the others only the model's requests)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Log:
-    trace_id: str
-    span_id: str
-    time: int
-    event_name: str
-    attrs: dict[str, Any]
-    body: Any
+def _spans(*names: str) -> list[Span]:
+    issues: list[ReadIssue] = []
+    spans = [span for name in names for span in read_file(FIXTURES / name, issues)]
+    assert not issues
+    return spans
 
 
-def _logs(path: Path) -> Iterator[Log]:
-    for line in path.read_text(encoding="utf-8").splitlines():
-        for rl in json.loads(line).get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                for r in sl.get("logRecords", []):
-                    yield Log(
-                        trace_id=_id(r.get("traceId")),
-                        span_id=_id(r.get("spanId")),
-                        time=int(r.get("timeUnixNano") or r.get("observedTimeUnixNano") or 0),
-                        event_name=str(r.get("eventName") or ""),
-                        attrs=_attrs(r.get("attributes")),
-                        body=_value(r.get("body") or {}),
-                    )
-
-
-def _spans(path: Path) -> list[SpanData]:
-    return [s for line in path.read_text(encoding="utf-8").splitlines() for s in decode_line(line, None)]
+def _session(*names: str) -> Session:
+    sessions = list(assemble(_spans(*names)))
+    assert len(sessions) == 1, [s.id for s in sessions]
+    return sessions[0]
 
 
 def events_of(name: str) -> list[Event]:
-    path = FIXTURES / name
-    logs_path = path.with_name(path.name.replace(".jsonl", ".logs.jsonl"))
-    logs = list(_logs(logs_path)) if logs_path.exists() else []
-    return session_events(_spans(path), logs)
+    """The events of a fixture file (with its log records beside it, when there are any), read,
+    assembled and replayed as ``agentguard scan`` does."""
+    logs = name.replace(".jsonl", ".logs.jsonl")
+    names = [name, logs] if (FIXTURES / logs).exists() else [name]
+    return session_events(_session(*names))
 
 
 def codes(events: list[Event]) -> set[str]:
@@ -143,36 +124,31 @@ def test_content_off_traces_are_read_without_inventing_content(name: str) -> Non
 
 
 def test_one_mcp_tool_call_seen_by_the_agent_and_the_server_counts_once() -> None:
-    spans = _spans(FIXTURES / "mcp/content.jsonl")
-    assert sum(s.attrs.get("mcp.method.name") == "tools/call" for s in spans) == 3
-    assert sum(s.attrs.get("gen_ai.operation.name") == "execute_tool" for s in spans) == 6
-    assert len(calls(session_events(spans))) == 3
+    spans = _spans("mcp/content.jsonl")
+    assert sum(s.attributes.get("mcp.method.name") == "tools/call" for s in spans) == 3
+    assert sum(s.attributes.get("gen_ai.operation.name") == "execute_tool" for s in spans) == 6
+    assert len(calls(events(spans))) == 3
 
 
 def test_model_requested_calls_count_as_intent_when_no_tool_span_exists() -> None:
-    spans = _spans(FIXTURES / "openinference/content.jsonl")
-    assert not any(s.attrs.get("openinference.span.kind") == "TOOL" for s in spans)
-    shell = calls(session_events(spans))[2]
+    spans = _spans("openinference/content.jsonl")
+    assert not any(s.attributes.get("openinference.span.kind") == "TOOL" for s in spans)
+    shell = calls(events(spans))[2]
     assert shell.action.command == COMMAND
     assert shell.action.call_id == "call_2_0"
 
 
 def test_log_events_supply_the_content_the_spans_lack() -> None:
-    spans = _spans(FIXTURES / "genai/events.jsonl")
-    assert not any("gen_ai.output.messages" in s.attrs for s in spans)
-    assert codes(session_events(spans)) <= {"deception.unverified_claim"}
+    spans = _spans("genai/events.jsonl")
+    assert not any("gen_ai.output.messages" in s.attributes for s in spans)
+    assert codes(events(spans)) <= {"deception.unverified_claim"}
     assert codes(events_of("genai/events.jsonl")) == EXPECTED
 
 
 @pytest.mark.parametrize("writer", ["genai", "openinference", "openllmetry", "agents", "mcp"])
 def test_protobuf_files_read_the_same_as_json_lines(writer: str) -> None:
-    from google.protobuf import json_format
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-    request = ExportTraceServiceRequest()
-    request.ParseFromString((FIXTURES / writer / "content.pb").read_bytes())
-    spans = list(decode_request(json_format.MessageToDict(request), None))
-    assert codes(session_events(spans)) == codes(events_of(f"{writer}/content.jsonl")) == EXPECTED
+    from_proto = session_events(_session(f"{writer}/content.pb"))
+    assert codes(from_proto) == codes(events_of(f"{writer}/content.jsonl")) == EXPECTED
 
 
 def test_fixture_versions_are_recorded() -> None:

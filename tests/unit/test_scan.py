@@ -84,7 +84,7 @@ def test_decode_attribute_values_and_ids() -> None:
     assert s.trace_id == "abcdef1234567890abcdef1234567890"
     assert s.span_id == "1234567890abcdef"
     assert (s.start, s.end, s.status, s.status_message) == (5, 9, 2, "boom")
-    assert s.attrs == {"i": 42, "d": 0.5, "b": True, "a": ["x", 1], "kv": {"k": "v"}}
+    assert s.attributes == {"i": 42, "d": 0.5, "b": True, "a": ["x", 1], "kv": {"k": "v"}}
 
 
 @pytest.mark.parametrize("doc", [[], "x", {"resourceSpans": "no"}, {"other": 1}])
@@ -133,25 +133,26 @@ def test_incomplete_trace_is_still_replayed(tmp_path: Path) -> None:
     assert [s.code for sess in report.sessions for s in sess.signals] == ["circumvention.bypass_flag"]
 
 
-def test_finished_traces_are_dropped_while_streaming(tmp_path: Path) -> None:
-    from agentguard.detect import default_detectors
-    from agentguard.scan._runner import read_otlp
-    from agentguard.scan._sessions import Assembler
+def test_a_large_input_spills_to_disk_and_gives_the_same_report(tmp_path: Path) -> None:
+    from agentguard.traces import SessionAssembler, read_file
 
     path = tmp_path / "t.jsonl"
     with path.open("w") as f:
         for i in range(200):
-            for s in session(f"{i:032x}", None, ["ls", "pwd"], run_id=f"{i:032x}"):
+            cmd = "git commit --no-verify -m x" if i % 4 == 0 else "ls"
+            for s in session(f"{i:032x}", None, [cmd, "pwd"], run_id=f"{i:032x}"):
                 f.write(line(s) + "\n")
-    done: list[Any] = []
-    asm = Assembler(default_detectors(), str(path), done.append)
-    high_water = 0
-    for s in read_otlp(path, []):
-        asm.add(s)
-        high_water = max(high_water, len(asm.traces), len(asm.open))
-    asm.finish()
-    assert len(done) == 200
-    assert high_water <= 1  # one trace in flight at a time: memory does not grow with the file
+    in_memory = scan([path])
+    spilled = scan([path], memory_spans=50, spill_dir=tmp_path)
+    assert [s.to_dict() for s in spilled.sessions] == [s.to_dict() for s in in_memory.sessions]
+    assert len(spilled.sessions) == 200
+    assert sum(len(s.signals) for s in spilled.sessions) == 50
+    asm = SessionAssembler(memory_spans=50, spill_dir=tmp_path)
+    for span in read_file(path, []):
+        asm.add(span)
+    assert asm.spool.on_disk and not asm.spool._mem  # past the threshold nothing stays in memory
+    assert sum(1 for _ in asm.sessions()) == 200
+    assert list(tmp_path.iterdir()) == [path]  # the spool file is gone once the sessions are read
 
 
 def test_gzip_and_directories(tmp_path: Path) -> None:

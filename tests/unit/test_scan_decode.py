@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentguard.scan import FormatError, _spans, decode_request, scan
-from agentguard.scan._spans import decode_spans, json_loads
+from agentguard.scan import FormatError, decode_request, scan
+from agentguard.traces import _otlp_json as _spans
+from agentguard.traces._json import json_loads
+from agentguard.traces._otlp_json import decode_spans
 
 DOCUMENTS = [
     '{"resourceSpans": []}',
@@ -61,7 +63,7 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     if request.param == "orjson":
         pytest.importorskip("orjson")
     else:
-        monkeypatch.setattr(_spans, "_orjson_loads", None)
+        monkeypatch.setattr(_spans, "orjson_loads", None)
     return str(request.param)
 
 
@@ -133,17 +135,17 @@ _TOKENS = [
 @given(st.lists(st.sampled_from(_TOKENS), max_size=16).map("".join), st.sampled_from(_FIELDS))
 def test_decode_line_is_json_then_decode_request_on_any_value(value: str, field: str) -> None:
     text = '{"resourceSpans": [{"scopeSpans": [{"spans": [{' + field % value + "}]}]}]}"
-    for orjson_loads in {_spans._orjson_loads, None}:
-        saved, _spans._orjson_loads = _spans._orjson_loads, orjson_loads
+    for orjson_loads in {_spans.orjson_loads, None}:
+        saved, _spans.orjson_loads = _spans.orjson_loads, orjson_loads
         try:
             assert _decoded(_spans.decode_line, text, _WANTED) == _reference(text, _WANTED)
         finally:
-            _spans._orjson_loads = saved
+            _spans.orjson_loads = saved
 
 
 def test_orjson_reads_lines_when_installed() -> None:
     pytest.importorskip("orjson")
-    assert _spans._orjson_loads is not None
+    assert _spans.orjson_loads is not None
 
 
 def test_a_scan_reads_the_same_either_way(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,8 +170,8 @@ def test_a_scan_reads_the_same_either_way(tmp_path: Any, monkeypatch: pytest.Mon
     path.write_text("\n".join(lines) + "\n")
     with_orjson = scan([path]).to_dict()
     (first,) = _spans.decode_line(lines[0], frozenset({"agentguard.task"}))
-    assert first.attrs == {"agentguard.task": 123456789012345678901234567890}  # exact, not a float
-    monkeypatch.setattr(_spans, "_orjson_loads", None)
+    assert first.attributes == {"agentguard.task": 123456789012345678901234567890}  # exact, not a float
+    monkeypatch.setattr(_spans, "orjson_loads", None)
     assert scan([path]).to_dict() == with_orjson
     assert with_orjson["spans"] == 3  # the infinite trace id reads as "inf", as json has it
     assert [(i["line"], i["message"].split(":")[0]) for i in with_orjson["issues"]] == [

@@ -4,31 +4,32 @@
 
     from agentguard.scan import scan
 
-    report = scan(["traces.jsonl", ".agentguard/agentguard.db"], workers=4)
+    report = scan(["traces.jsonl", "more/", ".agentguard/agentguard.db"], workers=4)
     for session in report.sessions:
         for signal in session.signals:
             print(session.id, signal.severity, signal.code, signal.message)
     for issue in report.issues:          # malformed lines, with file and line number
         print(issue)
 
-Inputs are OTLP JSON lines (what the OpenTelemetry Collector's ``file`` exporter writes; ``.gz`` too)
-and agentguard's local store (SQLite). Files are streamed: spans are held only until their trace's
-root span arrives, so memory stays flat however large the file. Spans are grouped into sessions by
-``gen_ai.conversation.id`` (else trace id). ``workers`` > 1 scans files in parallel processes, or,
-for a single file, replays its sessions in parallel while this process parses. With the ``scan`` extra
-installed (orjson), lines are read faster; the reports are the same without it.
+Inputs are what :mod:`agentguard.traces` reads: OTLP JSON lines (what the OpenTelemetry Collector's
+``file`` exporter writes; traces or logs; ``.gz`` too), OTLP protobuf files and agentguard's local
+store (SQLite). Every input is read and assembled into sessions first (see
+:func:`agentguard.traces.assemble`: any order, split across files, the conversation id on any span),
+spilling to a temporary SQLite file on large inputs; then each session is replayed through every
+registered reader and the detectors. Signals already recorded on the spans (``agentguard.signal``
+events) count too, once. ``workers`` > 1 replays sessions in parallel processes. With the ``scan``
+extra installed (orjson), lines are read faster; the reports are the same without it.
 
-:class:`OtlpJsonFileExporter` writes the same format from an SDK pipeline (useful in tests and for
+:class:`OtlpJsonFileExporter` writes the OTLP JSON format from an SDK pipeline (useful in tests and for
 runs without a collector). The command line is ``agentguard scan``.
 """
 
 from __future__ import annotations
 
+from ..traces import FormatError, decode_request, encode_spans
 from ._exporter import OtlpJsonFileExporter
-from ._replay import session_events, span_events
 from ._runner import ScanIssue, ScanReport, scan, scan_file
-from ._sessions import SessionResult
-from ._spans import FormatError, SpanData, decode_request, encode_spans
+from ._sessions import SessionResult, replay
 
 __all__ = [
     "FormatError",
@@ -36,11 +37,9 @@ __all__ = [
     "ScanIssue",
     "ScanReport",
     "SessionResult",
-    "SpanData",
     "decode_request",
     "encode_spans",
+    "replay",
     "scan",
     "scan_file",
-    "session_events",
-    "span_events",
 ]

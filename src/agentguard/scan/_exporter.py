@@ -19,7 +19,7 @@ from typing import IO, Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from ._spans import encode_spans
+from ..traces import encode_spans
 
 
 class OtlpJsonFileExporter(SpanExporter):

@@ -1,1 +1,96 @@
-"""Recorded traces: one span record, one OTLP codec, sessions, and readers for every convention."""
+"""Recorded traces: one span record, one OTLP codec, one session attribution, readers for conventions.
+
+::
+
+    from agentguard.traces import assemble, read_file, session_events
+
+    issues = []
+    spans = [s for path in ["traces.jsonl.gz", "mcp-server.jsonl"] for s in read_file(path, issues)]
+    for session in assemble(spans):               # any order, split across files
+        print(session.id, len(session.spans), session.sources)
+        for event in session_events(session):     # what the detectors replay
+            ...
+
+- :class:`Span` is the record of a recorded span, whatever wrote it; :class:`Session` a session's spans.
+- The codec reads OTLP JSON lines (hex or base64 ids, traces or logs, ``.gz``), OTLP protobuf files,
+  local stores and directories of them (:func:`read_file`, :func:`expand`); :func:`decode_line` and
+  :func:`encode_spans` are the JSON codec itself.
+- :func:`assemble` / :class:`SessionAssembler` group spans into sessions independently of order and of
+  which span carries the conversation id, spilling to a temporary SQLite file on large inputs.
+- A :class:`Reader` turns one convention's spans into detector events; :func:`register_reader` adds
+  one, :func:`session_events` runs them all. :func:`recorded_signals` reads the signals already on
+  the spans. A :class:`FileFormat` (:func:`register_format`) adds an input format.
+- The local store's schema lives in :mod:`agentguard.traces._store_schema`.
+"""
+
+from __future__ import annotations
+
+from ._assembly import CONVERSATION_ATTRIBUTES, SessionAssembler, assemble, session_key
+from ._evidence import merge_signals, recorded_signals
+from ._files import FileFormat, ReadIssue, expand, read_file, register_format
+from ._otlp_json import (
+    KIND_LOG,
+    LOG_BODY,
+    FormatError,
+    any_value,
+    decode_line,
+    decode_request,
+    decode_spans,
+    encode_records,
+    encode_spans,
+    hex_id,
+    key_values,
+)
+from ._readers import (
+    AttributeFilter,
+    Reader,
+    TimedEvent,
+    attribute_filter,
+    readers,
+    register_reader,
+    session_events,
+    unregister_reader,
+)
+from ._record import STATUS_ERROR, STATUS_OK, STATUS_UNSET, Span, SpanEvent, SpanLink, make_span
+from ._session import Session
+
+__all__ = [
+    "CONVERSATION_ATTRIBUTES",
+    "KIND_LOG",
+    "LOG_BODY",
+    "STATUS_ERROR",
+    "STATUS_OK",
+    "STATUS_UNSET",
+    "AttributeFilter",
+    "FileFormat",
+    "FormatError",
+    "ReadIssue",
+    "Reader",
+    "Session",
+    "SessionAssembler",
+    "Span",
+    "SpanEvent",
+    "SpanLink",
+    "TimedEvent",
+    "any_value",
+    "assemble",
+    "attribute_filter",
+    "decode_line",
+    "decode_request",
+    "decode_spans",
+    "encode_records",
+    "encode_spans",
+    "expand",
+    "hex_id",
+    "key_values",
+    "make_span",
+    "merge_signals",
+    "read_file",
+    "readers",
+    "recorded_signals",
+    "register_format",
+    "register_reader",
+    "session_events",
+    "session_key",
+    "unregister_reader",
+]

@@ -42,15 +42,17 @@ from ._observations import (
     AgentObservation,
     ModelObservation,
     Observation,
-    SpanLike,
     ToolObservation,
 )
+from ._readers import Reader, TimedEvent
+from ._record import Span
+from ._session import Session
 
 READERS = (_read_openinference.read, _read_openllmetry.read, _read_mcp.read, _read_genai.read)
 """The span readers, most specific convention first: the first that recognises a span reads it."""
 
 
-def observe(span: SpanLike) -> Observation | None:
+def observe(span: Span) -> Observation | None:
     """What ``span`` records, in whichever convention wrote it (``None`` for other spans)."""
     for reader in READERS:
         try:
@@ -217,9 +219,22 @@ def _turn_text(outputs: Sequence[Message]) -> str:
     return ""
 
 
-def session_events(spans: Iterable[SpanLike], logs: Iterable[Any] = ()) -> list[Event]:
-    """Every detector event of one session's spans and log records, in time order."""
-    span_list = list(spans)
+def read_session(session: Session) -> list[TimedEvent]:
+    """The ``conventions`` reader: ``(time, order, event)`` for every span of ``session``."""
+    return timed_events(session.spans)
+
+
+def events(spans: Iterable[Span]) -> list[Event]:
+    """Every detector event of a session's span records (log records included), in time order."""
+    return [ev for _, _, ev in timed_events(spans)]
+
+
+def timed_events(spans: Iterable[Span]) -> list[TimedEvent]:
+    """``(time, order, event)`` for a session's span records, sorted (see the module docstring)."""
+    span_list: list[Span] = []
+    logs: list[Span] = []
+    for span in spans:
+        (logs if _read_logs.is_log(span) else span_list).append(span)
     observations: list[Observation] = []
     for span in span_list:
         found = observe(span)
@@ -230,7 +245,7 @@ def session_events(spans: Iterable[SpanLike], logs: Iterable[Any] = ()) -> list[
     parents = {s.span_id: s.parent_id for s in span_list}
     observations = _reconcile(observations, by_span, parents)
 
-    timed: list[tuple[int, int, Event]] = []
+    timed: list[TimedEvent] = []
     add = timed.append
     tools = [o for o in observations if isinstance(o, ToolObservation)]
     models = sorted((o for o in observations if isinstance(o, ModelObservation)), key=lambda o: o.span.end)
@@ -334,4 +349,21 @@ def session_events(spans: Iterable[SpanLike], logs: Iterable[Any] = ()) -> list[
         add((start, 0, RunStart(span_id=first.span_id, task=first_task())))
         add((end, 9, RunEnd(span_id=first.span_id, final=final_between(0, 0))))
     timed.sort(key=itemgetter(0, 1))
-    return [ev for _, _, ev in timed]
+    return timed
+
+
+READER = Reader(
+    name="conventions",
+    read=read_session,
+    attributes=frozenset(
+        {
+            *_read_genai.ATTRIBUTES,
+            *_read_openinference.ATTRIBUTES,
+            *_read_openllmetry.ATTRIBUTES,
+            *_read_mcp.ATTRIBUTES,
+        }
+    ),
+    prefixes=(*_read_openinference.PREFIXES, *_read_openllmetry.PREFIXES, *_read_mcp.PREFIXES),
+)
+"""Every convention this package reads, as one reader: duplicates across conventions are reconciled
+within a session, so they must be read together."""

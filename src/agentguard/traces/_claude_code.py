@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..detect._events import make_diff
-from ..scan._spans import SpanData
+from ._record import Span
 from ._transcript_records import RunRecord, ToolRecord, timestamp_ns
 
 _NOT_PROMPTS = (
@@ -127,7 +127,9 @@ class ClaudeCodeReader:
         elif kind == "user":
             self._user(run, line, message, time)
 
-    def _assistant(self, run: RunRecord, line: Mapping[str, Any], message: Mapping[str, Any], time: int) -> None:
+    def _assistant(
+        self, run: RunRecord, line: Mapping[str, Any], message: Mapping[str, Any], time: int
+    ) -> None:
         content = message.get("content")
         if not isinstance(content, list):
             content = [{"type": "text", "text": content}] if isinstance(content, str) else []
@@ -172,7 +174,7 @@ class ClaudeCodeReader:
             else:
                 tool.diff = _edit_diff(tool, line.get("toolUseResult"))
 
-    def spans(self) -> list[SpanData]:
+    def spans(self) -> list[Span]:
         return self.run.spans() if self.run is not None else []
 
 
@@ -209,7 +211,7 @@ def _session_of(path: Path) -> str | None:
     return None
 
 
-def read_lines(lines: Iterable[Mapping[str, Any]], source: str) -> list[SpanData]:
+def read_lines(lines: Iterable[Mapping[str, Any]], source: str) -> list[Span]:
     reader = ClaudeCodeReader(source)
     for line in lines:
         reader.add(line)

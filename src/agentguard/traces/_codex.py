@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..scan._spans import SpanData
+from ._record import Span
 from ._transcript_records import RunRecord, ToolRecord, timestamp_ns
 
 _INJECTED = ("<environment_context>", "# AGENTS.md", "<user_instructions>", "<permissions", "<INSTRUCTIONS>")
@@ -134,7 +134,12 @@ class CodexReader:
         if kind == "message":
             role = payload.get("role")
             text = _text(payload.get("content"))
-            if role == "user" and run.task is None and text.strip() and not text.lstrip().startswith(_INJECTED):
+            if (
+                role == "user"
+                and run.task is None
+                and text.strip()
+                and not text.lstrip().startswith(_INJECTED)
+            ):
                 # the rollout's user item; an event_msg/user_message (the clean prompt) replaces it
                 run.task = text.strip()
             elif role == "assistant" and text.strip():
@@ -197,7 +202,7 @@ class CodexReader:
             if tool is not None and isinstance(code, int) and code != 0 and tool.error is None:
                 tool.error = f"exit code {code}"
 
-    def spans(self) -> list[SpanData]:
+    def spans(self) -> list[Span]:
         if self.run is None:
             return []
         self.run.final = self._completed or self._final_answer or self._last_assistant
@@ -226,7 +231,7 @@ def _output(raw: Any) -> tuple[str, int]:
     return text, code
 
 
-def read_lines(lines: Iterable[Mapping[str, Any]], source: str) -> list[SpanData]:
+def read_lines(lines: Iterable[Mapping[str, Any]], source: str) -> list[Span]:
     reader = CodexReader(source)
     for line in lines:
         reader.add(line)

@@ -1,50 +1,25 @@
 """What a recorded span says, whatever convention wrote it: the common ground of the readers.
 
 Each convention's reader (``_read_genai``, ``_read_openinference``, ``_read_openllmetry``,
-``_read_mcp``) turns a span it recognises into one observation:
+``_read_mcp``) turns a span record (:class:`~agentguard.traces.Span`) it recognises into one
+observation:
 
 * :class:`AgentObservation`: an agent run (task, scope, final answer, error);
 * :class:`ModelObservation`: one model call (the messages it was sent and the ones it returned);
 * :class:`ToolObservation`: one tool execution (name, call id, arguments, result, error).
 
-:mod:`._assemble` turns a session's observations into the detector event stream. Readers take any
-object with the fields of :class:`SpanLike` (the recorded span record satisfies it).
+:mod:`._assemble` turns a session's observations into the detector event stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..detect._events import UNCAPTURED
 from ._messages import Message
-
-
-class SpanLike(Protocol):
-    """The fields of a recorded span the readers use."""
-
-    @property
-    def trace_id(self) -> str: ...
-    @property
-    def span_id(self) -> str: ...
-    @property
-    def parent_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def attrs(self) -> Mapping[str, Any]: ...
-    @property
-    def events(self) -> Sequence[tuple[str, int, Mapping[str, Any]]]: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def status_message(self) -> str: ...
-
+from ._record import Span
 
 ERROR = 2
 """OTLP's ``STATUS_CODE_ERROR``."""
@@ -53,7 +28,7 @@ REDACTED = frozenset({"__REDACTED__", "<redacted>", "[REDACTED]"})
 """Placeholders instrumentations write in place of content they were told not to record."""
 
 
-def error_of(span: SpanLike) -> str | None:
+def error_of(span: Span) -> str | None:
     return (span.status_message or "error") if span.status == ERROR else None
 
 
@@ -76,7 +51,7 @@ class Decision:
 
 @dataclass(slots=True, kw_only=True)
 class AgentObservation:
-    span: SpanLike
+    span: Span
     task: str | None = None
     scope_root: str | None = None
     scope_write: tuple[str, ...] = ()
@@ -88,7 +63,7 @@ class AgentObservation:
 
 @dataclass(slots=True, kw_only=True)
 class ModelObservation:
-    span: SpanLike
+    span: Span
     inputs: list[Message] = field(default_factory=list)
     outputs: list[Message] = field(default_factory=list)
     refusal: bool = False
@@ -96,7 +71,7 @@ class ModelObservation:
 
 @dataclass(slots=True, kw_only=True)
 class ToolObservation:
-    span: SpanLike
+    span: Span
     name: str
     call_id: str = ""
     arguments: Mapping[str, Any] = field(default_factory=lambda: UNCAPTURED)

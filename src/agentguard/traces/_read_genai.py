@@ -21,16 +21,35 @@ from ._observations import (
     Decision,
     ModelObservation,
     Observation,
-    SpanLike,
     ToolObservation,
     content,
     error_of,
 )
+from ._record import Span
 
 MODEL_OPERATIONS = frozenset(
     {"chat", "text_completion", "generate_content", "responses", "completion", "inference"}
 )
 AGENT_OPERATIONS = frozenset({sc.OP_INVOKE_AGENT, "create_agent", "invoke_workflow"})
+ATTRIBUTES = frozenset(
+    {
+        sc.GEN_AI_OPERATION_NAME,
+        sc.GEN_AI_INPUT_MESSAGES,
+        sc.GEN_AI_OUTPUT_MESSAGES,
+        sc.GEN_AI_TOOL_NAME,
+        sc.GEN_AI_TOOL_CALL_ID,
+        sc.GEN_AI_TOOL_CALL_ARGUMENTS,
+        sc.GEN_AI_TOOL_CALL_RESULT,
+        sc.TASK,
+        sc.SCOPE_ROOT,
+        sc.SCOPE_WRITE,
+        sc.SCOPE_HOSTS,
+        sc.TOOL_KIND,
+        sc.FILE_DIFF,
+        sc.REFUSAL,
+    }
+)
+"""The span attributes this reader reads."""
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -62,8 +81,8 @@ def result_text(value: Any) -> str | None:
     return value if isinstance(value, str) else text_of(value) or str(value)
 
 
-def read(span: SpanLike) -> Observation | None:
-    a = span.attrs
+def read(span: Span) -> Observation | None:
+    a = span.attributes
     op = a.get(sc.GEN_AI_OPERATION_NAME)
     if op in AGENT_OPERATIONS:
         inputs = parse_messages(content(a.get(sc.GEN_AI_INPUT_MESSAGES)))
@@ -85,8 +104,8 @@ def read(span: SpanLike) -> Observation | None:
     return None
 
 
-def tool(span: SpanLike) -> ToolObservation:
-    a = span.attrs
+def tool(span: Span) -> ToolObservation:
+    a = span.attributes
     name = a.get(sc.GEN_AI_TOOL_NAME)
     if not isinstance(name, str) or not name:
         name = span.name.removeprefix(sc.OP_EXECUTE_TOOL).strip() or "tool"
@@ -118,8 +137,8 @@ def tool(span: SpanLike) -> ToolObservation:
     )
 
 
-def model(span: SpanLike) -> ModelObservation:
-    a = span.attrs
+def model(span: Span) -> ModelObservation:
+    a = span.attributes
     inputs = parse_messages(content(a.get(sc.GEN_AI_INPUT_MESSAGES)))
     outputs = parse_messages(content(a.get(sc.GEN_AI_OUTPUT_MESSAGES)), role="assistant")
     calls = [

@@ -16,16 +16,19 @@ from typing import Any
 from .. import semconv as sc
 from ..detect._events import UNCAPTURED
 from ._messages import arguments
-from ._observations import Observation, SpanLike, ToolObservation, content, error_of
+from ._observations import Observation, ToolObservation, content, error_of
 from ._read_genai import result_text
+from ._record import Span
 
 METHOD = "mcp.method.name"
 TOOLS_CALL = "tools/call"
 _ARGUMENT_PREFIX = "mcp.request.argument."
+ATTRIBUTES = frozenset({METHOD, "mcp.tool.name"})
+PREFIXES = (_ARGUMENT_PREFIX,)
 
 
-def read(span: SpanLike) -> Observation | None:
-    a = span.attrs
+def read(span: Span) -> Observation | None:
+    a = span.attributes
     method = a.get(METHOD)
     if method is None:
         return None

@@ -23,11 +23,11 @@ from ._observations import (
     AgentObservation,
     ModelObservation,
     Observation,
-    SpanLike,
     ToolObservation,
     content,
     error_of,
 )
+from ._record import Span
 
 SPAN_KIND = "openinference.span.kind"
 SESSION_ID = "session.id"
@@ -41,10 +41,12 @@ _OUTPUT_PREFIX = "llm.output_messages."
 _KEY = re.compile(r"(\d+)\.message\.(.+)")
 _CALL = re.compile(r"tool_calls\.(\d+)\.tool_call\.(.+)")
 _PART = re.compile(r"contents\.(\d+)\.message_content\.(.+)")
+ATTRIBUTES = frozenset({SPAN_KIND, INPUT_VALUE, OUTPUT_VALUE, TOOL_NAME, TOOL_PARAMETERS, TOOL_CALL_ID})
+PREFIXES = (_INPUT_PREFIX, _OUTPUT_PREFIX)
 
 
-def read(span: SpanLike) -> Observation | None:
-    a = span.attrs
+def read(span: Span) -> Observation | None:
+    a = span.attributes
     kind = a.get(SPAN_KIND)
     if not isinstance(kind, str):
         return None
@@ -127,8 +129,8 @@ def flattened(attrs: Mapping[str, Any], prefix: str, *, role: str = "") -> list[
     return out
 
 
-def model(span: SpanLike) -> ModelObservation:
-    a = span.attrs
+def model(span: Span) -> ModelObservation:
+    a = span.attributes
     inputs = flattened(a, _INPUT_PREFIX)
     outputs = flattened(a, _OUTPUT_PREFIX, role="assistant")
     if not inputs:
@@ -142,8 +144,8 @@ def _is_schema(value: Mapping[str, Any]) -> bool:
     return value.get("type") == "object" and isinstance(value.get("properties"), Mapping)
 
 
-def tool(span: SpanLike) -> ToolObservation:
-    a = span.attrs
+def tool(span: Span) -> ToolObservation:
+    a = span.attributes
     name = a.get(TOOL_NAME)
     if not isinstance(name, str) or not name:
         name = span.name or "tool"

@@ -25,11 +25,11 @@ from ._observations import (
     AgentObservation,
     ModelObservation,
     Observation,
-    SpanLike,
     ToolObservation,
     content,
     error_of,
 )
+from ._record import Span
 
 SPAN_KIND = "traceloop.span.kind"
 ENTITY_NAME = "traceloop.entity.name"
@@ -40,10 +40,14 @@ _PROMPTS = ("gen_ai.prompt.", "llm.prompts.")
 _COMPLETIONS = ("gen_ai.completion.", "llm.completions.")
 _KEY = re.compile(r"(\d+)\.(.+)")
 _CALL = re.compile(r"tool_calls\.(\d+)\.(.+)")
+ATTRIBUTES = frozenset(
+    {SPAN_KIND, ENTITY_NAME, ENTITY_INPUT, ENTITY_OUTPUT, "llm.request.type", "gen_ai.system"}
+)
+PREFIXES = (*_PROMPTS, *_COMPLETIONS)
 
 
-def read(span: SpanLike) -> Observation | None:
-    a = span.attrs
+def read(span: Span) -> Observation | None:
+    a = span.attributes
     kind = a.get(SPAN_KIND)
     if kind == "tool":
         return tool(span)
@@ -124,8 +128,8 @@ def _entity_text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def tool(span: SpanLike) -> ToolObservation:
-    a = span.attrs
+def tool(span: Span) -> ToolObservation:
+    a = span.attributes
     name = a.get(ENTITY_NAME)
     if not isinstance(name, str) or not name:
         name = span.name.removesuffix(".tool") or "tool"

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import semconv as sc
-from ..scan._spans import SpanData
+from ._record import STATUS_ERROR, STATUS_UNSET, Span
 
 
 def hex_id(*parts: str, length: int = 16) -> str:
@@ -28,7 +28,7 @@ def hex_id(*parts: str, length: int = 16) -> str:
 
 
 def timestamp_ns(value: Any) -> int:
-    """An ISO-8601 timestamp (``2026-01-02T03:04:05.678Z``) in nanoseconds since the epoch; 0 if unreadable."""
+    """An ISO-8601 timestamp (``2026-01-02T03:04:05.678Z``) in ns since the epoch; 0 if unreadable."""
     if not isinstance(value, str) or not value:
         return 0
     try:
@@ -90,12 +90,12 @@ class RunRecord:
             found = self.turns[key] = TurnRecord(key=key, time=time)
         return found
 
-    def spans(self) -> list[SpanData]:
+    def spans(self) -> list[Span]:
         """The run as span records (children first, as an exporter writes them)."""
         trace_id = hex_id("session", self.session_id, length=32)
         root_id = hex_id("root", self.session_id)
         conv = {sc.GEN_AI_CONVERSATION_ID: self.session_id}
-        out: list[SpanData] = []
+        out: list[Span] = []
         for turn in self.turns.values():
             parts: list[dict[str, Any]] = [{"type": "text", "content": t} for t in turn.text]
             parts += [{"type": "tool_call", "id": i, "name": n, "arguments": a} for i, n, a in turn.calls]
@@ -105,7 +105,18 @@ class RunRecord:
                 sc.GEN_AI_OUTPUT_MESSAGES: _json([{"role": "assistant", "parts": parts}]),
             }
             sid = hex_id("turn", self.source, turn.key)
-            out.append(SpanData(trace_id, sid, root_id, sc.OP_CHAT, turn.time, turn.time, attrs, [], 0, ""))
+            out.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=sid,
+                    parent_id=root_id,
+                    name=sc.OP_CHAT,
+                    kind=1,
+                    start=turn.time,
+                    end=turn.time,
+                    attributes=attrs,
+                )
+            )
         for tool in self.tools.values():
             attrs = {
                 **conv,
@@ -120,11 +131,24 @@ class RunRecord:
                 attrs[sc.FILE_DIFF] = tool.diff
             if tool.kind:
                 attrs[sc.TOOL_KIND] = tool.kind
-            status, message = (2, tool.error) if tool.error is not None else (0, "")
+            status, message = (STATUS_ERROR, tool.error) if tool.error is not None else (STATUS_UNSET, "")
             sid = hex_id("tool", self.source, tool.call_id)
             name = f"{sc.OP_EXECUTE_TOOL} {tool.name}"
             end = max(tool.end, tool.start)
-            out.append(SpanData(trace_id, sid, root_id, name, tool.start, end, attrs, [], status, message))
+            out.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=sid,
+                    parent_id=root_id,
+                    name=name,
+                    kind=1,
+                    start=tool.start,
+                    end=end,
+                    status=status,
+                    status_message=message,
+                    attributes=attrs,
+                )
+            )
         if self.main:
             attrs = {**conv, sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT}
             if self.task is not None:
@@ -136,5 +160,15 @@ class RunRecord:
                     [{"role": "assistant", "parts": [{"type": "text", "content": self.final}]}]
                 )
             name = f"{sc.OP_INVOKE_AGENT} {self.source}"
-            out.append(SpanData(trace_id, root_id, "", name, self.start, self.end, attrs, [], 0, ""))
+            out.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=root_id,
+                    name=name,
+                    kind=1,
+                    start=self.start,
+                    end=self.end,
+                    attributes=attrs,
+                )
+            )
         return out

@@ -3,8 +3,8 @@
 :func:`sniff` reads a file's first JSON line: a Claude Code session transcript, a Codex rollout, or
 neither (``None``: OTLP or something else). :func:`read_transcript` gives the span records of a
 transcript, a Claude Code session's sub-agent transcripts included (they join its session).
-:func:`is_companion` names the files read together with another one (sub-agent transcripts next to
-their session), which a directory scan does not read on their own.
+:data:`FORMATS` registers both as scan input. A sub-agent transcript read on its own and again with
+its session gives the same span records (same ids), which session assembly counts once.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from ..scan._spans import SpanData
 from . import _claude_code, _codex
+from ._files import FileFormat, Issues, ReadIssue
+from ._readers import AttributeFilter
+from ._record import Span
 
 Format = Literal["claude_code", "codex"]
 
@@ -51,7 +53,7 @@ def sniff(path: Path) -> Format | None:
     return None
 
 
-def read_transcript(path: Path, kind: Format) -> list[SpanData]:
+def read_transcript(path: Path, kind: Format) -> list[Span]:
     """The span records of one transcript file (and, for a Claude Code session, its sub-agents)."""
     if kind == "codex":
         return _codex.read_lines(_lines(path), str(path))
@@ -62,11 +64,20 @@ def read_transcript(path: Path, kind: Format) -> list[SpanData]:
     return spans
 
 
-def is_companion(path: Path) -> bool:
-    """Whether ``path`` is a sub-agent transcript whose session transcript is beside it."""
-    if not _claude_code.is_subagent_file(path):
-        return False
-    if path.parent.name == "subagents":
-        return (path.parent.parent.parent / f"{path.parent.parent.name}.jsonl").exists()
-    session = _claude_code._session_of(path)
-    return session is not None and (path.parent / f"{session}.jsonl").exists()
+def _reader(kind: Format) -> Any:
+    def read(path: Path, issues: Issues, attributes: AttributeFilter) -> Iterator[Span]:
+        try:
+            spans = read_transcript(path, kind)
+        except OSError as exc:
+            issues.append(ReadIssue(str(path), 0, f"cannot read: {exc}", fatal=True))
+            return
+        yield from spans
+
+    return read
+
+
+FORMATS = (
+    FileFormat(name="claude_code", claims=lambda p: sniff(p) == "claude_code", read=_reader("claude_code")),
+    FileFormat(name="codex", claims=lambda p: sniff(p) == "codex", read=_reader("codex")),
+)
+"""The transcript formats, for :func:`agentguard.traces.register_format`."""

@@ -1,4 +1,5 @@
-"""Recorded spans back into the detector event stream (the offline half of :mod:`agentguard.detect`).
+"""agentguard's own convention read back into the detector event stream (the offline half of
+:mod:`agentguard.detect`), registered as the ``agentguard`` reader.
 
 Reads GenAI semantic-convention attributes, so traces from other instrumentations work too:
 ``gen_ai.operation.name`` (``invoke_agent``, ``execute_tool``, ``chat``...), ``gen_ai.tool.name``,
@@ -10,8 +11,7 @@ map to kinds through the normaliser's tool profiles (Claude Code, Codex, MCP, ou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import semconv as sc
@@ -28,7 +28,10 @@ from ..detect._events import (
     change_from_arguments,
     change_from_diff,
 )
-from ._spans import SpanData, json_loads
+from ._json import json_or_none
+from ._readers import Reader, TimedEvent
+from ._record import Span
+from ._session import Session
 
 WANTED: frozenset[str] = frozenset(
     {
@@ -83,13 +86,7 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _json(text: Any) -> Any:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return json_loads(text)
-    except ValueError:
-        return None
+_json = json_or_none
 
 
 # What the tool wrapper finds by parameter name for each kind: spans that carry
@@ -98,8 +95,8 @@ _CANDIDATES = CANONICAL_ARGUMENTS
 _BY_KIND = CANONICAL_BY_KIND
 
 
-def _action(span: SpanData) -> Action:
-    a = span.attrs
+def _action(span: Span) -> Action:
+    a = span.attributes
     tool = str(a.get(_TOOL_NAME) or span.name.removeprefix("execute_tool ").strip() or "tool")
     raw = a.get(_TOOL_CALL_ARGUMENTS)
     parsed = _json(raw)
@@ -152,16 +149,16 @@ def _first_text(messages: Any) -> str:
     return _message_text(messages[0]) or ""
 
 
-def span_events(span: SpanData) -> Iterator[tuple[int, int, Event]]:
+def span_events(span: Span) -> Iterator[tuple[int, int, Event]]:
     """``(time, order, event)`` for one span; ``order`` keeps a span's own events in sequence."""
     out: list[tuple[int, int, Event]] = []
     _emit(span, out.append)
     yield from out
 
 
-def _emit(span: SpanData, add: Callable[[tuple[int, int, Event]], None]) -> None:
+def _emit(span: Span, add: Callable[[tuple[int, int, Event]], None]) -> None:
     """Append ``span``'s ``(time, order, event)`` tuples with ``add`` (the body of :func:`span_events`)."""
-    a = span.attrs
+    a = span.attributes
     get = a.get
     op = get(_OPERATION)
     sid = span.span_id
@@ -247,14 +244,13 @@ def _emit(span: SpanData, add: Callable[[tuple[int, int, Event]], None]) -> None
         )
 
 
-_TIME_ORDER = itemgetter(0, 1)
-
-
-def session_events(spans: Iterable[SpanData]) -> list[Event]:
-    """Every event of a session's spans, in time order."""
-    timed: list[tuple[int, int, Event]] = []
+def read_agentguard(session: Session) -> list[TimedEvent]:
+    """The ``(time, order, event)`` tuples of every span of ``session`` in agentguard's convention."""
+    timed: list[TimedEvent] = []
     add = timed.append
-    for span in spans:
+    for span in session.spans:
         _emit(span, add)
-    timed.sort(key=_TIME_ORDER)  # stable: events at the same (time, order) keep their span order
-    return [ev for _, _, ev in timed]
+    return timed
+
+
+READER = Reader(name="agentguard", read=read_agentguard, attributes=WANTED)

@@ -1,0 +1,193 @@
+"""Session assembly: span records in any order, from any number of files, grouped into sessions.
+
+>>> from agentguard.traces import Span, assemble
+>>> spans = [Span(trace_id="a" * 32, span_id="1" * 16, parent_id="2" * 16, name="chat"),
+...          Span(trace_id="a" * 32, span_id="2" * 16, name="invoke_agent",
+...               attributes={"gen_ai.conversation.id": "conv-1"})]
+>>> [(s.id, len(s.spans)) for s in assemble(spans)]
+[('conv-1', 2)]
+
+The rule (:func:`session_key` reads the ids):
+
+- every span of a trace belongs to the trace's session, whichever span carries the conversation id
+  (``gen_ai.conversation.id``, OpenInference ``session.id``, ``langfuse.session.id``, traceloop
+  association properties named like a session, conversation, thread or chat id);
+- traces sharing a conversation id, or an agentguard run id (``agentguard.run.id``), are one session;
+- a trace joined to another by trace context (a span whose parent is a span of the other trace, or a
+  server or consumer root span linking to a span of it) joins its session.
+
+A session's id is its conversation id (the smallest, should several meet), else its run id, else its
+smallest trace id; its spans come in start order. Nothing depends on the order the spans arrive in or
+how they are split across files: spans are spooled (to disk past a threshold, see
+:class:`~agentguard.traces._spool.Spool`) until the input ends, then sessions are built one at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
+from .. import semconv as sc
+from ._record import Span
+from ._session import Session
+from ._spool import DEFAULT_MEMORY_SPANS, Spool
+
+CONVERSATION_ATTRIBUTES: Final = (sc.GEN_AI_CONVERSATION_ID, "session.id", "langfuse.session.id")
+"""Span attributes that name a conversation, in every convention read."""
+TRACELOOP_ASSOCIATION: Final = "traceloop.association.properties."
+_SESSION_LIKE: Final = re.compile(r"(?:session|conversation|thread|chat)(?:[._-]?id)?", re.IGNORECASE)
+ASSEMBLY_ATTRIBUTES: Final = frozenset({*CONVERSATION_ATTRIBUTES, sc.RUN_ID})
+ASSEMBLY_PREFIXES: Final = (TRACELOOP_ASSOCIATION,)
+_JOINING_KINDS: Final = frozenset({2, 5})  # SERVER, CONSUMER: the receiving side of a propagated context
+_CONVERSATION: Final = "c"
+_RUN: Final = "r"
+
+
+def session_key(attributes: dict[str, Any]) -> tuple[list[str], str | None]:
+    """The conversation ids and the run id a span's attributes name (empty list / ``None`` if none)."""
+    found: list[str] = []
+    for key in CONVERSATION_ATTRIBUTES:
+        value = attributes.get(key)
+        if value is not None and value != "" and not isinstance(value, bool | list | dict):
+            found.append(str(value))
+    for key, value in attributes.items():
+        if (
+            key.startswith(TRACELOOP_ASSOCIATION)
+            and value not in (None, "")
+            and _SESSION_LIKE.fullmatch(key[len(TRACELOOP_ASSOCIATION) :])
+        ):
+            found.append(str(value))
+    run = attributes.get(sc.RUN_ID)
+    return found, (str(run) if run not in (None, "") else None)
+
+
+class _Groups:
+    """Union-find over string nodes; ``(kind, value)`` keys share a node namespace with trace ids."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            parent[root] = parent[parent[root]]
+            root = parent[root]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+
+class SessionAssembler:
+    """Add spans (with the number of the source they came from), then iterate :meth:`sessions`.
+
+    ``sources`` names the sources by number. ``memory_spans`` spans are held in memory; past that the
+    spool moves to a temporary SQLite file in ``spill_dir``.
+    """
+
+    def __init__(
+        self,
+        *,
+        sources: Sequence[str] = (),
+        memory_spans: int = DEFAULT_MEMORY_SPANS,
+        spill_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.sources = list(sources)
+        self.spool = Spool(memory_spans=memory_spans, directory=spill_dir)
+        self.groups = _Groups()
+        self._links: list[tuple[str, str, str]] = []
+
+    @property
+    def spans(self) -> int:
+        return self.spool.count
+
+    def add(self, span: Span, source: int = 0) -> None:
+        self.spool.add(span, source)
+        trace_id = span.trace_id
+        groups = self.groups
+        if trace_id not in groups.parent:
+            groups.parent[trace_id] = trace_id
+        attrs = span.attributes
+        if attrs:
+            conversations, run = session_key(attrs)
+            for conversation in conversations:
+                groups.union(trace_id, f"{_CONVERSATION}\0{conversation}")
+            if run is not None:
+                groups.union(trace_id, f"{_RUN}\0{run}")
+        if span.links and (not span.parent_id or span.kind in _JOINING_KINDS):
+            for link in span.links:
+                if link.trace_id and link.trace_id != trace_id:
+                    self._links.append((trace_id, link.trace_id, link.span_id))
+
+    def _join_by_context(self) -> None:
+        for trace_id, other in self.spool.cross_trace_parents():
+            self.groups.union(trace_id, other)
+        if self._links:
+            holders = self.spool.traces_holding(span_id for _, _, span_id in self._links)
+            for trace_id, other, span_id in self._links:
+                if holders.get(span_id) == other:
+                    self.groups.union(trace_id, other)
+
+    def sessions(self) -> Iterator[Session]:
+        """Every session, once the input has ended (then the spool is closed)."""
+        try:
+            self._join_by_context()
+            members: dict[str, list[str]] = {}
+            find = self.groups.find
+            for node in list(self.groups.parent):
+                members.setdefault(find(node), []).append(node)
+            for nodes in sorted(members.values(), key=min):
+                traces = sorted(n for n in nodes if "\0" not in n)
+                if traces:
+                    yield self._session(nodes, traces)
+        finally:
+            self.spool.close()
+
+    def _session(self, nodes: list[str], traces: list[str]) -> Session:
+        conversations = sorted(n[2:] for n in nodes if n.startswith(_CONVERSATION + "\0"))
+        runs = sorted(n[2:] for n in nodes if n.startswith(_RUN + "\0"))
+        sid = conversations[0] if conversations else runs[0] if runs else traces[0]
+        rows = self.spool.fetch(traces)
+        rows.sort(key=_row_order)
+        spans: list[Span] = []
+        used: set[int] = set()
+        seen: set[tuple[str, str]] = set()
+        for span, source in rows:
+            key = (span.trace_id, span.span_id)
+            if key in seen:  # the same span read twice (one file given twice, a store and its export)
+                continue
+            seen.add(key)
+            spans.append(span)
+            used.add(source)
+        names = tuple(self.sources[i] if i < len(self.sources) else str(i) for i in sorted(used))
+        return Session(id=sid, spans=spans, traces=tuple(traces), sources=names)
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def _row_order(row: tuple[Span, int]) -> tuple[int, str, str, int]:
+    span = row[0]
+    return span.start, span.span_id, span.trace_id, row[1]
+
+
+def assemble(
+    spans: Iterable[Span],
+    *,
+    memory_spans: int = DEFAULT_MEMORY_SPANS,
+    spill_dir: str | os.PathLike[str] | None = None,
+) -> Iterator[Session]:
+    """The sessions of ``spans`` (see the module docstring)."""
+    asm = SessionAssembler(memory_spans=memory_spans, spill_dir=spill_dir)
+    for span in spans:
+        asm.add(span)
+    return asm.sessions()
