@@ -115,7 +115,7 @@ class ClaudeCodeReader:
         if run is None:
             run = self.run = RunRecord(session_id=session_id, source=self.source)
             run.main = not (line.get("isSidechain") or line.get("agentId"))
-        run.seen(time)
+        time = run.seen(time)
         cwd = line.get("cwd")
         if run.cwd is None and isinstance(cwd, str) and cwd:
             run.cwd = cwd
@@ -151,7 +151,8 @@ class ClaudeCodeReader:
                 raw = block.get("input")
                 args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
                 turn.calls.append((call_id, name, args))
-                run.tools[call_id] = ToolRecord(call_id=call_id, name=name, arguments=args, start=time)
+                start = run.seen(time)  # several calls of one line keep their order
+                run.tools[call_id] = ToolRecord(call_id=call_id, name=name, arguments=args, start=start)
 
     def _user(self, run: RunRecord, line: Mapping[str, Any], message: Mapping[str, Any], time: int) -> None:
         content = message.get("content")

@@ -103,7 +103,7 @@ class CodexReader:
         if kind == "session_meta":
             self._meta(payload)
         run = self.run if self.run is not None else self._ensure(self.source)
-        run.seen(time)
+        time = run.seen(time)
         if kind == "turn_context":
             cwd = payload.get("cwd")
             if run.cwd is None and isinstance(cwd, str):

@@ -79,10 +79,17 @@ class RunRecord:
     tools: dict[str, ToolRecord] = field(default_factory=dict)
     turns: dict[str, TurnRecord] = field(default_factory=dict)
 
-    def seen(self, time: int) -> None:
+    _last: int = 0
+
+    def seen(self, time: int) -> int:
+        """Record a line at ``time``; returns the time to give what it holds: never earlier than the
+        previous line's plus 1 ns, so lines with equal (millisecond) timestamps keep the file's order."""
+        time = max(time, self._last + 1) if self._last else time
+        self._last = time
         if time:
             self.start = time if not self.start else min(self.start, time)
             self.end = max(self.end, time)
+        return time
 
     def turn(self, key: str, time: int) -> TurnRecord:
         found = self.turns.get(key)
