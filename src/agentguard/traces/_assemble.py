@@ -291,8 +291,8 @@ def timed_events(spans: Iterable[Span]) -> list[TimedEvent]:
                 ),
             )
         )
-        for c in calls:
-            key = c.id or f"{c.name}\0{c.raw}"
+        for index, c in enumerate(calls):
+            key = c.id or f"{m.span.span_id}\0{index}"  # without an id, each request of a turn is its own
             if key in requested or (c.id and c.id in executed_ids):
                 continue
             requested.add(key)
