@@ -113,8 +113,7 @@ def test_otlp_reader_streams_skips_malformed_lines_and_waits_for_a_partial_one(t
     assert len(spans) == 6
     assert [line for line, _ in reader.malformed] == [3, 4]
     assert (
-        spans[0].attributes[sc.RUN_ID] == "run00000"
-        and spans[2].events[0]["name"] == sc.EVENT_POLICY_DECISION
+        spans[0].attributes[sc.RUN_ID] == "run00000" and spans[2].events[0].name == sc.EVENT_POLICY_DECISION
     )
     with path.open("a") as f:
         f.write(json.dumps(run_request(2))[50:] + "\n")

@@ -55,10 +55,10 @@ def test_store_holds_both_runs_with_their_decisions_and_signals(
     signals: set[str] = set()
     for span in store.spans(run_id=runs["fixer"].run_id):
         for event in span.events:
-            attrs = event["attributes"]
-            if event["name"] == sc.EVENT_POLICY_DECISION:
+            attrs = event.attributes
+            if event.name == sc.EVENT_POLICY_DECISION:
                 outcomes[attrs[sc.POLICY_DECISION]] += 1
-            elif event["name"] == sc.EVENT_SIGNAL:
+            elif event.name == sc.EVENT_SIGNAL:
                 signals.add(attrs[sc.SIGNAL_CODE])
     assert outcomes["deny"] == EXPECTED["decisions"]["deny"]
     assert set(EXPECTED["signals"]) <= signals

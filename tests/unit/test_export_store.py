@@ -98,14 +98,15 @@ def test_spans_and_run_round_trip_through_the_sdk(pipeline: Pipeline) -> None:
             "execute_tool run_shell",
         ]
         root = spans[0]
-        assert root.parent_span_id is None and root.span_id == run.span_id
+        assert root.parent_id == "" and root.span_id == run.span_id
         assert all(s.trace_id == run.trace_id for s in spans)
-        assert all(s.parent_span_id == root.span_id for s in spans[1:])
-        assert root.operation == "invoke_agent" and spans[2].operation == "execute_tool"
+        assert all(s.parent_id == root.span_id for s in spans[1:])
+        assert root.attributes[sc.GEN_AI_OPERATION_NAME] == "invoke_agent"
+        assert spans[2].attributes[sc.GEN_AI_OPERATION_NAME] == "execute_tool"
         assert root.attributes[sc.RUN_ID] == run.run_id
         assert root.attributes[sc.RUN_TOOL_CALLS] == 2
         assert spans[2].attributes[sc.TOOL_KIND] == "shell"
-        assert spans[2].kind == "INTERNAL" and spans[2].status_code == "UNSET"
+        assert spans[2].kind_name == "INTERNAL" and spans[2].status_name == "UNSET"
         assert "service.name" in root.resource
         assert root.scope == "agentguard"
         assert store.spans(trace_id=run.trace_id) == spans
@@ -128,8 +129,8 @@ def test_unknown_cost_is_null_and_failed_run_is_an_error(pipeline: Pipeline) -> 
         assert run.status == "error"
         assert run.status_message == "RuntimeError: boom"
         (span,) = store.spans(run_id=run.run_id)
-        assert span.events[0]["name"] == "exception"
-        assert span.events[0]["attributes"]["exception.type"] == "RuntimeError"
+        assert span.events[0].name == "exception"
+        assert span.events[0].attributes["exception.type"] == "RuntimeError"
 
 
 def test_nested_runs_keep_their_own_spans(pipeline: Pipeline) -> None:

@@ -9,9 +9,11 @@
       medium  deception.unverified_claim     the final message says the tests pass, but no test run happened
     1 session, 14 spans, 2 signals
 
-Reads OTLP JSON lines (the OpenTelemetry Collector's file exporter) and local stores; malformed lines
-are reported on stderr with file and line and skipped. ``--json`` prints
-``{"sessions": [{"id", "signals": [...]}], ...}``. Exit status 1 when a signal reaches ``--fail-on``.
+Reads OTLP JSON lines (the OpenTelemetry Collector's file exporter; traces or logs, ``.gz`` too), OTLP
+protobuf files, local stores and directories of them; malformed lines are reported on stderr with file
+and line and skipped. ``--json`` prints ``{"sessions": [{"id", "signals": [...]}], ...}``. Exit status
+1 when a signal reaches ``--fail-on``, and when an input could not be read to its end (a truncated or
+corrupt gzip file, a missing file): the sessions read before the damage are still reported.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ._common import Align, CommandError, render_table, truncate
 if TYPE_CHECKING:
     from ..scan import ScanReport
 
-HELP = "Run the misalignment detectors over recorded traces (OTLP JSON lines or a local store)."
+HELP = "Run the misalignment detectors over recorded traces (OTLP files or a local store)."
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -70,12 +72,15 @@ def run(args: argparse.Namespace) -> int:
     if args.judge_base_url and not args.judge:
         raise CommandError("--judge-base-url needs --judge MODEL", status=2)
     report = scan(args.paths, workers=args.workers, transcripts=bool(args.judge))
-    if report.issues and all(i.line == 0 for i in report.issues) and not report.spans and not report.sessions:
+    incomplete = report.incomplete
+    if incomplete and not report.spans and not report.sessions:
+        if len(report.issues) == 1:
+            raise CommandError(f"nothing could be read: {report.issues[0]}")
         for issue in report.issues:
             print(f"agentguard scan: {issue}", file=sys.stderr)
         raise CommandError("nothing could be read")
     for issue in report.issues:
-        print(f"agentguard scan: skipped {issue}", file=sys.stderr)
+        print(f"agentguard scan: {'incomplete' if issue.fatal else 'skipped'} {issue}", file=sys.stderr)
     if args.judge:
         _judge(report, args)
     if args.json:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(_table(report, show_all=args.all))
     if args.fail_on is not None and report.worst() >= severity_rank(args.fail_on):
         return 1
-    return 0
+    return 1 if incomplete else 0
 
 
 def _judge(report: ScanReport, args: argparse.Namespace) -> None:

@@ -8,8 +8,9 @@ tables, so every panel is one SQL query whatever the source:
   store up once an agent creates it.
 - :class:`OtlpSource` streams an OTLP JSON lines file (the Collector's ``file`` exporter output) into
   a temporary SQLite file, and reads what was appended on each :meth:`~OtlpSource.refresh`. Spans are
-  grouped into runs by ``agentguard.run.id`` (inherited from the nearest ancestor), else
-  ``gen_ai.conversation.id``, else the trace id, so traces from other instrumentations show too.
+  grouped into runs by ``agentguard.run.id`` (inherited from the nearest ancestor), else by their
+  session (:func:`agentguard.traces.assemble`: the conversation id on any span of the trace, traces
+  joined by trace context), so traces from other instrumentations show too.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import Any, Final, Protocol
 
 from .. import semconv as sc
 from ..export._sqlite import connect_reader, connect_writer, has_schema
-from ._otlp import OtlpFileReader, OtlpSpan
+from ..traces import Span, assemble
+from ..traces._store_schema import INSERT_RUN, INSERT_SPAN, SPAN_SELECT, span_from_row, span_row
+from ._otlp import OtlpFileReader
 
 APPROVALS_ENV: Final = "AGENTGUARD_APPROVALS_DB"
 Params = Sequence[Any] | Mapping[str, Any]
@@ -98,20 +101,6 @@ class StoreSource:
                 self._conn = None
 
 
-_INSERT_SPAN: Final = """
-INSERT OR REPLACE INTO spans (
-    trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_message,
-    run_id, operation, attributes, events, resource, scope, scope_version
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_INSERT_RUN: Final = """
-INSERT OR REPLACE INTO runs (
-    run_id, trace_id, span_id, conversation_id, name, task, start_ns, end_ns, status, status_message,
-    cost_usd, input_tokens, output_tokens, llm_calls, tool_calls, refusals
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-
-
 class OtlpSource:
     """An OTLP JSON lines file, loaded incrementally into a temporary copy of the store's schema."""
 
@@ -122,6 +111,7 @@ class OtlpSource:
         self.description = str(self.path)
         self.approvals_path = approvals
         self.reader = OtlpFileReader(self.path)
+        self.malformed = self.reader.malformed
         self._tmp = tempfile.TemporaryDirectory(prefix="agentguard-otlp-")
         self._conn = connect_writer(Path(self._tmp.name) / "otlp.db", busy_timeout_s=5.0)
         self._conn.row_factory = sqlite3.Row
@@ -138,7 +128,7 @@ class OtlpSource:
         with self._lock:
             if not self.reader.changed():
                 return
-            batch: list[OtlpSpan] = []
+            batch: list[Span] = []
             for span in self.reader.read_new():
                 batch.append(span)
                 if len(batch) >= _BATCH:
@@ -157,85 +147,56 @@ class OtlpSource:
             self._tmp.cleanup()
 
     # -- loading ------------------------------------------------------------------------------------
-    def _load(self, spans: list[OtlpSpan]) -> None:
+    def _load(self, spans: list[Span]) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT_SPAN, [_span_values(s) for s in spans])
-            traces = {s.trace_id for s in spans}
-            runs: set[str] = set()
-            for trace_id in traces:
-                runs.update(_attribute_trace(conn, trace_id))
-            for run_id in runs:
+            conn.executemany(INSERT_SPAN, [span_row(s) for s in spans])
+            for run_id in _attribute(conn, {s.trace_id for s in spans}):
                 _upsert_run(conn, run_id)
+            conn.execute(
+                "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM spans WHERE run_id IS NOT NULL)"
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, separators=(",", ":"))
+def _attribute(conn: sqlite3.Connection, new_traces: set[str]) -> set[str]:
+    """Give every span of the sessions that ``new_traces`` belong to a run id; returns those run ids.
 
-
-def _span_values(s: OtlpSpan) -> tuple[Any, ...]:
-    own = s.attributes.get(sc.RUN_ID)
-    operation = s.attributes.get(sc.GEN_AI_OPERATION_NAME)
-    return (
-        s.trace_id,
-        s.span_id,
-        s.parent_span_id,
-        s.name,
-        s.kind,
-        s.start_ns,
-        s.end_ns,
-        s.status_code,
-        s.status_message,
-        str(own) if own is not None else None,
-        str(operation) if operation is not None else None,
-        _json(s.attributes),
-        _json(s.events),
-        _json(s.resource),
-        s.scope,
-        s.scope_version,
-    )
-
-
-def _attribute_trace(conn: sqlite3.Connection, trace_id: str) -> set[str]:
-    """Give every span of the trace a run id; returns the run ids the trace's spans belong to."""
-    rows = conn.execute(
-        "SELECT span_id, parent_span_id, attributes FROM spans WHERE trace_id = ?", (trace_id,)
-    ).fetchall()
-    parent: dict[str, str | None] = {}
-    own: dict[str, str | None] = {}
-    for r in rows:
-        attrs = json.loads(r["attributes"])
-        parent[r["span_id"]] = r["parent_span_id"]
-        run = attrs.get(sc.RUN_ID) or attrs.get(sc.GEN_AI_CONVERSATION_ID)
-        own[r["span_id"]] = str(run) if run is not None else None
-    resolved: dict[str, str] = {}
-
-    def run_of(span_id: str) -> str:
-        chain: list[str] = []
-        current: str | None = span_id
-        found: str | None = None
-        while current is not None and current in parent and len(chain) < 1000:
-            if current in resolved:
-                found = resolved[current]
-                break
-            chain.append(current)
-            if own[current] is not None:
-                found = own[current]
-                break
-            current = parent[current]
-        run = found or trace_id
-        for c in chain:
-            resolved[c] = run
-        return run
-
-    updates = [(run_of(sid), trace_id, sid) for sid in parent]
+    Sessions are :func:`agentguard.traces.assemble`'s; within one, a span's run is its own
+    ``agentguard.run.id``, else its nearest ancestor's, else the session's id."""
+    spans = [span_from_row(tuple(r)) for r in conn.execute(SPAN_SELECT)]
+    runs: set[str] = set()
+    updates: list[tuple[str, str, str]] = []
+    for session in assemble(spans):
+        if new_traces.isdisjoint(session.traces):
+            continue
+        by_key = {(s.trace_id, s.span_id): s for s in session.spans}
+        resolved: dict[tuple[str, str], str] = {}
+        for span in session.spans:
+            chain: list[tuple[str, str]] = []
+            current: Span | None = span
+            found = session.id
+            while current is not None and len(chain) < 1000:
+                key = (current.trace_id, current.span_id)
+                if key in resolved:
+                    found = resolved[key]
+                    break
+                chain.append(key)
+                own = current.attributes.get(sc.RUN_ID)
+                if own is not None and own != "":
+                    found = str(own)
+                    break
+                current = by_key.get((current.trace_id, current.parent_id)) if current.parent_id else None
+            for key in chain:
+                resolved[key] = found
+            runs.add(found)
+            updates.append((found, span.trace_id, span.span_id))
     conn.executemany("UPDATE spans SET run_id = ? WHERE trace_id = ? AND span_id = ?", updates)
-    return {u[0] for u in updates}
+    return runs
 
 
 def _num(value: Any) -> float:
@@ -264,7 +225,7 @@ def _upsert_run(conn: sqlite3.Connection, run_id: str) -> None:
     error = r["status_code"] == "ERROR"
     name = a.get(sc.GEN_AI_AGENT_NAME) or str(r["name"]).removeprefix(f"{sc.OP_INVOKE_AGENT} ")
     conn.execute(
-        _INSERT_RUN,
+        INSERT_RUN,
         (
             run_id,
             r["trace_id"],

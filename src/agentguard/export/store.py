@@ -5,12 +5,14 @@
 ...     for run in store.runs(limit=10):
 ...         print(run.name, run.cost_usd, [s.name for s in store.spans(run_id=run.run_id)])
 
+Runs are :class:`RunRecord` rows; spans are :class:`agentguard.traces.Span` records, the same record
+every trace reader gives.
+
 The store is opened read-only, so reading never blocks (or is blocked by) an agent writing to it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -20,7 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from ._sqlite import SchemaError, connect_reader, has_schema
+from ..traces import Span
+from ..traces._store_schema import SPAN_SELECT, SchemaError, connect_reader, has_schema, span_from_row
 
 __all__ = ["DEFAULT_STORE_PATH", "LocalStore", "RunRecord", "SchemaError", "SpanRecord", "default_store_path"]
 
@@ -72,34 +75,10 @@ class RunRecord:
         return d
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRecord:
-    """One stored span; ``attributes``, ``events`` and ``resource`` are decoded from JSON."""
-
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: str
-    start_ns: int
-    end_ns: int | None
-    status_code: str
-    status_message: str | None
-    run_id: str | None
-    operation: str | None
-    attributes: dict[str, Any]
-    events: list[dict[str, Any]]
-    resource: dict[str, Any]
-    scope: str | None
-    scope_version: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
+SpanRecord = Span
+"""The record :meth:`LocalStore.spans` returns: :class:`agentguard.traces.Span` (the one span record)."""
 
 _RUN_COLUMNS: Final = ", ".join(RunRecord.__dataclass_fields__)
-_SPAN_COLUMNS: Final = ", ".join(SpanRecord.__dataclass_fields__)
-_JSON_SPAN_FIELDS: Final = ("attributes", "events", "resource")
 
 
 class LocalStore:
@@ -127,8 +106,9 @@ class LocalStore:
         rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
         return RunRecord(**dict(rows[0])) if rows else None
 
-    def spans(self, run_id: str | None = None, trace_id: str | None = None) -> list[SpanRecord]:
-        """Spans of a run and/or a trace (all spans when neither is given), in start order."""
+    def spans(self, run_id: str | None = None, trace_id: str | None = None) -> list[Span]:
+        """Spans of a run and/or a trace (all spans when neither is given), in start order, as
+        :class:`agentguard.traces.Span` records."""
         clauses: list[str] = []
         params: list[Any] = []
         if run_id is not None:
@@ -138,14 +118,8 @@ class LocalStore:
             clauses.append("trace_id = ?")
             params.append(trace_id)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._query(f"SELECT {_SPAN_COLUMNS} FROM spans{where} ORDER BY start_ns, span_id", params)
-        out = []
-        for r in rows:
-            d = dict(r)
-            for key in _JSON_SPAN_FIELDS:
-                d[key] = json.loads(d[key])
-            out.append(SpanRecord(**d))
-        return out
+        rows = self._query(f"{SPAN_SELECT}{where} ORDER BY start_ns, span_id", params)
+        return [span_from_row(tuple(r)) for r in rows]
 
     def count_runs(self) -> int:
         rows = self._query("SELECT count(*) AS n FROM runs", ())

@@ -187,10 +187,9 @@ def read_otlp_json(path: Path, issues: Issues, attributes: AttributeFilter) -> I
                     continue
                 yield from spans
     except _GZIP_ERRORS as exc:
+        where = f"after line {lineno}" if lineno else "before its first line"
         issues.append(
-            ReadIssue(
-                str(path), 0, f"truncated or corrupt gzip after line {lineno}: {_reason(exc)}", fatal=True
-            )
+            ReadIssue(str(path), 0, f"truncated or corrupt gzip {where}: {_reason(exc)}", fatal=True)
         )
     except OSError as exc:
         issues.append(ReadIssue(str(path), 0, f"cannot read: {_reason(exc)}", fatal=True))
