@@ -19,7 +19,7 @@ writers recorded of the same thing:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -71,9 +71,17 @@ def _strip(name: str) -> str:
 
 
 def _same_call(inner: ToolObservation, outer: ToolObservation) -> bool:
+    """Whether two nested tool spans record one call: the same call id when both have one; else not
+    when both recorded different arguments; else the same tool name (MCP server prefixes aside), or an
+    MCP span that names no tool."""
     if inner.call_id and outer.call_id:
         return inner.call_id == outer.call_id
-    return inner.mcp or outer.mcp or _strip(inner.name) == _strip(outer.name)
+    a, b = inner.arguments, outer.arguments
+    if a is not UNCAPTURED and b is not UNCAPTURED and a and b and dict(a) != dict(b):
+        return False
+    if _strip(inner.name) == _strip(outer.name):
+        return True
+    return (inner.mcp and inner.name in ("", "tool")) or (outer.mcp and outer.name in ("", "tool"))
 
 
 def _merge_tool(into: ToolObservation, other: ToolObservation) -> None:
@@ -98,58 +106,76 @@ def _merge_model(into: ModelObservation, other: ModelObservation) -> None:
     into.refusal = into.refusal or other.refusal
 
 
-def _outermost(
-    obs: Observation, by_span: Mapping[str, Observation], parents: Mapping[str, str], kind: type
-) -> Observation | None:
-    """The outermost ancestor observation of ``kind`` that stands for the same thing as ``obs``."""
-    found: Observation | None = None
+def _ancestors(
+    obs: Observation, by_span: Mapping[str, Observation], parents: Mapping[str, str]
+) -> Iterator[Observation]:
+    """The observations above ``obs``, nearest first (through spans that are no observation)."""
     seen = 0
     current = parents.get(obs.span.span_id, "")
     while current and seen < 256:
         seen += 1
         other = by_span.get(current)
-        if isinstance(other, kind):
-            if isinstance(obs, ToolObservation) and isinstance(other, ToolObservation):
-                if _same_call(obs, other):
-                    found = other
-                else:
-                    break
-            else:
-                found = other
+        if other is not None:
+            yield other
         current = parents.get(current, "")
+
+
+def _depth(obs: Observation, by_span: Mapping[str, Observation], parents: Mapping[str, str]) -> int:
+    return sum(1 for _ in _ancestors(obs, by_span, parents))
+
+
+def _target(
+    obs: Observation,
+    by_span: Mapping[str, Observation],
+    parents: Mapping[str, str],
+    into: Mapping[int, Observation],
+) -> Observation | None:
+    """The kept observation ``obs`` merges into: its outermost ancestor of the same type that stands
+    for the same thing, through nested ones that do too (a tool span under a different tool call is
+    its own call); an ancestor already merged stands for the one it merged into."""
+    found: Observation | None = None
+    for other in _ancestors(obs, by_span, parents):
+        if type(other) is not type(obs):
+            continue
+        if (
+            isinstance(obs, ToolObservation)
+            and isinstance(other, ToolObservation)
+            and not _same_call(obs, other)
+        ):
+            break
+        root = into.get(id(other), other)
+        if (
+            isinstance(obs, ToolObservation)
+            and isinstance(root, ToolObservation)
+            and not _same_call(obs, root)
+        ):
+            continue
+        found = root
     return found
-
-
-def reconcile(observations: Sequence[Observation]) -> list[Observation]:
-    """The observations with duplicates merged (see the module docstring)."""
-    by_span = {o.span.span_id: o for o in observations}
-    parents = {o.span.span_id: o.span.parent_id for o in observations}
-    # parents of spans that are no observation still link observations through them
-    return _reconcile(observations, by_span, parents)
 
 
 def _reconcile(
     observations: Sequence[Observation], by_span: dict[str, Observation], parents: Mapping[str, str]
 ) -> list[Observation]:
+    into: dict[int, Observation] = {}  # id of a merged observation -> the kept one it merged into
     merged: set[int] = set()
-    for obs in observations:
-        if isinstance(obs, (ToolObservation, ModelObservation, AgentObservation)):
-            kind = type(obs)
-            outer = _outermost(obs, by_span, parents, kind)
-            if outer is None:
-                continue
-            if isinstance(obs, ToolObservation) and isinstance(outer, ToolObservation):
-                _merge_tool(outer, obs)
-            elif isinstance(obs, ModelObservation) and isinstance(outer, ModelObservation):
-                _merge_model(outer, obs)
-            elif isinstance(obs, AgentObservation) and isinstance(outer, AgentObservation):
-                outer.task = outer.task or obs.task
-                outer.final = outer.final if outer.final is not None else obs.final
-                outer.error = outer.error or obs.error
-                outer.scope_root = outer.scope_root or obs.scope_root
-                outer.scope_write = outer.scope_write or obs.scope_write
-                outer.scope_hosts = outer.scope_hosts or obs.scope_hosts
-            merged.add(id(obs))
+    for obs in sorted(observations, key=lambda o: _depth(o, by_span, parents)):  # outer ones first
+        outer = _target(obs, by_span, parents, into)
+        if outer is None:
+            continue
+        if isinstance(obs, ToolObservation) and isinstance(outer, ToolObservation):
+            _merge_tool(outer, obs)
+        elif isinstance(obs, ModelObservation) and isinstance(outer, ModelObservation):
+            _merge_model(outer, obs)
+        elif isinstance(obs, AgentObservation) and isinstance(outer, AgentObservation):
+            outer.task = outer.task or obs.task
+            outer.final = outer.final if outer.final is not None else obs.final
+            outer.error = outer.error or obs.error
+            outer.scope_root = outer.scope_root or obs.scope_root
+            outer.scope_write = outer.scope_write or obs.scope_write
+            outer.scope_hosts = outer.scope_hosts or obs.scope_hosts
+        into[id(obs)] = outer
+        merged.add(id(obs))
     out = [o for o in observations if id(o) not in merged]
     by_call: dict[str, ToolObservation] = {}
     kept: list[Observation] = []
