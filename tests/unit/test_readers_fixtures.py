@@ -30,6 +30,8 @@ CONTENT = [
     "openinference/content.jsonl",
     "openllmetry/content.jsonl",
     "openllmetry/stream.jsonl",
+    "openllmetry-legacy/content.jsonl",
+    "openllmetry-legacy/stream.jsonl",
     "agents/content.jsonl",
     "mcp/content.jsonl",
     "ours/content.jsonl",
@@ -38,6 +40,7 @@ NO_CONTENT = [
     "genai/nocontent.jsonl",
     "openinference/nocontent.jsonl",
     "openllmetry/nocontent.jsonl",
+    "openllmetry-legacy/nocontent.jsonl",
     "agents/nocontent.jsonl",
     "mcp/nocontent.jsonl",
     "ours/nocontent.jsonl",
@@ -96,7 +99,9 @@ def test_every_writer_gives_the_same_calls_task_and_final_answer(name: str) -> N
     ends = [e for e in events if isinstance(e, RunEnd)]
     assert len(starts) == len(ends) == 1
     assert starts[0].task == TASK
-    if name == "openllmetry/stream.jsonl":  # OpenLLMetry 0.62.4 accumulates each streamed chunk 3 times
+    if name.endswith(
+        "/stream.jsonl"
+    ):  # OpenLLMetry (0.47.5 and 0.62.4) on openai 3.57 keeps each chunk 3 times
         assert ends[0].final is not None and ends[0].final.startswith("Done: Done: Done: I I I fixed")
     else:
         assert ends[0].final == FINAL
@@ -145,14 +150,16 @@ def test_log_events_supply_the_content_the_spans_lack() -> None:
     assert codes(events_of("genai/events.jsonl")) == EXPECTED
 
 
-@pytest.mark.parametrize("writer", ["genai", "openinference", "openllmetry", "agents", "mcp"])
+@pytest.mark.parametrize(
+    "writer", ["genai", "openinference", "openllmetry", "openllmetry-legacy", "agents", "mcp"]
+)
 def test_protobuf_files_read_the_same_as_json_lines(writer: str) -> None:
     from_proto = session_events(_session(f"{writer}/content.pb"))
     assert codes(from_proto) == codes(events_of(f"{writer}/content.jsonl")) == EXPECTED
 
 
 def test_fixture_versions_are_recorded() -> None:
-    for writer in ("genai", "openinference", "openllmetry", "agents", "mcp", "ours"):
+    for writer in ("genai", "openinference", "openllmetry", "openllmetry-legacy", "agents", "mcp", "ours"):
         versions = (FIXTURES / writer / "VERSIONS.txt").read_text(encoding="utf-8")
         assert "opentelemetry-sdk==" in versions
         assert "not installed" not in versions

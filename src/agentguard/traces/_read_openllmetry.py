@@ -58,10 +58,11 @@ def read(span: Span) -> Observation | None:
             final=_entity_text(content(a.get(ENTITY_OUTPUT))),
             error=error_of(span),
         )
-    if "llm.request.type" in a or "gen_ai.system" in a:
+    request_type = a.get("llm.request.type")
+    if request_type is not None or "gen_ai.system" in a:
         inputs = indexed(a, _PROMPTS)
         outputs = indexed(a, _COMPLETIONS, role="assistant")
-        if inputs or outputs:
+        if inputs or outputs or request_type in ("chat", "completion"):  # a model call, content or not
             return ModelObservation(span=span, inputs=inputs, outputs=outputs)
     return None
 
