@@ -16,8 +16,12 @@ def register() -> None:
     with _lock:
         if _done:
             return
-        from ._read_agentguard import READER
+        from ._assemble import READER
+        from ._files import register_format
         from ._readers import register_reader
+        from ._transcripts import FORMATS
 
-        register_reader(READER)
+        register_reader(READER)  # every convention, agentguard's own included
+        for fmt in FORMATS:
+            register_format(fmt)
         _done = True

@@ -74,6 +74,9 @@ def register_format(fmt: FileFormat) -> None:
 
 
 def _claimed(path: Path) -> FileFormat | None:
+    from . import _builtin_readers
+
+    _builtin_readers.register()
     with _lock:
         formats = list(_formats.values())
     for fmt in formats:
