@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 import agentguard as ag
 from agentguard import semconv as sc
 from agentguard.cli import main
+from agentguard.cli._common import EXIT_USAGE
 from agentguard.export import LocalStoreSpanExporter
 
 
@@ -136,13 +137,13 @@ def test_default_store_comes_from_the_environment(
 
 
 @pytest.mark.parametrize("argv", [["runs", "--limit", "0"], ["runs", "--limit", "x"], ["nosuch"]])
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
+def test_usage_errors_exit_64(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == EXIT_USAGE == 64
     assert "usage:" in capsys.readouterr().err
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
+    assert main([]) == EXIT_USAGE
     assert "runs" in capsys.readouterr().err
 
 

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING
 
-from ._common import Align, CommandError, can_encode, render_table, truncate
+from ._common import Align, CommandError, can_encode, format_usd, render_table, truncate
 
 if TYPE_CHECKING:
     from ..export.store import RunRecord
@@ -68,10 +68,9 @@ def run(args: argparse.Namespace) -> int:
             runs = store.runs(limit=args.limit)
             total = store.count_runs() if len(runs) == args.limit else len(runs)
     except FileNotFoundError:
-        raise CommandError(
-            f"no store at {path}; call agentguard.configure() in your agent to record runs, "
-            "or pass --store PATH"
-        ) from None
+        from ._dashboard import missing_store_message
+
+        raise CommandError(missing_store_message(path)) from None
     except (SchemaError, sqlite3.Error) as exc:
         raise CommandError(f"cannot read the store at {path}: {exc}") from None
 
@@ -122,9 +121,7 @@ def _duration(seconds: float | None, unknown: str) -> str:
 
 
 def _cost(usd: float | None, unknown: str) -> str:
-    if usd is None:
-        return unknown
-    return f"${usd:.4f}" if usd < 1 else f"${usd:,.2f}"
+    return unknown if usd is None else format_usd(usd)
 
 
 def _count(value: int | None, unknown: str) -> str:

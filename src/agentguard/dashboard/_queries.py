@@ -605,6 +605,28 @@ def signals(source: Source, w: Window) -> dict[str, Any]:
     }
 
 
+def signal_list(source: Source, range_s: int = 0, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Each signal of the range, in the order raised: severity, code, category, message, run."""
+    w = make_window(source, range_s)
+    rows = source.query(
+        f"""SELECT coalesce({ev_attr(SIGNAL_SEVERITY)}, 'info'), {ev_attr(SIGNAL_CODE)},
+            coalesce({ev_attr(SIGNAL_CATEGORY)}, 'other'), {ev_attr(SIGNAL_MESSAGE)}, s.run_id
+        {EVENTS_FROM} WHERE {_SIGNALS_WHERE}
+        ORDER BY coalesce(json_extract(e.value, '$.timestamp_ns'), s.start_ns), e.key LIMIT :limit""",
+        {**w.params(), "limit": limit},
+    )
+    return [
+        {
+            "severity": str(sv),
+            "code": str(code or "(no code)"),
+            "category": str(cat),
+            "message": str(msg or ""),
+            "run_id": rid,
+        }
+        for sv, code, cat, msg, rid in rows
+    ]
+
+
 def _sev_name(rank: Any) -> str | None:
     r = _i(rank)
     return SEVERITIES[r - 1] if 1 <= r <= len(SEVERITIES) else None
