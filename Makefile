@@ -17,6 +17,7 @@
 # Slow things are cached outside the clone, under $(CACHE_DIR):
 #   wheels/llama_cpp_python-0.3.36-*.whl   built once from source (about 7 min on 2 idle cores), then reused
 #   phoenix-20.26.1/                       Phoenix's virtual environment (~850 MB of downloads once)
+#   demo-wheels/                           the demo's wheels, resolved once, so `make demo` installs offline
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -43,6 +44,10 @@ BENCH_ARGS ?=
 
 CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentguard
 WHEEL_DIR := $(CACHE_DIR)/wheels
+DEMO_WHEELS := $(CACHE_DIR)/demo-wheels
+DEMO_STAMP := $(DEMO_WHEELS)/.complete-$(shell cat pyproject.toml $(CONSTRAINTS) | sha256sum | cut -c1-16)
+# pyproject.toml's build backend, and what hatchling needs for an editable install
+BUILD_BACKEND := hatchling==1.29.0 'editables~=0.3' 
 LLAMA_VERSION := 0.3.36
 PHOENIX_VERSION := 20.26.1
 PHOENIX_VENV := $(CACHE_DIR)/phoenix-$(PHOENIX_VERSION)
@@ -65,6 +70,9 @@ help:
 # `make demo` installs the first only; `make venv` (and so `make test`) both.
 venv-demo: $(VENV)/.stamp-demo
 
+# The demo's wheels (and the build backend's) are kept in $(DEMO_WHEELS), keyed by the constraints'
+# hash: the first `make demo` on a machine resolves them once from the index, every later clone installs
+# offline from there (no index round trips, no bytecode compilation up front).
 $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	@echo "==> venv-demo: $(VENV) with agentguard[openai] (what the demo needs; make venv adds the dev tools)"
 	start=$$SECONDS
@@ -72,7 +80,16 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	    command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
 	    $(PYTHON) -m venv $(VENV)
 	fi
-	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
+	if [ ! -f $(DEMO_STAMP) ]; then
+	    echo "    resolving the demo's packages once into $(DEMO_WHEELS)"
+	    mkdir -p $(DEMO_WHEELS)
+	    $(PY) -m pip wheel $(PIP_FLAGS) -c $(CONSTRAINTS) -w $(DEMO_WHEELS) '.[openai]' $(BUILD_BACKEND) $(QUIET_PIP) $(PIP_PROGRESS)
+	    rm -f $(DEMO_WHEELS)/agentguard-*.whl
+	    touch $(DEMO_STAMP)
+	fi
+	echo "    installing from $(DEMO_WHEELS)"
+	$(PY) -m pip install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
+	    -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
 	$(PY) -c 'import agentguard, openai' || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
 	touch $@
 	echo "    demo environment ready in $$((SECONDS - start)) s: $$($(PY) --version)"
