@@ -386,7 +386,7 @@
               parts: [{ value: r.deny, color: OUTCOME_COLORS.deny }, { value: r.ask, color: OUTCOME_COLORS.ask }, { value: r.allow, color: OUTCOME_COLORS.allow }],
               text: (r.deny ? r.deny + " deny " : "") + (r.ask ? r.ask + " ask " : "") + (r.allow ? r.allow + " allow" : "") };
           })))),
-        d.recent.length ? sub("Latest denials and asks", table([{ label: "time", width: "64px" }, { label: "decision", width: "64px" }, "tool", "rule", { label: "reason", width: "40%" }], d.recent.map(function (r) {
+        d.recent.length ? sub("Latest denials and asks", table([{ label: "time", width: "74px" }, { label: "decision", width: "64px" }, "tool", "rule", { label: "reason", width: "40%" }], d.recent.map(function (r) {
           return { cells: [when(r.t_ms, false), badge(r.decision), h("span", { class: "mono", text: r.tool || "" }), h("span", { class: "mono", text: r.rules.join(", ") || "default" }), h("span", { class: "clip", title: r.reason || "", text: short(r.reason, 90) })],
             onclick: r.run_id ? function () { openRun(r.run_id); } : null };
         }))) : null
@@ -396,11 +396,11 @@
       if (!d.asked && !d.pending_count && !d.wait.count) return null;
       var out = [stats([["pending", num(d.pending_count)], ["approved", num(d.granted)], ["denied", num(d.denied)], ["wait p50", secs(d.wait.p50_s)], ["wait max", secs(d.wait.max_s)]])];
       out.push(split([{ label: "approved", value: d.granted, color: "var(--allow)" }, { label: "denied", value: d.denied, color: "var(--deny)" }, { label: "pending", value: d.pending_count, color: "var(--ask)" }]));
-      out.push(sub("Pending", d.pending.length ? table([{ label: "waiting", width: "64px" }, { label: "tool", width: "28%" }, "request"], d.pending.map(function (p) {
+      out.push(sub("Pending", d.pending.length ? table([{ label: "waiting", width: "74px" }, { label: "tool", width: "28%" }, "request"], d.pending.map(function (p) {
         return { cells: [secs(p.waiting_s), h("span", { class: "mono", text: p.tool }), h("span", { class: "clip", title: p.reason, text: short(p.summary, 70) })] };
       })) : empty(d.approvals_db ? "Nothing waiting for an answer." : "No approval queue next to this store (QueueApprover writes one).", !!d.approvals_db)));
       out.push(sub("Wait time", bars(d.wait_hist.map(function (b) { return { label: b.label, value: b.n, color: "var(--c4)" }; }))));
-      if (d.recent.length) out.push(sub("Answered", table([{ label: "time", width: "64px" }, { label: "answer", width: "88px" }, "tool", "by", { label: "wait", num: true }], d.recent.map(function (r) {
+      if (d.recent.length) out.push(sub("Answered", table([{ label: "time", width: "74px" }, { label: "answer", width: "88px" }, "tool", "by", { label: "wait", num: true }], d.recent.map(function (r) {
         return { cells: [when(r.t_ms, false), badge(r.granted ? "approved" : "denied", r.granted ? "allow" : "deny"), h("span", { class: "mono", text: r.tool || "" }), r.by || "—", secs(r.wait_s)],
           onclick: r.run_id ? function () { openRun(r.run_id); } : null };
       }))));
@@ -412,7 +412,7 @@
         stats([["violations", num(d.total)], ["runs", num(d.runs)], ["out-of-scope spans", num(d.out_of_scope_spans)]]),
         sub("Over time", chartBox(d.axis, [{ name: "violations", values: d.series, color: "var(--high)" }], { height: 70 })),
         sub("By rule", bars(d.by_rule.map(function (r) { return { label: r.rule, labelNode: h("span", { class: "mono", text: r.rule }), value: r.n, color: "var(--high)" }; }))),
-        sub("Latest", table([{ label: "time", width: "64px" }, { label: "tool", width: "28%" }, "what"], d.recent.map(function (r) {
+        sub("Latest", table([{ label: "time", width: "74px" }, { label: "tool", width: "28%" }, "what"], d.recent.map(function (r) {
           return { cells: [when(r.t_ms, false), h("span", { class: "mono", text: r.tool || "" }),
             h("span", { class: "clip", title: [r.facts, r.reason, (r.signals || []).join(", ")].filter(Boolean).join("\n") }, r.decision ? badge(r.decision) : badge("signal", "high"), " ", r.facts || r.reason || "", r.decision && r.signals && r.signals.length ? h("span", { class: "faint", text: " · " + plural(r.signals.length, "signal") }) : null)],
             onclick: r.run_id ? function () { openRun(r.run_id); } : null };
@@ -658,10 +658,10 @@
         h("span", { text: num(run.input_tokens) + " in / " + num(run.output_tokens) + " out tokens" }), h("span", { text: num(run.llm_calls) + " LLM · " + num(run.tool_calls) + " tools" }), h("span", { class: "mono faint", text: run.run_id })),
       run.status_message ? h("div", { class: "err", text: run.status_message }) : null)];
     spans.forEach(function (sp) {
-      // the bar stays inside its track: at least 0.6% wide, and never starting past its own width from the end
-      var width = Math.max(0.6, Math.min(100, 100 * (sp.duration_ms || 0) / total));
+      // the bar stays inside its track: at least 2 px wide, never starting later than its width from the end
+      var width = Math.max(0, Math.min(100, 100 * (sp.duration_ms || 0) / total));
       var left = Math.max(0, Math.min(100 * sp.offset_ms / total, 100 - width));
-      var bar = h("span"); bar.style.left = left + "%"; bar.style.width = width + "%"; bar.style.background = sp.status === "ERROR" ? "var(--deny)" : colors[sp.type];
+      var bar = h("span"); bar.style.left = "min(" + left.toFixed(3) + "%, calc(100% - 2px))"; bar.style.width = width.toFixed(3) + "%"; bar.style.background = sp.status === "ERROR" ? "var(--deny)" : colors[sp.type];
       var detail = spanSummary(sp);
       var name = h("div", { class: "tl-name", title: sp.name + (detail ? " · " + detail : "") }, badge(sp.type === "llm" ? "LLM" : sp.type, sp.type), h("span", { class: "nm", text: sp.name }), h("span", { class: "dt", text: detail }));
       name.style.paddingLeft = Math.min(sp.depth, 6) * 12 + "px";
