@@ -241,6 +241,7 @@ bench-instructions: venv
 demo: venv-demo
 	@echo "==> demo: agentguard demo (a guarded coding agent on a sample repository)"
 	$(VENV)/bin/agentguard demo
+	echo "==> next: make dashboard (the live dashboard over these runs; Ctrl-C stops it)"
 
 # The live dashboard over the demo's store (or STORE=path); Ctrl-C stops it. DASHBOARD_ARGS=--no-open
 # only prints the URL.

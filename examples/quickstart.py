@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,7 +99,7 @@ def main() -> int:
             server.close()
         telemetry.shutdown()
     print(f"agent answered: {answer}")
-    print(f"workspace: {WORKDIR}")
+    shutil.rmtree(WORKDIR, ignore_errors=True)  # the scratch workspace; the trace is in the store
     print(f"spans stored in: {telemetry.store_path}\n")
     from agentguard.cli import main as cli
 
