@@ -127,9 +127,6 @@ def _scan(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport
         with _ticker(err, f"scanning {_describe(files)}"):
             return scan(paths, workers=args.workers, transcripts=transcripts)
     report = ScanReport()
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:  # scan() reports them; one call keeps its wording
-        report = scan(missing, workers=1, transcripts=transcripts)
     for i, f in enumerate(files, 1):
         with _ticker(err, f"scanning [{i}/{len(files)}] {f}"):
             part = scan([f], workers=1, transcripts=transcripts)
