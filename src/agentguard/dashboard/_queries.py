@@ -520,11 +520,7 @@ def scope(source: Source, w: Window) -> dict[str, Any]:
         {EVENTS_FROM} WHERE {where} GROUP BY 1""",
         p,
     )
-    (counts_row,) = source.query(
-        f"""SELECT count(DISTINCT s.trace_id || s.span_id), count(DISTINCT s.run_id)
-        {EVENTS_FROM} WHERE {where}""",
-        p,
-    ) or [(0, 0)]
+    (runs_row,) = source.query(f"SELECT count(DISTINCT s.run_id) {EVENTS_FROM} WHERE {where}", p) or [(0,)]
     recent = source.query(
         f"""SELECT s.trace_id || s.span_id, json_extract(e.value, '$.timestamp_ns'), s.run_id, r.name,
             coalesce({attr(sc.GEN_AI_TOOL_NAME)}, s.name), {EV_NAME}, {ev_attr(sc.POLICY_DECISION)},
@@ -571,8 +567,8 @@ def scope(source: Source, w: Window) -> dict[str, Any]:
     return {
         "axis": w.axis(),
         "series": series["violations"],
-        "total": _i(counts_row[0]),
-        "runs": _i(counts_row[1]),
+        "total": int(sum(series["violations"])),  # a span falls in exactly one bucket
+        "runs": _i(runs_row[0]),
         "out_of_scope_spans": _i(outside[0]),
         "by_rule": [
             {"rule": k, "n": len(v)} for k, v in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))
