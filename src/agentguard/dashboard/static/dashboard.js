@@ -535,7 +535,7 @@
       return {
         cls: r.run_id === state.run ? "sel" : null,
         attrs: { "data-run": r.run_id },
-        cells: [badge(r.severity || "none", r.severity || "none"),
+        cells: [r.severity ? badge(r.severity) : r.errors || r.status === "error" ? badge("error", "error") : r.denies ? badge("denied", "deny") : badge("ok", "ok"),
           h("div", null, h("span", { class: "clip", text: r.name }), h("span", { class: "clip faint", title: r.task || "", text: r.task || "" })),
           h("span", { class: "muted", title: when(r.t_ms), text: when(r.t_ms).slice(5) }), num(r.signals), num(r.denies), r.errors || r.status === "error" ? h("span", { text: num(Math.max(r.errors, 1)) }) : "0", usd(r.cost_usd)],
         onclick: function () { openRun(r.run_id); }
