@@ -124,11 +124,13 @@ def _scan(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport
         return scan(paths, workers=args.workers, transcripts=transcripts)
     files = expand(paths)
     if args.workers > 1 or len(files) <= 1:
-        with _ticker(err, f"scanning {_describe(files)}"):
+        with _ticker(
+            err, f"scanning {_describe(files)}", files if args.workers <= 1 or len(files) == 1 else None
+        ):
             return scan(paths, workers=args.workers, transcripts=transcripts)
     report = ScanReport()
     for i, f in enumerate(files, 1):
-        with _ticker(err, f"scanning [{i}/{len(files)}] {f}"):
+        with _ticker(err, f"scanning [{i}/{len(files)}] {f}", [f]):
             part = scan([f], workers=1, transcripts=transcripts)
         report.sessions.extend(part.sessions)
         report.issues.extend(part.issues)
@@ -144,14 +146,26 @@ def _describe(files: list[Path]) -> str:
 
 
 @contextmanager
-def _ticker(err: TextIO, label: str) -> Iterator[None]:
-    """A one-line status on the terminal ``err``, redrawn each second, erased when done."""
+def _ticker(err: TextIO, label: str, files: list[Path] | None = None) -> Iterator[None]:
+    """A one-line status on the terminal ``err``, redrawn each second, erased when done.
+
+    With ``files``, it is a progress bar: how far this process has read into them (the read offset
+    of their open descriptors, where the platform shows it, as Linux does in ``/proc/self/fdinfo``).
+    """
     stop = threading.Event()
     started = time.monotonic()
+    total = sum(f.stat().st_size for f in files or () if f.is_file())
 
     def draw() -> None:
         while not stop.wait(1.0):
-            err.write(f"\r\033[K{label} … {time.monotonic() - started:.0f} s")
+            elapsed = f"{time.monotonic() - started:.0f} s"
+            done = _bytes_read(files) if files and total else None
+            if done is None:
+                err.write(f"\r\033[K{label} … {elapsed}")
+            else:
+                share = min(1.0, done / total)
+                bar = "#" * round(share * 24)
+                err.write(f"\r\033[K{label} [{bar:<24}] {share:4.0%} {elapsed}")
             err.flush()
 
     thread = threading.Thread(target=draw, name="agentguard-scan-progress", daemon=True)
@@ -163,6 +177,34 @@ def _ticker(err: TextIO, label: str) -> Iterator[None]:
         thread.join()
         err.write("\r\033[K")
         err.flush()
+
+
+def _bytes_read(files: list[Path]) -> int | None:
+    """Bytes read so far from ``files`` by this process (finished files count whole), if knowable."""
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return None
+    wanted = {str(f.resolve()): f for f in files}
+    positions: dict[str, int] = {}
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                target = str(fd.resolve())
+                if target in wanted:
+                    info = Path(f"/proc/self/fdinfo/{fd.name}").read_text()
+                    pos = next(int(x.split()[1]) for x in info.splitlines() if x.startswith("pos:"))
+                    positions[target] = max(positions.get(target, 0), pos)
+            except (OSError, StopIteration, ValueError):
+                continue
+    except OSError:
+        return None
+    if not positions:
+        return None
+    # files before the first open one are finished (they are read in order)
+    order = list(wanted)
+    first_open = min(order.index(k) for k in positions)
+    finished = sum(wanted[k].stat().st_size for k in order[:first_open] if wanted[k].is_file())
+    return finished + sum(positions.values())
 
 
 def _print_issues(issues: list[ScanIssue], *, prefix: str) -> None:
