@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,21 @@ def test_usage_errors_have_their_own_exit_code(capsys: pytest.CaptureFixture[str
     capsys.readouterr()
     assert main(["--help"]) == 0
     assert "64 usage error" in " ".join(capsys.readouterr().out.split())
+
+
+def test_scan_progress_is_a_bar_of_what_was_read(tmp_path: Path) -> None:
+    from agentguard.cli._scan import _ticker
+
+    big = tmp_path / "traces.jsonl"
+    big.write_bytes(b"x" * 1_000_000)
+    out = io.StringIO()
+    with big.open("rb") as f, _ticker(out, "scanning", [big]):
+        f.seek(500_000)
+        f.read(1)  # the descriptor's offset is now half way
+        time.sleep(1.3)
+    drawn = out.getvalue()
+    if sys.platform.startswith("linux"):
+        assert " 50% " in drawn and "[############            ]" in drawn, drawn
+    else:
+        assert "scanning … 1 s" in drawn
+    assert drawn.endswith("\r\033[K")  # the status line is erased when the scan ends
