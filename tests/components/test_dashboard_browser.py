@@ -695,6 +695,19 @@ def test_a_lone_bucket_is_drawn_as_a_point(scenario_store: Path, browser: Callab
         assert points == len(lone)
         drawn = cdp.evaluate("document.querySelectorAll('[data-panel=refusals] svg circle.point').length")
         assert drawn == sum(v is not None for v in rate)  # 0% buckets too
+        # lines only over stretches of three or more buckets: never a 0% -> 100% spike between two
+        stretches, run = [], 0
+        for v in [*rate, None]:
+            if v is None:
+                stretches.append(run)
+                run = 0
+            else:
+                run += 1
+        starts = cdp.evaluate(
+            "[...document.querySelectorAll('[data-panel=refusals] svg path')]"
+            ".reduce((n, p) => n + (p.getAttribute('d').match(/M/g) || []).length, 0)"
+        )
+        assert starts == sum(1 for n in stretches if n >= 3), (rate, starts)
     source.close()
 
 

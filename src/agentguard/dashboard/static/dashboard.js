@@ -185,16 +185,21 @@
     xLabels(svg, n, function (i) { return L + bw * (i + 0.5); }, function (i) { return tick(axis.t0_ms + i * axis.bucket_ms, axis.bucket_ms); }, 0, W, H - 4);
     var y = function (v) { return T + ih - (Math.min(v, max) / max) * ih; };
     if (opts.lines) {
-      /* A line joins neighbouring buckets that have a value; a bucket without neighbours is a point
-       * (a lone 0% is drawn too), and with few values every one is marked. */
+      /* A line joins a stretch of at least three neighbouring buckets that have a value; shorter
+       * stretches are points (two buckets 0% and 100% apart are two facts, not a spike), a lone
+       * bucket is a point whatever its value (a lone 0% too), and with few values every one is marked. */
       series.forEach(function (sr) {
-        var d = "", pen = false, present = 0;
+        var d = "", present = 0, stretch = [];
+        var flush = function () {
+          if (stretch.length >= 3) stretch.forEach(function (i3, k3) { d += (k3 ? "L" : "M") + (L + bw * (i3 + 0.5)).toFixed(1) + " " + y(sr.values[i3]).toFixed(1); });
+          stretch = [];
+        };
         sr.values.forEach(function (v, i2) {
-          if (v == null) { pen = false; return; }
+          if (v == null) { flush(); return; }
           present++;
-          d += (pen ? "L" : "M") + (L + bw * (i2 + 0.5)).toFixed(1) + " " + y(v).toFixed(1);
-          pen = true;
+          stretch.push(i2);
         });
+        flush();
         if (d) svg.appendChild(s("path", { d: d, fill: "none", stroke: sr.color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
         sr.values.forEach(function (v, i2) {
           if (v == null) return;
