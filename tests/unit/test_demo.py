@@ -164,3 +164,23 @@ def test_demo_json_reports_this_demo_only_and_cleans_up(tmp_path: Path) -> None:
     assert [p.name for p in scratch.iterdir() if p.name.startswith("agentguard-demo-")] == []
     runs = json.loads(agentguard("runs", "--json", "--store", ".agentguard/demo.db", cwd=tmp_path).stdout)
     assert len(runs) == 2
+
+
+@pytest.mark.xfail(
+    reason="scan replays the detectors over the spans and does not yet count the signals already "
+    "recorded on them (DESIGN.md section 6); without captured content it cannot re-derive them",
+    strict=False,
+)
+def test_scan_reports_the_signals_recorded_in_the_store(demo: Demo) -> None:
+    _, tmp = demo
+    store = tmp / "store.db"
+    source = StoreSource(store)
+    source.refresh()
+    try:
+        from agentguard.dashboard._queries import signal_list
+
+        recorded = sorted(s["code"] for s in signal_list(source))
+    finally:
+        source.close()
+    scanned = json.loads(agentguard("scan", "--json", str(store), cwd=tmp).stdout)
+    assert sorted(s["code"] for session in scanned["sessions"] for s in session["signals"]) == recorded
