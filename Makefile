@@ -76,19 +76,23 @@ venv-demo: $(VENV)/.stamp-demo
 $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	@echo "==> venv-demo: $(VENV) with agentguard[openai] (what the demo needs; make venv adds the dev tools)"
 	start=$$SECONDS
+	command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
+	# The host's pip installs into a venv made without its own pip (seconds instead of ensurepip's
+	# half minute); without a host pip, the venv gets its own. `make venv` adds pip to the venv.
+	pip=($(PY) -m pip)
 	if [ ! -x $(PY) ]; then
-	    command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
-	    $(PYTHON) -m venv $(VENV)
+	    if $(PYTHON) -m pip --version >/dev/null 2>&1; then $(PYTHON) -m venv --without-pip $(VENV); else $(PYTHON) -m venv $(VENV); fi
 	fi
+	$(PY) -m pip --version >/dev/null 2>&1 || pip=($(PYTHON) -m pip --python $(PY))
 	if [ ! -f $(DEMO_STAMP) ]; then
 	    echo "    resolving the demo's packages once into $(DEMO_WHEELS)"
 	    mkdir -p $(DEMO_WHEELS)
-	    $(PY) -m pip wheel $(PIP_FLAGS) -c $(CONSTRAINTS) -w $(DEMO_WHEELS) '.[openai]' $(BUILD_BACKEND) $(QUIET_PIP) $(PIP_PROGRESS)
+	    "$${pip[@]}" wheel $(PIP_FLAGS) -c $(CONSTRAINTS) -w $(DEMO_WHEELS) '.[openai]' $(BUILD_BACKEND) $(QUIET_PIP) $(PIP_PROGRESS)
 	    rm -f $(DEMO_WHEELS)/agentguard-*.whl
 	    touch $(DEMO_STAMP)
 	fi
 	echo "    installing from $(DEMO_WHEELS)"
-	$(PY) -m pip install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
+	"$${pip[@]}" install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
 	    -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
 	$(PY) -c 'import agentguard, openai' || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
 	touch $@
@@ -99,6 +103,7 @@ venv: $(VENV)/.stamp-dev
 $(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS) $(VENV)/.stamp-demo
 	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan] and dev tools"
 	start=$$SECONDS
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade --default-pip >/dev/null
 	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
 	$(PY) -c 'import pytest, mypy, ruff' || { echo "error: the development environment is incomplete" >&2; exit 1; }
 	touch $@
