@@ -1,20 +1,23 @@
 # agentguard developer tasks. GNU make; every target works from a fresh clone with no stdin.
 #
-#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus] + dev tools, pinned
+#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus,scan] + dev tools, pinned
 #   make components   the real components the tests start: local LLM server (llama-cpp-python + SmolLM2),
 #                     Arize Phoenix (own venv), Prometheus and Chromium (Debian packages)
 #   make lint         ruff format --check, ruff check, mypy --strict, the import contract
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
 #   make bench-instructions  callgrind instruction counts per openai call, by part (needs valgrind)
-#   make demo         agentguard demo: a guarded coding agent on a sample repository (scripted model)
+#   make demo         agentguard demo: a guarded coding agent on a sample repository (scripted model);
+#                     installs only what the demo needs (agentguard[openai]); make venv adds the rest
+#   make dashboard    the live dashboard over the demo's store (STORE=path for another store)
 #   make demo-live    the same agent loop against a real model (OpenAI with OPENAI_API_KEY, else local SmolLM2)
 #   make eval         precision/recall of the misalignment detectors over the labelled sessions
 #   make clean        remove .venv and build/test output (the component cache is kept; see clean-cache)
 #
 # Slow things are cached outside the clone, under $(CACHE_DIR):
-#   wheels/llama_cpp_python-0.3.36-*.whl   built once from source (5-7 min on 2 cores), then reused
+#   wheels/llama_cpp_python-0.3.36-*.whl   built once from source (about 7 min on 2 idle cores), then reused
 #   phoenix-20.26.1/                       Phoenix's virtual environment (~850 MB of downloads once)
+#   demo-wheels/                           the demo's wheels, resolved once, so `make demo` installs offline
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -27,6 +30,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --progress-bar off --disable-pip-version-check
+# pip's own lines reduced to one per package, so a slow install shows what it is doing
+PIP_PROGRESS := | { grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed)' || true; } \
+	| sed -u -e 's/^Collecting \([^ ]*\).*/    collecting \1/' -e 's/^Installing collected packages.*/    installing.../' \
+	-e 's/^Successfully installed \(.*\)/    installed \1/' | cut -c1-110
 # pip warns once per package about the machine's optional local indexes that lack it: noise, drop it
 QUIET_PIP := 2> >(grep -v 'is neither a file nor a directory' >&2)
 CONSTRAINTS := requirements/constraints.txt
@@ -37,6 +44,10 @@ BENCH_ARGS ?=
 
 CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentguard
 WHEEL_DIR := $(CACHE_DIR)/wheels
+DEMO_WHEELS := $(CACHE_DIR)/demo-wheels
+DEMO_STAMP := $(DEMO_WHEELS)/.complete-$(shell cat pyproject.toml $(CONSTRAINTS) | sha256sum | cut -c1-16)
+# pyproject.toml's build backend, and what hatchling needs for an editable install
+BUILD_BACKEND := hatchling==1.29.0 'editables~=0.3' 
 LLAMA_VERSION := 0.3.36
 PHOENIX_VERSION := 20.26.1
 PHOENIX_VENV := $(CACHE_DIR)/phoenix-$(PHOENIX_VERSION)
@@ -49,23 +60,54 @@ export DEBIAN_FRONTEND := noninteractive
 # what the test session needs to find the components (tests/components/conftest.py)
 export AGENTGUARD_PHOENIX := $(PHOENIX_VENV)/bin/phoenix
 
-.PHONY: help venv components llm llama-wheel phoenix system-packages lint test bench bench-instructions eval demo demo-live clean clean-cache constraints
+.PHONY: help venv venv-demo components llm llama-wheel phoenix system-packages lint test bench bench-instructions eval demo demo-live dashboard clean clean-cache constraints
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
-# --- development environment ------------------------------------------------------------------------
+# --- environments ------------------------------------------------------------------------------------
+# Two layers in one .venv: the demo's runtime (agentguard[openai]), then the development tools on top.
+# `make demo` installs the first only; `make venv` (and so `make test`) both.
+venv-demo: $(VENV)/.stamp-demo
+
+# The demo's wheels (and the build backend's) are kept in $(DEMO_WHEELS), keyed by the constraints'
+# hash: the first `make demo` on a machine resolves them once from the index, every later clone installs
+# offline from there (no index round trips, no bytecode compilation up front).
+$(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
+	@echo "==> venv-demo: $(VENV) with agentguard[openai] (what the demo needs; make venv adds the dev tools)"
+	start=$$SECONDS
+	command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
+	# The host's pip installs into a venv made without its own pip (seconds instead of ensurepip's
+	# half minute); without a host pip, the venv gets its own. `make venv` adds pip to the venv.
+	pip=($(PY) -m pip)
+	if [ ! -x $(PY) ]; then
+	    if $(PYTHON) -m pip --version >/dev/null 2>&1; then $(PYTHON) -m venv --without-pip $(VENV); else $(PYTHON) -m venv $(VENV); fi
+	fi
+	$(PY) -m pip --version >/dev/null 2>&1 || pip=($(PYTHON) -m pip --python $(PY))
+	if [ ! -f $(DEMO_STAMP) ]; then
+	    echo "    resolving the demo's packages once into $(DEMO_WHEELS)"
+	    mkdir -p $(DEMO_WHEELS)
+	    "$${pip[@]}" wheel $(PIP_FLAGS) -c $(CONSTRAINTS) -w $(DEMO_WHEELS) '.[openai]' $(BUILD_BACKEND) $(QUIET_PIP) $(PIP_PROGRESS)
+	    rm -f $(DEMO_WHEELS)/agentguard-*.whl
+	    touch $(DEMO_STAMP)
+	fi
+	echo "    installing from $(DEMO_WHEELS)"
+	"$${pip[@]}" install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
+	    -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
+	$(PY) -c 'import agentguard, openai' || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
+	touch $@
+	echo "    demo environment ready in $$((SECONDS - start)) s: $$($(PY) --version)"
+
 venv: $(VENV)/.stamp-dev
 
-$(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS)
-	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus] and dev tools"
-	if [ ! -x $(PY) ]; then
-	    command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)" >&2; exit 1; }
-	    $(PYTHON) -m venv $(VENV)
-	fi
-	$(PY) -m pip install $(PIP_FLAGS) -q -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan]' -r requirements/dev.txt $(QUIET_PIP)
+$(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS) $(VENV)/.stamp-demo
+	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan] and dev tools"
+	start=$$SECONDS
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade --default-pip >/dev/null
+	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
+	$(PY) -c 'import pytest, mypy, ruff' || { echo "error: the development environment is incomplete" >&2; exit 1; }
 	touch $@
-	echo "    venv ready: $$($(PY) --version)"
+	echo "    venv ready in $$((SECONDS - start)) s: $$($(PY) --version)"
 
 # --- real components -------------------------------------------------------------------------------
 components: llm phoenix system-packages
@@ -88,12 +130,15 @@ llama-wheel: venv
 	    echo "==> llama-cpp-python $(LLAMA_VERSION): cached wheel $$(ls $(WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl)"
 	    exit 0
 	fi
-	echo "==> llama-cpp-python $(LLAMA_VERSION): building the wheel once (5-7 min on 2 cores; log in $(WHEEL_DIR)/build.log)"
+	echo "==> llama-cpp-python $(LLAMA_VERSION): building the wheel once (about 7 min on 2 idle cores, longer on a busy machine; log in $(WHEEL_DIR)/build.log)"
 	tmp=$$(mktemp -d $(WHEEL_DIR)/.build.XXXXXX)
-	trap 'rm -rf "$$tmp"' EXIT
 	start=$$SECONDS
+	( while sleep 30; do echo "    building llama-cpp-python: $$(( (SECONDS - start) / 60 ))m$$(printf %02d $$(( (SECONDS - start) % 60 )))s elapsed"; done ) &
+	ticker=$$!
+	trap 'kill $$ticker 2>/dev/null; rm -rf "$$tmp"' EXIT
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip wheel $(PIP_FLAGS) --no-deps --no-binary llama-cpp-python \
-	    --wheel-dir "$$tmp" llama-cpp-python==$(LLAMA_VERSION) 2>&1 | tee $(WHEEL_DIR)/build.log | grep --line-buffered -E 'Building|still running|Created|Successfully|ERROR|error:' || true
+	    --wheel-dir "$$tmp" llama-cpp-python==$(LLAMA_VERSION) 2>&1 | tee $(WHEEL_DIR)/build.log | grep --line-buffered -E 'Created|Successfully|ERROR|error:' || true
+	kill $$ticker 2>/dev/null || true
 	compgen -G "$$tmp/llama_cpp_python-$(LLAMA_VERSION)-*.whl" >/dev/null || { echo "error: llama-cpp-python build failed; see $(WHEEL_DIR)/build.log" >&2; tail -40 $(WHEEL_DIR)/build.log >&2; exit 1; }
 	mv "$$tmp"/llama_cpp_python-$(LLAMA_VERSION)-*.whl $(WHEEL_DIR)/
 	echo "    built in $$((SECONDS - start)) s"
@@ -199,19 +244,27 @@ bench-instructions: venv
 	@echo "==> bench-instructions: instructions per openai call, agentguard vs official vs the SDK floor"
 	$(PY) -m benchmarks.bench_openai_instructions
 
-# The demo talks to agentguard's scripted OpenAI-compatible server: no model, no llama build needed.
-demo: venv
+# The demo talks to agentguard's scripted OpenAI-compatible server: no model, no llama build, no dev tools.
+demo: venv-demo
 	@echo "==> demo: agentguard demo (a guarded coding agent on a sample repository)"
 	$(VENV)/bin/agentguard demo
+	echo "==> next: make dashboard (the live dashboard over these runs; Ctrl-C stops it)"
+
+# The live dashboard over the demo's store (or STORE=path); Ctrl-C stops it. DASHBOARD_ARGS=--no-open
+# only prints the URL.
+STORE ?= .agentguard/demo.db
+DASHBOARD_ARGS ?=
+dashboard: venv-demo
+	@$(VENV)/bin/agentguard dashboard --store $(STORE) $(DASHBOARD_ARGS)
 
 # The same agent loop against a real model: OpenAI when OPENAI_API_KEY is set (AGENTGUARD_MODEL,
 # OPENAI_BASE_URL), else the local SmolLM2 model on 127.0.0.1 (its answers are poor; that is the point).
-demo-live: venv llm
+demo-live: venv-demo llm
 	@echo "==> demo-live: agentguard demo --live"
 	$(VENV)/bin/agentguard demo --live
 
 eval: venv
-	@echo "==> eval: detector precision/recall over the labelled sessions (tests/fixtures/sessions)"
+	@echo "==> eval: detector precision/recall over the labelled sessions (tests/fixtures/sessions; about 30 s)"
 	$(PY) -m benchmarks.eval_detectors
 
 # Regenerate requirements/constraints.txt from a throwaway venv built from dev.txt + llm.txt.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +29,21 @@ def _categories(signals: list[Signal]) -> set[str]:
     return {s.category for s in signals if s.severity != "info" or s.category == "refusal"}
 
 
+def _progress(text: str) -> None:
+    """One status line on a terminal's stderr, redrawn in place (nothing when stderr is piped)."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{text}")
+        sys.stderr.flush()
+
+
 def main() -> int:
     fixtures = harness.all_fixtures()
     stats = {c: {"tp": 0, "fp": 0, "fn": 0, "sessions": 0} for c in CATEGORIES}
     exact = agree = 0
     misses: list[str] = []
-    for fx in fixtures:
+    started = time.monotonic()
+    for i, fx in enumerate(fixtures, 1):
+        _progress(f"[{i}/{len(fixtures)}] {fx.name} ({time.monotonic() - started:.0f} s)")
         with tempfile.TemporaryDirectory() as d:
             online = harness.run_online(fx, Path(d) / "ws")
             offline = harness.run_offline(harness.write_otlp(online.cap, Path(d) / "traces.jsonl"))
@@ -59,6 +69,7 @@ def main() -> int:
         else:
             misses.append(f"{fx.name}: online and offline differ")
 
+    _progress("")
     benign = sum(f.benign for f in fixtures)
     print(f"detector eval over {len(fixtures)} labelled sessions ({benign} benign look-alikes)")
     print(f"{'CATEGORY':<18} {'SESSIONS':>8} {'TP':>4} {'FP':>4} {'FN':>4} {'PRECISION':>10} {'RECALL':>8}")

@@ -1,15 +1,17 @@
 """Quick start: a guarded tool-using agent on the real `openai` SDK, traced into the local store.
 
-Run it with `make demo` (or `.venv/bin/python examples/quickstart.py`). With no `OPENAI_BASE_URL`, it
-starts agentguard's scripted OpenAI-compatible server on 127.0.0.1, so no key or model is needed;
-set `OPENAI_BASE_URL`/`OPENAI_API_KEY`/`AGENTGUARD_MODEL` to use a real endpoint instead.
-Afterwards `agentguard runs` lists the run from `.agentguard/agentguard.db`.
+Run it with `.venv/bin/python examples/quickstart.py` (`make demo` or `make venv` creates `.venv`).
+With no `OPENAI_BASE_URL`, it starts agentguard's scripted OpenAI-compatible server on 127.0.0.1, so no
+key or model is needed; set `OPENAI_BASE_URL`/`OPENAI_API_KEY`/`AGENTGUARD_MODEL` to use a real
+endpoint instead. It records into `.agentguard/agentguard.db` and ends by listing the run, as
+`.venv/bin/agentguard runs` does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,7 +99,7 @@ def main() -> int:
             server.close()
         telemetry.shutdown()
     print(f"agent answered: {answer}")
-    print(f"workspace: {WORKDIR}")
+    shutil.rmtree(WORKDIR, ignore_errors=True)  # the scratch workspace; the trace is in the store
     print(f"spans stored in: {telemetry.store_path}\n")
     from agentguard.cli import main as cli
 

@@ -514,3 +514,287 @@ def test_empty_store_shows_the_empty_state(tmp_path: Path, browser: Callable[[st
         assert {n for n, s in states.items() if s == "empty"} == set(PANEL_TITLES) - {"scope"}
         cdp.screenshot(OUTPUT / "dashboard-empty.png")
         assert cdp.errors() == []
+
+
+# --- layout at the widths people use: 1024, 1400 and 1920 px ---------------------------------------
+WIDTHS = (1024, 1400, 1920)
+# The committed screenshots under docs/ are refreshed with AGENTGUARD_UPDATE_SCREENSHOTS=1; otherwise
+# they go to test-output/ so a test run leaves the tree unchanged.
+DOCS = ROOT / "docs" if os.environ.get("AGENTGUARD_UPDATE_SCREENSHOTS") == "1" else OUTPUT
+
+# Elements past their panel's edges that no ancestor inside the panel clips (a clipped cell is fine:
+# it shows an ellipsis and its full text on hover).
+LAYOUT = r"""(() => {
+  const clippedInside = (el, panel) => {
+    for (let a = el.parentElement; a && a !== panel; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    return false;
+  };
+  const past = [];
+  document.querySelectorAll('.panel').forEach(panel => {
+    const box = panel.getBoundingClientRect();
+    panel.querySelectorAll('*').forEach(el => {
+      const r = el.getBoundingClientRect();
+      if (r.width && (r.right > box.right + 1 || r.left < box.left - 1) && !clippedInside(el, panel))
+        past.push(panel.dataset.panel + ' ' + el.tagName + '.' + (el.className.baseVal ?? el.className));
+    });
+  });
+  const cutCells = [...document.querySelectorAll('table.t td')]
+    .filter(td => td.scrollWidth > td.clientWidth + 1 && !(td.title || '').trim())
+    .map(td => td.textContent);
+  const cutNames = [...document.querySelectorAll('#timeline .tl-name .nm')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.textContent);
+  const clippedBars = [...document.querySelectorAll('#timeline .tl-gantt')].filter(g => {
+    const t = g.getBoundingClientRect(), b = g.firstElementChild.getBoundingClientRect();
+    return b.width < 1 || b.left < t.left - 0.5 || b.right > t.right + 0.5;
+  }).length;
+  const innerScroll = [...document.querySelectorAll('.panel, .panel-body, .timeline')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className);
+  return {
+    sideways: document.documentElement.scrollWidth - window.innerWidth,
+    past: past.slice(0, 10), cutCells: cutCells.slice(0, 10), cutNames, clippedBars, innerScroll,
+  };
+})()"""
+
+# Per chart: x-axis labels that overlap, and the decimals of its y-axis labels.
+CHARTS = r"""(() => [...document.querySelectorAll('svg.chart')].map(svg => {
+  const xs = [...svg.querySelectorAll('text.x-label')].map(t => t.getBBox()).sort((a, b) => a.x - b.x);
+  let overlaps = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i].x < xs[i - 1].x + xs[i - 1].width) overlaps++;
+  const ys = [...svg.querySelectorAll('text.y-label')].map(t => t.textContent);
+  const decimals = new Set(ys.filter(y => /\d/.test(y) && y !== '$0')
+    .map(y => (y.split('.')[1] || '').replace(/\D/g, '').length));
+  const panel = svg.closest('[data-panel]').dataset.panel;
+  return { panel, xLabels: xs.length, overlaps, ys, decimals: decimals.size };
+}))()"""
+
+TOOL_COLORS = (
+    "Object.fromEntries([...document.querySelectorAll('[data-panel=tools] .legend span')]"
+    ".map(s => [s.textContent, s.querySelector('i').style.background]))"
+)
+
+
+def set_width(cdp: CDP, width: int) -> None:
+    cdp.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
+    time.sleep(0.4)  # the page redraws its charts 150 ms after a resize
+
+
+def open_first_run(cdp: CDP, *, every_panel: bool = True) -> None:
+    if every_panel:
+        assert_panels_with_data(cdp)
+    else:
+        cdp.wait_for(
+            "[...document.querySelectorAll('[data-panel]')].every(p => p.dataset.state)",
+            what="every panel to render",
+        )
+    cdp.wait_for("document.querySelector('#timeline .tl-head') !== null", what="the first run's timeline")
+
+
+@pytest.fixture(scope="module")
+def many_kinds_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with long names and many tool kinds: what pushes cells and labels past their room."""
+    tmp = tmp_path_factory.mktemp("layout")
+    store = tmp / "agentguard.db"
+    script = tmp / "record.py"
+    script.write_text(LONG_RUNS)
+    done = subprocess.run([sys.executable, str(script), str(store)], env=scenario_env(), capture_output=True,
+                          text=True, timeout=240, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return store
+
+
+LONG_RUNS = r"""
+import sys
+import agentguard as ag
+from agentguard import rules
+
+telemetry = ag.configure(service_name="layout", store_path=sys.argv[1], span_processor="simple")
+policy = ag.Policy(scope=ag.Scope(root=".", write=["src/**"], read=["**"]),
+                   rules=[rules.destructive_commands()], name="layout")
+kinds = ["file_read", "file_write", "shell", "network", "other", "custom_kind_with_a_long_name"]
+tools = {k: ag.tool(lambda **kw: "ok", kind=k if k != "custom_kind_with_a_long_name" else "other",
+                    name="a_tool_with_a_rather_long_name_for_" + k) for k in kinds}
+
+@ag.guarded(name="an-agent-with-a-very-long-name-that-does-not-fit-anywhere-" * 2,
+            task="a task description that is much longer than any table cell could ever show " * 4,
+            policy=policy)
+def agent(i):
+    for k, t in tools.items():
+        try:
+            if k == "shell":
+                t(command="git push --force origin main && rm -rf /tmp/" + "x" * 200)
+            elif k == "file_write":
+                t(path="tests/" + "deeply/nested/" * 12 + "file.py", content="x")
+            elif k == "network":
+                t(url="https://example.invalid/" + "p" * 300)
+            else:
+                t(path="README.md")
+        except ag.Denied:
+            pass
+
+for i in range(6):
+    agent(i)
+telemetry.shutdown()
+"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_sideways_scroll_and_no_cell_past_its_panel(
+    scenario_store: Path, many_kinds_store: Path, browser: Callable[[str], CDP], width: int
+) -> None:
+    for store in (scenario_store, many_kinds_store):
+        source = StoreSource(store)
+        source.refresh()
+        with DashboardServer(DashboardApi(source)) as server:
+            cdp = browser(server.url)
+            set_width(cdp, width)
+            open_first_run(cdp, every_panel=store == scenario_store)
+            layout = cdp.evaluate(LAYOUT)
+            assert layout["sideways"] <= 0, layout
+            assert layout["past"] == [], layout
+            assert layout["cutCells"] == [], "cut cells without their full text on hover"
+            assert layout["innerScroll"] == [], layout
+            assert layout["cutNames"] == [] and layout["clippedBars"] == 0, layout
+            assert cdp.errors() == []
+        source.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chart_labels_never_collide_and_share_one_precision(
+    scenario_store: Path, browser: Callable[[str], CDP], width: int
+) -> None:
+    source = StoreSource(scenario_store)
+    source.refresh()
+    with DashboardServer(DashboardApi(source)) as server:
+        cdp = browser(server.url)
+        set_width(cdp, width)
+        open_first_run(cdp)
+        charts = cdp.evaluate(CHARTS)
+        assert len(charts) >= 5
+        for chart in charts:
+            assert chart["xLabels"] >= 1 and chart["overlaps"] == 0, chart
+            assert chart["decimals"] <= 1, chart  # "$0.0005", "$0.0010": one number of decimals per axis
+    source.close()
+
+
+def test_a_lone_bucket_is_drawn_as_a_point(scenario_store: Path, browser: Callable[[str], CDP]) -> None:
+    """The refusal rate of the demo: one bucket of the refusing agent, apart from the others."""
+    source = StoreSource(scenario_store)
+    source.refresh()
+    api = DashboardApi(source)
+    rate = api.panel("refusals")["rate"]
+    lone = [
+        i
+        for i, v in enumerate(rate)
+        if v is not None and (i == 0 or rate[i - 1] is None) and (i == len(rate) - 1 or rate[i + 1] is None)
+    ]
+    with DashboardServer(api) as server:
+        cdp = browser(server.url)
+        open_first_run(cdp)
+        points = cdp.evaluate("document.querySelectorAll('[data-panel=refusals] svg circle.lone').length")
+        assert points == len(lone)
+        drawn = cdp.evaluate("document.querySelectorAll('[data-panel=refusals] svg circle.point').length")
+        assert drawn == sum(v is not None for v in rate)  # 0% buckets too
+        # lines only over stretches of three or more buckets: never a 0% -> 100% spike between two
+        stretches, run = [], 0
+        for v in [*rate, None]:
+            if v is None:
+                stretches.append(run)
+                run = 0
+            else:
+                run += 1
+        starts = cdp.evaluate(
+            "[...document.querySelectorAll('[data-panel=refusals] svg path')]"
+            ".reduce((n, p) => n + (p.getAttribute('d').match(/M/g) || []).length, 0)"
+        )
+        assert starts == sum(1 for n in stretches if n >= 3), (rate, starts)
+    source.close()
+
+
+def test_tool_kind_colours_are_fixed_across_loads_and_stores(
+    scenario_store: Path, many_kinds_store: Path, browser: Callable[[str], CDP]
+) -> None:
+    seen: list[dict[str, str]] = []
+    for store in (scenario_store, many_kinds_store, scenario_store):
+        source = StoreSource(store)
+        source.refresh()
+        with DashboardServer(DashboardApi(source)) as server:
+            cdp = browser(server.url)
+            open_first_run(cdp, every_panel=store == scenario_store)
+            seen.append(cdp.evaluate(TOOL_COLORS))
+        source.close()
+    assert seen[0] == seen[2]
+    shared = set(seen[0]) & set(seen[1])
+    assert shared and all(seen[0][k] == seen[1][k] for k in shared), seen  # rank does not move colours
+
+
+def test_dark_scrollbars(scenario_store: Path, browser: Callable[[str], CDP]) -> None:
+    source = StoreSource(scenario_store)
+    source.refresh()
+    with DashboardServer(DashboardApi(source)) as server:
+        cdp = browser(server.url)
+        assert_panels_with_data(cdp)
+        scheme = cdp.evaluate("getComputedStyle(document.documentElement).colorScheme")
+        thumb = cdp.evaluate("getComputedStyle(document.documentElement).scrollbarColor")
+        assert scheme == "dark" and thumb not in ("", "auto"), (scheme, thumb)
+    source.close()
+
+
+def test_run_badge_reflects_signals_and_denials(scenario_store: Path, browser: Callable[[str], CDP]) -> None:
+    source = StoreSource(scenario_store)
+    source.refresh()
+    with DashboardServer(DashboardApi(source)) as server:
+        cdp = browser(server.url)
+        open_first_run(cdp)  # the most severe run: the fixer, with high signals and two denials
+        verdict = cdp.evaluate("document.querySelector('#timeline [data-verdict]').dataset.verdict")
+        summary = cdp.evaluate("document.querySelector('#timeline .tl-summary').textContent")
+        assert verdict == "high", verdict
+        assert "high" in summary and "2 denials" in summary, summary
+    source.close()
+
+
+def test_report_is_a_static_document(
+    scenario_store: Path, browser: Callable[[str], CDP], tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "agentguard", "report", "--store", str(scenario_store), "-o", str(report)],
+        env=scenario_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cdp = browser(report.resolve().as_uri())
+    open_first_run(cdp)
+    state = cdp.evaluate(
+        "({range: getComputedStyle(document.getElementById('range')).display,"
+        " header: getComputedStyle(document.querySelector('.topbar')).position,"
+        " timeline: getComputedStyle(document.getElementById('timeline')).overflowY,"
+        " summary: !!document.querySelector('#timeline .tl-summary')})"
+    )
+    assert state == {"range": "none", "header": "static", "timeline": "visible", "summary": True}, state
+    assert cdp.errors() == []
+
+
+def test_screenshots_at_three_widths(
+    scenario_store: Path, browser: Callable[[str], CDP], tmp_path: Path
+) -> None:
+    """The screenshots the README links (docs/): the dashboard at each width, and the report."""
+    source = StoreSource(scenario_store)
+    source.refresh()
+    with DashboardServer(DashboardApi(source)) as server:
+        cdp = browser(server.url)
+        for width in WIDTHS:
+            set_width(cdp, width)
+            open_first_run(cdp)
+            cdp.screenshot(DOCS / f"dashboard-{width}.png", width=width)
+    source.close()
+    report = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "agentguard", "report", "--store", str(scenario_store), "-o", str(report)],
+        env=scenario_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cdp = browser(report.resolve().as_uri())
+    set_width(cdp, 1400)
+    open_first_run(cdp)
+    cdp.screenshot(DOCS / "report-1400.png", width=1400)
+    assert all((DOCS / f"dashboard-{w}.png").stat().st_size > 10_000 for w in WIDTHS)

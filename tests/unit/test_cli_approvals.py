@@ -23,6 +23,7 @@ from agentguard.approval import (
     resolve,
 )
 from agentguard.cli import main
+from agentguard.cli._common import EXIT_USAGE
 
 
 def _request(rid: str, run_id: str | None = "run-1", summary: str = "rm -rf build") -> ApprovalRequest:
@@ -251,7 +252,18 @@ def test_answer_needs_an_existing_queue(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_bad_scope_is_a_usage_error(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(capsys, "--db", str(db), "approve", "aaa111", "--scope", "forever")[0] == 2
+    assert cli(capsys, "--db", str(db), "approve", "aaa111", "--scope", "forever")[0] == EXIT_USAGE
+
+
+def test_store_is_the_queue_flag_and_db_its_hidden_alias(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, "--store", str(db), "history", "--json") == cli(
+        capsys, "--db", str(db), "history", "--json"
+    )
+    assert cli(capsys, "history", "--store", str(db), "--json")[0] == 0
+    assert main(["approvals", "--help"]) == 0
+    assert "--db" not in capsys.readouterr().out
 
 
 # -- end to end: two processes -------------------------------------------------------------------------

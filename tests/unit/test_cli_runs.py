@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import agentguard as ag
 from agentguard import semconv as sc
-from agentguard.cli import main
+from agentguard.cli import build_parser, main
+from agentguard.cli._common import EXIT_USAGE
 from agentguard.export import LocalStoreSpanExporter
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def record_runs(path: Path) -> None:
@@ -136,13 +141,13 @@ def test_default_store_comes_from_the_environment(
 
 
 @pytest.mark.parametrize("argv", [["runs", "--limit", "0"], ["runs", "--limit", "x"], ["nosuch"]])
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
+def test_usage_errors_exit_64(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == EXIT_USAGE == 64
     assert "usage:" in capsys.readouterr().err
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
+    assert main([]) == EXIT_USAGE
     assert "runs" in capsys.readouterr().err
 
 
@@ -169,3 +174,155 @@ def test_python_dash_m_agentguard_runs(store: Path) -> None:
     )
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr and missing.stderr.count("\n") == 1
+
+
+# -- one CLI: the same flags, exit codes and colour rules for every command -------------------------
+COMMANDS_WITH_OUTPUT = ("demo", "runs", "scan", "report", "dashboard", "approvals list", "approvals history")
+
+
+@pytest.mark.parametrize(
+    "command", ["demo", "runs", "approvals", "scan", "check", "hook", "dashboard", "report"]
+)
+def test_every_command_takes_no_color(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    assert "--no-color" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", COMMANDS_WITH_OUTPUT)
+def test_commands_with_output_take_json(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command.split(), "--help"]) == 0
+    assert "--json" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["runs", "report", "dashboard", "scan"])
+def test_store_is_the_one_flag_for_the_data(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert ("--store" in out) or (command == "scan" and "local store" in out)
+    assert "--db" not in out
+
+
+def test_dashboard_help_says_a_browser_opens_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dashboard", "--help"]) == 0
+    assert "by default the dashboard also opens it in your browser" in " ".join(
+        capsys.readouterr().out.split()
+    )
+
+
+def test_a_missing_store_is_the_same_error_for_runs_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "missing.db")
+    assert main(["runs", "--store", missing]) == 1
+    runs_err = capsys.readouterr().err
+    assert main(["report", "--store", missing, "-o", str(tmp_path / "r.html")]) == 1
+    report_err = capsys.readouterr().err
+    assert runs_err.split(": ", 1)[1] == report_err.split(": ", 1)[1]
+    assert "no store at" in runs_err and not (tmp_path / "r.html").exists()
+
+
+def test_scan_defaults_to_the_local_store(
+    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGENTGUARD_STORE", str(store))
+    assert main(["scan", "--json", "--all"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["sessions"]) == 3
+    monkeypatch.setenv("AGENTGUARD_STORE", str(store.parent / "none.db"))
+    assert main(["scan"]) == 1
+    assert "no store at" in capsys.readouterr().err
+
+
+def test_scan_caps_repeated_warnings_and_fails_when_nothing_decodes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prose = tmp_path / "notes.md"
+    prose.write_text("".join(f"line {i} of prose, not JSON\n" for i in range(300)))
+    assert main(["scan", str(prose)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) <= 8, err
+    assert any("295 more unreadable lines skipped" in line for line in err)
+    assert "nothing could be read" in err[-1]
+
+
+@pytest.mark.parametrize("color_off", [["--no-color"], []])
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    color_off: list[str], store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentguard.cli._common import use_color
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    args = build_parser().parse_args(["runs", *color_off])
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_color(args, Terminal()) is (not color_off)  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_color(args, Terminal()) is False  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "")  # an empty NO_COLOR does not count (no-color.org)
+    assert use_color(args, Terminal()) is (not color_off)  # type: ignore[arg-type]
+    assert use_color(args, io.StringIO()) is False
+
+
+def test_scan_colours_severities_on_a_terminal_only(tmp_path: Path) -> None:
+    from test_scan import line, session
+
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(line(*session("f" * 32, None, ["git push --force origin main"])) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    argv = [sys.executable, "-m", "agentguard", "scan", str(traces)]
+    piped = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert piped.returncode == 0 and "\033[" not in piped.stdout + piped.stderr
+    # a pseudo-terminal: colour on, and NO_COLOR turns it off again
+    for extra, coloured in (({}, True), ({"NO_COLOR": "1"}, False)):
+        out = run_on_a_terminal(argv, env | extra)
+        assert ("\033[31mhigh" in out or "\033[1;31mcritical" in out) is coloured, out
+
+
+def run_on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=child_fd, stderr=child_fd, stdin=subprocess.DEVNULL, env=env)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_usage_errors_have_their_own_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from agentguard.cli._common import EXIT_USAGE
+
+    for argv in (["runs", "--nope"], ["scan", "--fail-on", "severe"], ["report", "--range", "soon"]):
+        assert main(argv) == EXIT_USAGE, argv
+    assert EXIT_USAGE not in (0, 1, 2, 3, 130)  # never mistaken for allow, failure, deny, ask, ^C
+    capsys.readouterr()
+    assert main(["--help"]) == 0
+    assert "64 usage error" in " ".join(capsys.readouterr().out.split())
+
+
+def test_scan_progress_is_a_bar_of_what_was_read(tmp_path: Path) -> None:
+    from agentguard.cli._scan import _ticker
+
+    big = tmp_path / "traces.jsonl"
+    big.write_bytes(b"x" * 1_000_000)
+    out = io.StringIO()
+    with big.open("rb") as f, _ticker(out, "scanning", [big]):
+        f.seek(500_000)
+        f.read(1)  # the descriptor's offset is now half way
+        time.sleep(1.3)
+    drawn = out.getvalue()
+    if sys.platform.startswith("linux"):
+        assert " 50% " in drawn and "[############            ]" in drawn, drawn
+    else:
+        assert "scanning … 1 s" in drawn
+    assert drawn.endswith("\r\033[K")  # the status line is erased when the scan ends

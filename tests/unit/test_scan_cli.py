@@ -87,9 +87,9 @@ def test_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "status", "message"),
     [
         (["scan", "nope.jsonl"], 1, "nothing could be read"),
-        (["scan", "--workers", "0", "x"], 2, ""),
-        (["scan", "--fail-on", "severe", "x"], 2, ""),
-        (["scan", "--judge-base-url", "http://127.0.0.1:1/v1", "x"], 2, "needs --judge"),
+        (["scan", "--workers", "0", "x"], 64, ""),
+        (["scan", "--fail-on", "severe", "x"], 64, ""),
+        (["scan", "--judge-base-url", "http://127.0.0.1:1/v1", "x"], 64, "needs --judge"),
     ],
 )
 def test_usage_errors(

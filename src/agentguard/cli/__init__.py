@@ -4,6 +4,11 @@ Every command is one module of this package, listed in :data:`COMMANDS`, that de
 line), ``add_arguments(parser)`` and ``run(args) -> int``. Commands keep their heavy imports inside
 ``run`` so that ``agentguard --help`` stays fast, and report expected failures by raising
 :class:`~agentguard.cli._common.CommandError` (one line on stderr, exit status 1, no traceback).
+
+Every command takes ``--no-color`` (``NO_COLOR`` in the environment does the same) and, where it
+prints results, ``--json``. Exit codes (:mod:`agentguard.cli._common`): 0 success, 1 a failure or a
+``--fail-on`` finding, 64 a usage error (unknown flag, bad value), 130 interrupted; ``check`` and
+``hook`` also answer 2 (deny) and 3 (ask).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .._version import __version__
-from ._common import CommandError
+from ._common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
 if TYPE_CHECKING:
     import argparse
@@ -51,9 +56,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="agentguard", description="Observe and govern AI agents: runs, traces, policies."
+        prog="agentguard",
+        description="Observe and govern AI agents: runs, traces, policies.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"agentguard {__version__}")
+    _add_no_color(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
         if only is not None and name != only:
@@ -67,8 +76,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         sub_parser = sub.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub_parser)
+        if not any("--no-color" in a.option_strings for a in sub_parser._actions):
+            _add_no_color(sub_parser, default=argparse.SUPPRESS)
         sub_parser.set_defaults(_run=command.run)
     return parser
+
+
+_EPILOG = """\
+exit status: 0 success, 1 failure (or a --fail-on finding), 64 usage error, 130 interrupted;
+check and hook also answer 2 (deny) and 3 (ask). NO_COLOR=1 or --no-color: plain output.
+"""
+
+
+def _add_no_color(parser: argparse.ArgumentParser, default: object = False) -> None:
+    # The sub-command's copy does not overwrite the top-level value (`agentguard --no-color runs`).
+    parser.add_argument(
+        "--no-color", action="store_true", default=default, help="no colour (also: NO_COLOR=1)"
+    )
 
 
 def _unavailable(name: str, exc: Exception) -> Callable[[argparse.Namespace], int]:
@@ -97,20 +121,21 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
             else:
                 unknown(extra)
-    except SystemExit as exit_:  # --help, --version and usage errors
-        return exit_.code if isinstance(exit_.code, int) else 2
+    except SystemExit as exit_:  # --help and --version exit 0; argparse's usage errors exit 2
+        code = exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+        return EXIT_USAGE if code == 2 else code
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         return int(args._run(args))
     except CommandError as err:
         print(f"agentguard {args.command}: {err}", file=sys.stderr)
         return err.status
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `agentguard runs | head`
-        return 0
+        return EXIT_OK
 
 
 __all__ = ["COMMANDS", "Command", "CommandError", "build_parser", "main"]

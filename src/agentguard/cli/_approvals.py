@@ -13,7 +13,9 @@
     $ agentguard approvals grants
     $ agentguard approvals revoke g5d0e1f2a3b4c
 
-The queue is ``--db PATH``, else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db``.
+The queue is ``--store PATH``, else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db``
+(``--db`` is the old spelling of ``--store`` and still works). ``history --limit N`` lists every request
+and its answer, newest first.
 
 What the agent sent is shown whole (wrapped to the terminal, never cut) and with every control or
 invisible character written as an escape (``\x1b[8m`` cannot hide the rest of a command). A request
@@ -45,13 +47,15 @@ _SCOPE_TEXT = {"once": "once", "run": "for the run", "always": "always"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     db_help = "the approvals queue (default: $AGENTGUARD_APPROVALS_DB, else .agentguard/approvals.db)"
-    parser.add_argument("--db", metavar="PATH", help=db_help)
+    parser.add_argument("--store", dest="db", metavar="PATH", help=db_help)
+    parser.add_argument("--db", dest="db", help=argparse.SUPPRESS)  # the old spelling of --store
     parser.set_defaults(json=False)  # plain `agentguard approvals` lists
     sub = parser.add_subparsers(dest="approvals_command", metavar="ACTION")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+        p.add_argument("--store", dest="db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
+        p.add_argument("--db", dest="db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         return p
 
     p = add(
@@ -97,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         if action in ("list", "grants", "history"):
             print("[]" if getattr(args, "json", False) else f"Nothing yet: no approvals queue at {path}.")
             return 0
-        raise CommandError(f"no approvals queue at {path} (pass --db PATH)") from None
+        raise CommandError(f"no approvals queue at {path} (pass --store PATH)") from None
     except (ApprovalError, sqlite3.Error) as exc:
         raise CommandError(f"cannot open the approvals queue at {path}: {exc}") from None
     try:

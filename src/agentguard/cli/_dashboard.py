@@ -5,16 +5,22 @@
     $ agentguard dashboard
     agentguard dashboard: http://127.0.0.1:8765/ over .agentguard/agentguard.db (Ctrl-C to stop)
 
-The page refreshes itself every few seconds while agents run. It listens on 127.0.0.1 only.
+It prints the URL and opens it in the default browser (``--no-open``: only print it, e.g. over SSH or
+in a container; ``--json``: print ``{"url", "source"}`` as one JSON line instead). The page refreshes
+itself every few seconds while agents run. It listens on 127.0.0.1 only. A store that does not exist
+yet is not an error here: the page waits for an agent to create it (``report`` and ``runs``, which
+read once, fail on a missing store instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import json
 import re
 import sqlite3
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._common import CommandError
@@ -55,9 +61,12 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_source(args: argparse.Namespace) -> Source:
+def open_source(args: argparse.Namespace, *, must_exist: bool = False) -> Source:
+    """The data source named by ``--store``/``--otlp``; ``must_exist``: a missing store is an error."""
     from ..dashboard import open_source as open_
 
+    if must_exist and not args.otlp:
+        missing_store_check(args.store)
     try:
         return open_(store=args.store, otlp=args.otlp)
     except FileNotFoundError as exc:
@@ -66,6 +75,22 @@ def open_source(args: argparse.Namespace) -> Source:
         raise CommandError(f"cannot read {args.otlp or args.store}: {exc}") from None
     except Exception as exc:  # SchemaError and friends: one line, no traceback
         raise CommandError(f"cannot open the data source: {exc}") from None
+
+
+def missing_store_check(store: str | None) -> None:
+    """Raise the one ``no store at PATH`` error ``runs`` and ``report`` share, when it is missing."""
+    from ..export.store import default_store_path
+
+    path = store or default_store_path()
+    if not Path(path).is_file():
+        raise CommandError(missing_store_message(path))
+
+
+def missing_store_message(path: object) -> str:
+    return (
+        f"no store at {path}; call agentguard.configure() in your agent to record runs "
+        "(or run `make demo`), or pass --store PATH"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +102,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
-    parser.add_argument("--no-open", action="store_true", help="do not open a browser")
+    parser.add_argument(
+        "--no-open",
+        action="store_true",
+        help="only print the URL (by default the dashboard also opens it in your browser)",
+    )
+    parser.add_argument("--json", action="store_true", help='print {"url", "source"} as one JSON line')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,10 +125,13 @@ def run(args: argparse.Namespace) -> int:
                     f"port {args.port} is in use on 127.0.0.1; pass --port N (or --port 0 for a free one)"
                 ) from None
             raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {exc}") from None
-        print(
-            f"agentguard dashboard: {server.url} over {source.description} (Ctrl-C to stop)",
-            flush=True,
-        )
+        if args.json:
+            print(json.dumps({"url": server.url, "source": source.description}), flush=True)
+        else:
+            print(
+                f"agentguard dashboard: {server.url} over {source.description} (Ctrl-C to stop)",
+                flush=True,
+            )
         if not args.no_open:
             import webbrowser
 

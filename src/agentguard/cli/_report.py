@@ -6,14 +6,16 @@
     wrote report.html: 42 runs, 3 signals, 5 denials (open it in any browser; it works offline)
 
 The file embeds its data, script and style: nothing is fetched when it is opened, so it can be
-attached to a ticket or kept as a CI artefact.
+attached to a ticket or kept as a CI artefact. A missing store is an error (exit 1), as for ``runs``.
+``--json`` prints ``{"path", "runs", "signals", "decisions"}`` instead of the sentence.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 
-from ._common import CommandError
+from ._common import CommandError, plural
 from ._dashboard import add_source_arguments, open_source, parse_range
 
 HELP = "Write the dashboard's panels into one self-contained HTML file."
@@ -38,12 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=50,
         help="include the timelines of the N most severe runs (default 50)",
     )
+    parser.add_argument("--json", action="store_true", help="print what was written as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..dashboard import DashboardApi, write_report
 
-    source = open_source(args)
+    source = open_source(args, must_exist=True)
     try:
         try:
             path = write_report(source, args.output, range_s=args.range, timelines=max(0, args.timelines))
@@ -52,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
         overview = DashboardApi(source).panel("overview", args.range)
     finally:
         source.close()
-    runs, signals, denials = overview["runs"], overview["signals"], overview["decisions"]["deny"]
+    runs, signals, decisions = overview["runs"], overview["signals"], overview["decisions"]
+    if args.json:
+        print(json.dumps({"path": str(path), "runs": runs, "signals": signals, "decisions": decisions}))
+        return 0
     print(
-        f"wrote {path}: {runs:,} runs, {signals:,} signals, {denials:,} denials "
-        "(open it in any browser; it works offline)"
+        f"wrote {path}: {plural(runs, 'run')}, {plural(signals, 'signal')}, "
+        f"{plural(decisions['deny'], 'denial')} (open it in any browser; it works offline)"
     )
     return 0

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
-from ._common import Align, CommandError, can_encode, render_table, truncate
+from ._common import Align, CommandError, can_encode, format_usd, render_table, truncate
 
 if TYPE_CHECKING:
     from ..export.store import RunRecord
@@ -70,10 +70,9 @@ def run(args: argparse.Namespace) -> int:
             total = store.count_runs() if len(runs) == args.limit else len(runs)
             lost = store.lost_spans()
     except FileNotFoundError:
-        raise CommandError(
-            f"no store at {path}; call agentguard.configure() in your agent to record runs, "
-            "or pass --store PATH"
-        ) from None
+        from ._dashboard import missing_store_message
+
+        raise CommandError(missing_store_message(path)) from None
     except (SchemaError, sqlite3.Error) as exc:
         raise CommandError(f"cannot read the store at {path}: {exc}") from None
 
@@ -130,9 +129,7 @@ def _duration(seconds: float | None, unknown: str) -> str:
 
 
 def _cost(usd: float | None, unknown: str) -> str:
-    if usd is None:
-        return unknown
-    return f"${usd:.4f}" if usd < 1 else f"${usd:,.2f}"
+    return unknown if usd is None else format_usd(usd)
 
 
 def _count(value: int | None, unknown: str) -> str:

@@ -10,10 +10,17 @@
     1 session, 14 spans, 2 signals
 
 Reads OTLP JSON lines (the OpenTelemetry Collector's file exporter; traces or logs, ``.gz`` too), OTLP
-protobuf files, local stores and directories of them; malformed lines are reported on stderr with file
-and line and skipped. ``--json`` prints ``{"sessions": [{"id", "signals": [...]}], ...}``. Exit status
-1 when a signal reaches ``--fail-on``, and when an input could not be read to its end (a truncated or
-corrupt gzip file, a missing file): the sessions read before the damage are still reported.
+protobuf files, agent transcripts, local stores and directories of them; with no PATH, the local store
+(``$AGENTGUARD_STORE``, else ``.agentguard/agentguard.db``). All inputs are read before any session is
+replayed, so a session split across files is one session. Malformed lines are reported on stderr with
+file and line and skipped (the first few per file, then a count). ``--json`` prints
+``{"sessions": [{"id", "signals": [...]}], ...}``. On a terminal, stderr shows what is being read and
+for how long; piped, it shows nothing but the skipped lines.
+
+Exit status: 0; 1 when a signal reaches ``--fail-on``, when a file is missing, when an input could not
+be read to its end (a truncated or corrupt gzip file: the sessions read before the damage are still
+reported), or when nothing could be decoded at all (e.g. ``agentguard scan README.md``); 64 for a
+usage error.
 """
 
 from __future__ import annotations
@@ -21,16 +28,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from ._common import Align, CommandError, render_table, truncate
+from ._common import EXIT_USAGE, SEVERITY_SGR, Align, CommandError, paint, render_table, truncate, use_color
 
 if TYPE_CHECKING:
-    from ..scan import ScanReport
+    from ..scan import ScanIssue, ScanReport
 
 HELP = "Run the misalignment detectors over recorded traces (OTLP files or a local store)."
 
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
+# Skipped lines printed per file; the rest are counted on one line.
+MAX_ISSUES_PER_FILE = 5
 
 
 def _workers(text: str) -> int:
@@ -45,7 +60,11 @@ def _workers(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="OTLP JSON lines files, directories or local stores"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="OTLP JSON lines files, directories or local stores (default: the local store, "
+        "$AGENTGUARD_STORE or .agentguard/agentguard.db)",
     )
     parser.add_argument("--json", action="store_true", help="print the sessions and their signals as JSON")
     parser.add_argument(
@@ -67,29 +86,133 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..detect import severity_rank
-    from ..scan import scan
 
     if args.judge_base_url and not args.judge:
-        raise CommandError("--judge-base-url needs --judge MODEL", status=2)
-    report = scan(args.paths, workers=args.workers, transcripts=bool(args.judge))
+        raise CommandError("--judge-base-url needs --judge MODEL", status=EXIT_USAGE)
+    paths: list[str] = list(args.paths)
+    if not paths:
+        from ..export.store import default_store_path
+
+        store = default_store_path()
+        if not Path(store).is_file():
+            raise CommandError(
+                f"no store at {store}; record runs with agentguard.configure() in your agent "
+                "(or `make demo`), or pass PATH"
+            )
+        paths = [str(store)]
+    report = _scan(paths, args, sys.stderr)
     incomplete = report.incomplete
-    if incomplete and not report.spans and not report.sessions:
-        if len(report.issues) == 1:
-            raise CommandError(f"nothing could be read: {report.issues[0]}")
-        for issue in report.issues:
-            print(f"agentguard scan: {issue}", file=sys.stderr)
-        raise CommandError("nothing could be read")
-    for issue in report.issues:
-        print(f"agentguard scan: {'incomplete' if issue.fatal else 'skipped'} {issue}", file=sys.stderr)
+    if report.issues and not report.spans and not report.sessions:
+        _print_issues(report.issues, prefix="")
+        lines = sum(1 for i in report.issues if i.line)
+        what = f"{lines:,} line{'s' if lines != 1 else ''} could not be decoded" if lines else "see above"
+        raise CommandError(f"nothing could be read ({what}): not OTLP JSON lines or a local store?")
+    _print_issues([i for i in report.issues if not i.fatal], prefix="skipped ")
+    _print_issues([i for i in report.issues if i.fatal], prefix="incomplete ")
     if args.judge:
         _judge(report, args)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(_table(report, show_all=args.all))
+        print(_table(report, show_all=args.all, color=use_color(args)))
     if args.fail_on is not None and report.worst() >= severity_rank(args.fail_on):
         return 1
     return 1 if incomplete else 0
+
+
+def _scan(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport:
+    """``scan(paths)`` (one call: sessions may span files); on a terminal, stderr shows the progress."""
+    from ..scan import scan
+    from ..traces import expand
+
+    transcripts = bool(args.judge)
+    if not err.isatty():
+        return scan(paths, workers=args.workers, transcripts=transcripts)
+    files = expand(paths)
+    with _ticker(err, f"scanning {_describe(files)}", files):
+        return scan(paths, workers=args.workers, transcripts=transcripts)
+
+
+def _describe(files: list[Path]) -> str:
+    size = sum(f.stat().st_size for f in files if f.is_file())
+    name = str(files[0]) if len(files) == 1 else f"{len(files)} files"
+    return f"{name} ({size / 1e6:,.1f} MB)"
+
+
+@contextmanager
+def _ticker(err: TextIO, label: str, files: list[Path] | None = None) -> Iterator[None]:
+    """A one-line status on the terminal ``err``, redrawn each second, erased when done.
+
+    With ``files``, it is a progress bar: how far this process has read into them (the read offset
+    of their open descriptors, where the platform shows it, as Linux does in ``/proc/self/fdinfo``).
+    """
+    stop = threading.Event()
+    started = time.monotonic()
+    total = sum(f.stat().st_size for f in files or () if f.is_file())
+
+    def draw() -> None:
+        while not stop.wait(1.0):
+            elapsed = f"{time.monotonic() - started:.0f} s"
+            done = _bytes_read(files) if files and total else None
+            if done is None:
+                err.write(f"\r\033[K{label} … {elapsed}")
+            else:
+                share = min(1.0, done / total)
+                bar = "#" * round(share * 24)
+                err.write(f"\r\033[K{label} [{bar:<24}] {share:4.0%} {elapsed}")
+            err.flush()
+
+    thread = threading.Thread(target=draw, name="agentguard-scan-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        err.write("\r\033[K")
+        err.flush()
+
+
+def _bytes_read(files: list[Path]) -> int | None:
+    """Bytes read so far from ``files`` by this process (finished files count whole), if knowable."""
+    fd_dir = Path("/proc/self/fd")
+    if not fd_dir.is_dir():
+        return None
+    wanted = {str(f.resolve()): f for f in files}
+    positions: dict[str, int] = {}
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                target = str(fd.resolve())
+                if target in wanted:
+                    info = Path(f"/proc/self/fdinfo/{fd.name}").read_text()
+                    pos = next(int(x.split()[1]) for x in info.splitlines() if x.startswith("pos:"))
+                    positions[target] = max(positions.get(target, 0), pos)
+            except (OSError, StopIteration, ValueError):
+                continue
+    except OSError:
+        return None
+    if not positions:
+        return None
+    # files before the first open one are finished (they are read in order)
+    order = list(wanted)
+    first_open = min(order.index(k) for k in positions)
+    finished = sum(wanted[k].stat().st_size for k in order[:first_open] if wanted[k].is_file())
+    return finished + sum(positions.values())
+
+
+def _print_issues(issues: list[ScanIssue], *, prefix: str) -> None:
+    """The first :data:`MAX_ISSUES_PER_FILE` issues of each file, then how many more were skipped."""
+    shown: Counter[str] = Counter()
+    for issue in issues:
+        shown[issue.path] += 1
+        if shown[issue.path] <= MAX_ISSUES_PER_FILE:
+            print(f"agentguard scan: {prefix}{issue}", file=sys.stderr)
+    for path, n in shown.items():
+        if n > MAX_ISSUES_PER_FILE:
+            more = n - MAX_ISSUES_PER_FILE
+            print(f"agentguard scan: {path}: {more:,} more unreadable line{'s' if more != 1 else ''} skipped",
+                  file=sys.stderr)  # fmt: skip
 
 
 def _judge(report: ScanReport, args: argparse.Namespace) -> None:
@@ -118,7 +241,7 @@ def _judge(report: ScanReport, args: argparse.Namespace) -> None:
     asyncio.run(judge_all())
 
 
-def _table(report: ScanReport, *, show_all: bool) -> str:
+def _table(report: ScanReport, *, show_all: bool, color: bool = False) -> str:
     headers = ("SESSION", "SOURCE", "SPANS", "SIGNALS", "WORST")
     align: tuple[Align, ...] = ("<", "<", ">", ">", "<")
     lines: list[str] = []
@@ -132,12 +255,17 @@ def _table(report: ScanReport, *, show_all: bool) -> str:
         table = render_table(headers, rows, align).split("\n")
         lines.append(table[0])
         for row_line, s in zip(table[1:], shown, strict=True):
-            lines.append(row_line)
+            top = max(s.signals, key=lambda g: g.rank).severity if s.signals else None
+            if top is not None and row_line.endswith(top):  # colour the WORST column only
+                lines.append(row_line[: -len(top)] + paint(top, SEVERITY_SGR.get(top), color))
+            else:
+                lines.append(row_line)
             ordered = sorted(s.signals, key=lambda g: (-g.rank, g.code))
             width = max((len(g.code) for g in ordered), default=0)
             for g in ordered:
                 judge = " (judge)" if g.source == "judge" else ""
-                lines.append(f"  {g.severity:<8}  {g.code:<{width}}  {truncate(g.message + judge, 100)}")
+                severity = paint(f"{g.severity:<8}", SEVERITY_SGR.get(g.severity), color)
+                lines.append(f"  {severity}  {g.code:<{width}}  {truncate(g.message + judge, 100)}")
     n = len(report.sessions)
     lines.append(
         f"{n} session{'s' if n != 1 else ''}, {report.spans} spans, {total} signal{'s' if total != 1 else ''}"

@@ -504,6 +504,9 @@ def _pending(source: Source) -> list[dict[str, Any]]:
 
 # --- scope violations ---------------------------------------------------------------------------
 def scope(source: Source, w: Window) -> dict[str, Any]:
+    """Actions that left the declared scope: one violation per span (tool call), however many
+    decisions and signals it carries (a denied write outside the scope is one violation, not a
+    denial plus a ``scope_creep`` signal). ``by_rule`` counts each rule or signal code once per span."""
     p = w.params()
     rule_ids, matched = ev_attr(sc.POLICY_RULE_IDS), ev_attr(sc.POLICY_MATCHED)
     is_decision = (
@@ -513,55 +516,64 @@ def scope(source: Source, w: Window) -> dict[str, Any]:
     is_signal = f"({EV_NAME} = '{sc.EVENT_SIGNAL}' AND {ev_attr(SIGNAL_CATEGORY)} = 'scope_creep')"
     where = f"{EVENTS_WHERE} AND ({is_decision} OR {is_signal})"
     rows = source.query(
-        f"SELECT (s.start_ns - :t0) / :b, {EV_NAME}, count(*) {EVENTS_FROM} WHERE {where} GROUP BY 1, 2",
+        f"""SELECT (s.start_ns - :t0) / :b, 'violations', count(DISTINCT s.trace_id || s.span_id)
+        {EVENTS_FROM} WHERE {where} GROUP BY 1""",
         p,
     )
+    (runs_row,) = source.query(f"SELECT count(DISTINCT s.run_id) {EVENTS_FROM} WHERE {where}", p) or [(0,)]
     recent = source.query(
-        f"""SELECT json_extract(e.value, '$.timestamp_ns'), s.run_id, r.name,
+        f"""SELECT s.trace_id || s.span_id, json_extract(e.value, '$.timestamp_ns'), s.run_id, r.name,
             coalesce({attr(sc.GEN_AI_TOOL_NAME)}, s.name), {EV_NAME}, {ev_attr(sc.POLICY_DECISION)},
             {rule_ids}, {matched}, {ev_attr(sc.POLICY_FACTS)}, {ev_attr(sc.POLICY_REASON)},
             {ev_attr(SIGNAL_CODE)}, {ev_attr(SIGNAL_MESSAGE)}, {ev_attr(sc.POLICY_MODE)}
         {EVENTS_FROM} LEFT JOIN runs AS r ON r.run_id = s.run_id
-        WHERE {where} ORDER BY s.start_ns DESC LIMIT 2000""",
+        WHERE {where} ORDER BY s.start_ns DESC, e.key LIMIT 2000""",
         p,
     )
     (outside,) = source.query(
         f"SELECT count(*) FROM spans AS s WHERE s.start_ns >= :t0 AND {attr(sc.SCOPE_IN_SCOPE)} = 0", p
     ) or [(0,)]
-    by_rule: dict[str, int] = {}
-    runs: set[str] = set()
-    items: list[dict[str, Any]] = []
-    for t, rid, agent, tool, name, out, rids, mids, facts, reason, code, message, mode in recent:
+    by_rule: dict[str, set[str]] = {}
+    items: dict[str, dict[str, Any]] = {}
+    for key, t, rid, agent, tool, name, out, rids, mids, facts, reason, code, message, mode in recent:
         rules = [r for r in _list(rids) + _list(mids) if r.startswith("scope.")] or [code or "scope"]
         for rule in dict.fromkeys(rules):
-            by_rule[rule] = by_rule.get(rule, 0) + 1
-        if rid:
-            runs.add(str(rid))
-        if len(items) < 10:
-            items.append(
-                {
-                    "t_ms": _ms(t),
-                    "run_id": rid,
-                    "agent": agent,
-                    "tool": tool,
-                    "kind": "signal" if name == sc.EVENT_SIGNAL else "decision",
-                    "decision": out,
-                    "mode": mode,
-                    "rule": rules[0],
-                    "facts": facts,
-                    "reason": message if name == sc.EVENT_SIGNAL else reason,
-                }
-            )
-    series = w.series(rows)
-    counts = [sum(vals) for vals in zip(*series.values(), strict=True)] if series else [0.0] * w.count
+            by_rule.setdefault(rule, set()).add(str(key))
+        item = items.get(str(key))
+        is_decision_row = name != sc.EVENT_SIGNAL
+        if item is None:
+            if len(items) >= 10:
+                continue
+            item = items[str(key)] = {
+                "t_ms": _ms(t),
+                "run_id": rid,
+                "agent": agent,
+                "tool": tool,
+                "kind": "decision" if is_decision_row else "signal",
+                "decision": None,
+                "mode": None,
+                "rule": rules[0],
+                "facts": None,
+                "reason": None,
+                "signals": [],
+            }
+        if is_decision_row and item["decision"] is None:  # the decision describes the call best
+            item.update(kind="decision", decision=out, mode=mode, rule=rules[0], facts=facts, reason=reason)
+        elif not is_decision_row:
+            item["signals"].append(code)
+            if item["reason"] is None:
+                item["reason"] = message
+    series = w.series(rows, ("violations",))
     return {
         "axis": w.axis(),
-        "series": counts,
-        "total": len(recent),
-        "runs": len(runs),
+        "series": series["violations"],
+        "total": int(sum(series["violations"])),  # a span falls in exactly one bucket
+        "runs": _i(runs_row[0]),
         "out_of_scope_spans": _i(outside[0]),
-        "by_rule": [{"rule": k, "n": v} for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1])],
-        "recent": items,
+        "by_rule": [
+            {"rule": k, "n": len(v)} for k, v in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        ],
+        "recent": list(items.values()),
     }
 
 
@@ -603,6 +615,28 @@ def signals(source: Source, w: Window) -> dict[str, Any]:
             for code, c, sv, n in codes
         ],
     }
+
+
+def signal_list(source: Source, range_s: int = 0, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Each signal of the range, in the order raised: severity, code, category, message, run."""
+    w = make_window(source, range_s)
+    rows = source.query(
+        f"""SELECT coalesce({ev_attr(SIGNAL_SEVERITY)}, 'info'), {ev_attr(SIGNAL_CODE)},
+            coalesce({ev_attr(SIGNAL_CATEGORY)}, 'other'), {ev_attr(SIGNAL_MESSAGE)}, s.run_id
+        {EVENTS_FROM} WHERE {_SIGNALS_WHERE}
+        ORDER BY coalesce(json_extract(e.value, '$.timestamp_ns'), s.start_ns), e.key LIMIT :limit""",
+        {**w.params(), "limit": limit},
+    )
+    return [
+        {
+            "severity": str(sv),
+            "code": str(code or "(no code)"),
+            "category": str(cat),
+            "message": str(msg or ""),
+            "run_id": rid,
+        }
+        for sv, code, cat, msg, rid in rows
+    ]
 
 
 def _sev_name(rank: Any) -> str | None:

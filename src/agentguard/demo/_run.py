@@ -12,12 +12,14 @@ file, and the command that opens the dashboard.
 from __future__ import annotations
 
 import json
+import math
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from .. import guarded
 from .. import semconv as sc
 from ..approval import ApprovalRequest, ApprovalResult, CallbackApprover
+from ..cli._common import OUTCOME_SGR, SEVERITY_SGR, format_usd, paint, plural, use_color
 from ..decision import Decision
 from ..export import configure
 from ..instrumentation.openai import instrument_openai, uninstrument_openai
@@ -58,36 +61,39 @@ class _Style:
         self.color = color
 
     def __call__(self, text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.color else text
-
-
-_SEVERITY_CODES = {"critical": "1;31", "high": "31", "medium": "33", "low": "36", "info": "2"}
-_OUTCOME_CODES = {"deny": "1;31", "ask": "1;33", "allow": "32"}
+        return paint(text, code, self.color)
 
 
 @dataclass
 class DemoResult:
-    """What a demo run produced, for the summary and for tests."""
+    """What a demo run produced: where it wrote, which runs, how long it took."""
 
     store: Path
     workdir: Path
     report: Path | None = None
-    decisions: Counter[str] = field(default_factory=Counter)
-    denials: list[tuple[str, str]] = field(default_factory=list)
-    approvals: list[tuple[str, float]] = field(default_factory=list)
-    signals: list[tuple[str, str, str]] = field(default_factory=list)
-    cost_usd: float = 0.0
-    priced_calls: int = 0
-    llm_calls: int = 0
+    kept_workdir: bool = True
+    fresh_store: bool = False
+    started_ns: int = 0
+    runs: list[str] = field(default_factory=list)
     answers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
+    @property
+    def range_s(self) -> int:
+        """The dashboard range that covers this demo's runs only (0, everything, for a fresh store)."""
+        if self.fresh_store:
+            return 0
+        return max(1, math.ceil((time.time_ns() - self.started_ns) / 1e9) + 1)
+
 
 class _Progress(SpanProcessor):
-    """Prints tool calls, LLM calls, decisions, approvals and signals as their spans end."""
+    """Prints LLM calls, tool errors, decisions, approvals and signals as their spans end.
 
-    def __init__(self, result: DemoResult, out: TextIO, style: _Style) -> None:
-        self.result = result
+    It only prints: the summary's numbers are read back from the store afterwards, with the queries
+    the dashboard and the report use, so the three always agree.
+    """
+
+    def __init__(self, out: TextIO, style: _Style) -> None:
         self.out = out
         self.s = style
 
@@ -97,13 +103,9 @@ class _Progress(SpanProcessor):
         s, lines = self.s, []
         if op == sc.OP_CHAT:
             cost = attrs.get(sc.COST_USD)
-            self.result.llm_calls += 1
-            if isinstance(cost, float):
-                self.result.cost_usd += cost
-                self.result.priced_calls += 1
             tokens_in = attrs.get(sc.GEN_AI_USAGE_INPUT_TOKENS, "?")
             usage = f"{tokens_in} in / {attrs.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS, '?')} out"
-            price = f", ${cost:.5f}" if isinstance(cost, float) else ""
+            price = f", {format_usd(cost)}" if isinstance(cost, float) else ""
             stream = " (streamed)" if attrs.get(sc.GEN_AI_REQUEST_STREAM) else ""
             lines.append(s(f"    · {span.name}{stream}: {usage} tokens{price}", "2"))
             if attrs.get(sc.REFUSAL):
@@ -120,30 +122,20 @@ class _Progress(SpanProcessor):
                 )
                 if ev.get(sc.APPROVAL_BY):
                     wait = float(ev.get(sc.APPROVAL_WAIT_S, 0.0) or 0.0)  # type: ignore[arg-type]
-                    self.result.approvals.append((str(ev.get(sc.APPROVAL_BY)), wait))
-                    lines.append(
-                        s(f"      ASK   {rules}: {ev.get(sc.POLICY_REASON, '')}", _OUTCOME_CODES["ask"])
-                    )
                     verdict = "approved" if outcome == "allow" else "refused"
-                    lines.append(s(f"      {verdict} by {ev.get(sc.APPROVAL_BY)} after {wait:.1f} s", "33"))
-                    self.result.decisions["ask"] += 1
-                elif outcome in ("deny", "ask"):
                     lines.append(
-                        s(
-                            f"      {outcome.upper():5} {rules}: {ev.get(sc.POLICY_REASON, '')}",
-                            _OUTCOME_CODES[outcome],
-                        )
+                        s(f"      ASK   {rules}: {ev.get(sc.POLICY_REASON, '')}", OUTCOME_SGR["ask"])
                     )
-                self.result.decisions[outcome] += 1
-                if outcome == "deny":
-                    self.result.denials.append((rules, str(ev.get(sc.POLICY_REASON, ""))))
+                    lines.append(s(f"      {verdict} by {ev.get(sc.APPROVAL_BY)} after {wait:.1f} s", "33"))
+                elif outcome in ("deny", "ask"):
+                    reason = ev.get(sc.POLICY_REASON, "")
+                    lines.append(s(f"      {outcome.upper():5} {rules}: {reason}", OUTCOME_SGR[outcome]))
             elif event.name == sc.EVENT_SIGNAL:
                 severity = str(ev.get(sc.SIGNAL_SEVERITY, "info"))
                 code = str(ev.get(sc.SIGNAL_CODE, "?"))
                 message = str(ev.get(sc.SIGNAL_MESSAGE, ""))
-                self.result.signals.append((severity, code, message))
                 lines.append(
-                    s(f"      ⚑ {severity.upper()} {code}: {message}", _SEVERITY_CODES.get(severity, "0"))
+                    s(f"      ⚑ {severity.upper()} {code}: {message}", SEVERITY_SGR.get(severity, "0"))
                 )
         for line in lines:
             print(line, file=self.out, flush=True)
@@ -240,14 +232,28 @@ def run_demo(
     api_key: str | None = None,
     out: TextIO = sys.stdout,
     color: bool | None = None,
+    fresh_store: bool = False,
+    keep_workdir: bool | None = None,
 ) -> DemoResult:
-    """Play the demo scenario (or, ``live``, the same loop against a real model) into ``store``."""
+    """Play the demo scenario (or, ``live``, the same loop against a real model) into ``store``.
+
+    ``fresh_store`` deletes ``store`` first (the demo's own store: the summary then covers exactly
+    this demo). Without ``workdir`` the sample repository goes to a temporary directory that is
+    removed afterwards unless ``keep_workdir``; a given ``workdir`` is kept unless
+    ``keep_workdir=False``.
+    """
     started = time.perf_counter()
-    style = _Style(color if color is not None else (out.isatty() and "NO_COLOR" not in os.environ))
+    style = _Style(color if color is not None else use_color(None, out))
+    temporary = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="agentguard-demo-"))
-    result = DemoResult(store=store, workdir=workdir, report=report)
+    keep = (not temporary) if keep_workdir is None else keep_workdir
+    if fresh_store:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{store}{suffix}").unlink(missing_ok=True)
+    result = DemoResult(store=store, workdir=workdir, report=report, kept_workdir=keep,
+                        fresh_store=fresh_store, started_ns=time.time_ns())  # fmt: skip
     telemetry = configure(service_name="agentguard-demo", store_path=store, span_processor="simple")
-    telemetry.tracer_provider.add_span_processor(_Progress(result, out, style))
+    telemetry.tracer_provider.add_span_processor(_Progress(out, style))
     instrument_openai()
     try:
         root = write_sample_repo(workdir / "textstats")
@@ -273,9 +279,9 @@ def run_demo(
         for name, task, goal, steps, streamed in runs if not live else runs[:1]:
             print(style(f"\n▶ {name}: {task}", "1;36"), file=out, flush=True)
             agent = guarded(name=name, task=task, policy=policy, approver=approver)(_loop)
-            if live:
-                from openai import OpenAI
+            from openai import OpenAI
 
+            if live:
                 with ExitStack() as stack:
                     if base_url is None and not os.environ.get("OPENAI_API_KEY"):
                         from ._local_model import MODEL_ALIAS, local_model_server
@@ -288,60 +294,147 @@ def run_demo(
                     client = OpenAI(base_url=base_url, api_key=key)
                     answer = agent(client, model or SCRIPTED_MODEL, tools, goal, frozenset(), 8, show)
             else:
-                from openai import OpenAI
-
                 with ScriptedServer(steps) as server:
                     client = OpenAI(base_url=server.base_url, api_key="local", max_retries=0)
                     answer = agent(client, SCRIPTED_MODEL, tools, goal, streamed, 12, show)
+            result.runs.append(name)
             result.answers[name] = answer
             print(style(f"  ✔ {name} answered: ", "1") + answer, file=out, flush=True)
     finally:
         uninstrument_openai()
         telemetry.shutdown()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     if report is not None:
         from ..dashboard import open_source, write_report
 
         source = open_source(store=store)
         try:
-            write_report(source, report)
+            write_report(source, report, range_s=result.range_s)
         finally:
             source.close()
     result.seconds = time.perf_counter() - started
     return result
 
 
-def print_summary(result: DemoResult, out: TextIO = sys.stdout, color: bool | None = None) -> None:
+@dataclass
+class DemoSummary:
+    """The demo's numbers, read back from its store with the dashboard's own queries."""
+
+    runs: int
+    llm_calls: int
+    priced_calls: int
+    cost_usd: float
+    decisions: dict[str, int]
+    denials: list[tuple[str, str]]
+    approvals: list[tuple[bool, str, float]]
+    signals: list[tuple[str, str, str]]
+    refusals: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "llm_calls": self.llm_calls,
+            "priced_llm_calls": self.priced_calls,
+            "cost_usd": self.cost_usd,
+            "decisions": dict(self.decisions),
+            "denials": [{"rules": r, "reason": why} for r, why in self.denials],
+            "approvals": [{"granted": g, "by": by, "wait_s": w} for g, by, w in self.approvals],
+            "signals": [{"severity": sv, "code": c, "message": m} for sv, c, m in self.signals],
+            "refusals": self.refusals,
+        }
+
+
+def summarize(result: DemoResult) -> DemoSummary:
+    """The numbers of ``result``'s runs, from the store, as the dashboard and the report count them."""
+    from ..dashboard import DashboardApi, open_source
+    from ..dashboard._queries import signal_list
+
+    source = open_source(store=result.store)
+    try:
+        api, range_s = DashboardApi(source), result.range_s
+        overview, decisions = api.panel("overview", range_s), api.panel("decisions", range_s)
+        approvals, cost_panel = api.panel("approvals", range_s), api.panel("cost", range_s)
+        signals = signal_list(source, range_s)
+    finally:
+        source.close()
+    return DemoSummary(
+        runs=int(overview["runs"]),
+        llm_calls=int(overview["llm_calls"]),
+        priced_calls=sum(int(m["priced"]) for m in cost_panel["by_model"]),
+        cost_usd=float(overview["cost_usd"]),
+        decisions={k: int(v) for k, v in overview["decisions"].items()},
+        denials=[
+            (", ".join(r["rules"]) or "default", str(r["reason"] or ""))
+            for r in reversed(decisions["recent"])
+            if r["decision"] == "deny"
+        ],
+        approvals=[
+            (bool(a["granted"]), str(a["by"] or "approver"), float(a["wait_s"])) for a in approvals["recent"]
+        ],
+        signals=[(s["severity"], s["code"], s["message"]) for s in signals],
+        refusals=int(overview["refusals"]),
+    )
+
+
+def _command(*argv: str) -> str:
+    """``agentguard ARGS`` as the user can type it here: the venv's script when it is not on PATH."""
+    script = Path(sys.executable).parent / "agentguard"
+    on_path = shutil.which("agentguard")
+    if on_path is not None and Path(on_path).resolve() == script.resolve():
+        prog = "agentguard"
+    elif script.is_file():
+        prog = os.path.relpath(script) if not os.path.relpath(script).startswith("..") else str(script)
+    else:
+        prog = f"{Path(sys.executable).name} -m agentguard"
+    return " ".join([prog, *(shlex.quote(a) for a in argv)])
+
+
+def print_summary(result: DemoResult, out: TextIO = sys.stdout, color: bool | None = None) -> DemoSummary:
     """The readable summary after the run: runs, decisions, approvals, signals, cost, next steps."""
-    s = _Style(color if color is not None else (out.isatty() and "NO_COLOR" not in os.environ))
+    s = _Style(color if color is not None else use_color(None, out))
+    summary = summarize(result)
     from ..cli import main as cli
 
     print(s("\n━━ runs", "1"), file=out)
     out.flush()
-    cli(["runs", "--store", str(result.store), "--limit", "5"])
+    cli(["runs", "--no-color", "--store", str(result.store), "--limit", str(max(1, summary.runs))])
     sys.stdout.flush()
-    d = result.decisions
+    d = summary.decisions
+    granted = sum(1 for g, _, _ in summary.approvals if g)
+    refused = len(summary.approvals) - granted
     print(s("\n━━ policy decisions", "1"), file=out)
-    print(f"  {d['allow']} allowed, {d['ask']} asked (approved by a reviewer), {d['deny']} denied", file=out)
-    for rules, reason in result.denials:
-        print(s(f"  DENY  {rules}: {reason}", _OUTCOME_CODES["deny"]), file=out)
-    for by, wait in result.approvals:
-        print(s(f"  ASK   approved by {by} after {wait:.1f} s", _OUTCOME_CODES["ask"]), file=out)
+    asked = plural(d["ask"], "asked", "asked")
+    if summary.approvals:
+        asked += f" ({granted:,} approved, {refused:,} refused by the approver)"
+    total = plural(sum(d.values()), "decision")
+    print(f"  {total}: {d['allow']:,} allowed, {asked}, {d['deny']:,} denied", file=out)
+    for rules, reason in summary.denials:
+        print(s(f"  DENY  {rules}: {reason}", OUTCOME_SGR["deny"]), file=out)
+    for granted_, by, wait in summary.approvals:
+        verdict = "approved" if granted_ else "refused"
+        print(s(f"  ASK   {verdict} by {by} after {wait:.1f} s", OUTCOME_SGR["ask"]), file=out)
     print(s("\n━━ signals", "1"), file=out)
-    if not result.signals:
+    if not summary.signals:
         print("  none", file=out)
-    for severity, code, message in result.signals:
-        print(s(f"  {severity.upper():8} {code}: {message}", _SEVERITY_CODES.get(severity, "0")), file=out)
+    for severity, code, message in summary.signals:
+        print(s(f"  {severity.upper():8} {code}: {message}", SEVERITY_SGR.get(severity, "0")), file=out)
     print(s("\n━━ cost", "1"), file=out)
-    if result.priced_calls:
-        print(f"  ${result.cost_usd:.5f} for {result.priced_calls} of {result.llm_calls} LLM calls "
+    calls = plural(summary.llm_calls, "LLM call")
+    if summary.priced_calls:
+        print(f"  {format_usd(summary.cost_usd)} for {summary.priced_calls:,} of {calls} "
               "(genai-prices; cached input at the cache-read rate)", file=out)  # fmt: skip
     else:
-        calls = result.llm_calls
-        print(f"  unknown: no price for the model of these {calls} LLM calls (never a guessed one)", file=out)
+        print(f"  unknown: no price for the model of {calls} (never a guessed one)", file=out)
     print(s("\n━━ next", "1"), file=out)
     print(f"  store:     {result.store}", file=out)
     if result.report is not None:
-        print(f"  report:    {result.report}", file=out)
-    print(f"  workspace: {result.workdir / 'textstats'}", file=out)
-    print(s(f"  dashboard: agentguard dashboard --store {result.store}", "1;36"), file=out)
+        print(f"  report:    {result.report} (open it in a browser; it works offline)", file=out)
+    if result.kept_workdir:
+        print(f"  workspace: {result.workdir / 'textstats'}", file=out)
+    else:
+        print("  workspace: removed (agentguard demo --keep-workdir keeps it)", file=out)
+    print(f"  scan:      {_command('scan', str(result.store))}", file=out)
+    print(s(f"  dashboard: {_command('dashboard', '--store', str(result.store))}", "1;36"), file=out)
     print(f"\n(demo took {result.seconds:.1f} s)", file=out)
+    return summary

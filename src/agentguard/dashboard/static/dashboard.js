@@ -13,6 +13,15 @@
   var OUTCOME_COLORS = { allow: "var(--allow)", ask: "var(--ask)", deny: "var(--deny)" };
   var SEV_COLORS = { info: "var(--info)", low: "var(--low)", medium: "var(--medium)", high: "var(--high)", critical: "var(--critical)" };
   var PALETTE = ["var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)", "var(--c6)", "var(--c7)"];
+  /* One colour per tool kind, whatever its rank or the order the data arrives in: known kinds have
+   * their own, any other kind gets one from a hash of its name. */
+  var KIND_COLORS = { file_read: "var(--c1)", file_write: "var(--c4)", shell: "var(--c3)", network: "var(--c5)", llm: "var(--c2)", agent: "var(--c6)", other: "var(--c7)" };
+  function kindColor(kind) {
+    if (Object.prototype.hasOwnProperty.call(KIND_COLORS, kind)) return KIND_COLORS[kind];
+    var hash = 0;
+    for (var i = 0; i < String(kind).length; i++) hash = (hash * 31 + String(kind).charCodeAt(i)) >>> 0;
+    return PALETTE[hash % PALETTE.length];
+  }
   var RANGE_LABELS = { 0: "All time", 900: "Last 15 min", 3600: "Last hour", 21600: "Last 6 hours", 86400: "Last 24 hours", 604800: "Last 7 days", 2592000: "Last 30 days" };
 
   var state = { range: 0, offset: 0, q: "", run: null, meta: null, data: {}, timer: null, inflight: false };
@@ -72,12 +81,29 @@
     if (a >= 1e4) return (n / 1e3).toFixed(1) + "k";
     return num(n);
   }
+  /* The same rule as the command line (agentguard.cli._common.format_usd): two significant digits
+   * below a cent, four decimals below a dollar, cents above; never "$0.0000" for a small cost. */
   function usd(v) {
     if (v == null) return "—";
     if (v === 0) return "$0";
-    if (Math.abs(v) < 0.01) return "$" + v.toFixed(5);
-    if (Math.abs(v) < 100) return "$" + v.toFixed(2);
-    return "$" + num(v);
+    var a = Math.abs(v);
+    if (a >= 1) return "$" + v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    if (a >= 0.01) return "$" + v.toFixed(4);
+    return "$" + v.toFixed(Math.min(12, 1 - Math.floor(Math.log10(a))));
+  }
+  function plural(n, one, many) { return num(n) + " " + (n === 1 ? one : (many || one + "s")); }
+  /* Axis labels: the fewest decimals that show every tick exactly, the same for all ticks. */
+  function decimalsFor(values) {
+    for (var d = 0; d < 8; d++) {
+      if (values.every(function (v) { return Math.abs(Number(v.toFixed(d)) - v) < 1e-9 * Math.max(1, Math.abs(v)); })) return d;
+    }
+    return 8;
+  }
+  function axisFormatter(unit, ticks) {
+    if (unit === "pct") { var dp = decimalsFor(ticks.map(function (v) { return v * 100; })); return function (v) { return (v * 100).toFixed(dp) + "%"; }; }
+    var d = decimalsFor(ticks);
+    if (unit === "usd") return function (v) { return v === 0 ? "$0" : "$" + v.toFixed(d); };
+    return function (v) { return Math.abs(v) >= 1e4 ? compact(v) : v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }); };
   }
   function pct(v) { return v == null ? "—" : (v * 100).toFixed(v < 0.1 ? 1 : 0) + "%"; }
   function secs(v) {
@@ -106,6 +132,11 @@
     var p = Math.pow(10, Math.floor(Math.log10(v)));
     var m = v / p;
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
+  }
+  /* "FileNotFoundError: [Errno 2] …", not "FileNotFoundError: FileNotFoundError: …" */
+  function errorText(type, message) {
+    if (!message) return type || "error";
+    return type && message.indexOf(type) !== 0 ? type + ": " + message : message;
   }
   function short(text, n) { text = text == null ? "" : String(text); return text.length > n ? text.slice(0, n - 1) + "…" : text; }
 
@@ -137,35 +168,43 @@
       series.forEach(function (sr) { var v = sr.values[i]; if (v != null) t = opts.lines ? Math.max(t, v) : t + v; });
       totals.push(t);
     }
+    var unit = opts.unit || "count";
     var max = opts.max != null ? opts.max : niceMax(Math.max.apply(null, totals.concat([0])));
+    if (unit === "count" && opts.max == null) max = Math.max(2, Math.ceil(max / 2) * 2);  // whole-number ticks
+    var yTicks = [0, max / 2, max];
+    var axisFmt = axisFormatter(unit, yTicks);
     var fmt = opts.format || compact;
     var svg = s("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img" });
-    for (var g = 0; g <= 2; g++) {
+    yTicks.forEach(function (v, g) {
       var gy = T + ih - (ih * g) / 2;
       svg.appendChild(s("line", { class: "gridline", x1: L, x2: W - R, y1: gy, y2: gy }));
-      var label = s("text", { x: L - 5, y: gy + 3, "text-anchor": "end" });
-      label.textContent = fmt((max * g) / 2);
+      var label = s("text", { x: L - 5, y: gy + 3, "text-anchor": "end", class: "y-label" });
+      label.textContent = axisFmt(v);
       svg.appendChild(label);
-    }
-    var ticks = Math.min(n, Math.max(2, Math.floor(iw / 90)));
-    for (var k = 0; k < ticks; k++) {
-      var idx = Math.round((k * (n - 1)) / Math.max(1, ticks - 1));
-      var tx = s("text", { x: L + bw * (idx + 0.5), y: H - 4, "text-anchor": k === 0 ? "start" : k === ticks - 1 ? "end" : "middle" });
-      tx.textContent = tick(axis.t0_ms + idx * axis.bucket_ms, axis.bucket_ms);
-      svg.appendChild(tx);
-    }
+    });
+    xLabels(svg, n, function (i) { return L + bw * (i + 0.5); }, function (i) { return tick(axis.t0_ms + i * axis.bucket_ms, axis.bucket_ms); }, 0, W, H - 4);
     var y = function (v) { return T + ih - (Math.min(v, max) / max) * ih; };
     if (opts.lines) {
+      /* A line joins a stretch of at least three neighbouring buckets that have a value; shorter
+       * stretches are points (two buckets 0% and 100% apart are two facts, not a spike), a lone
+       * bucket is a point whatever its value (a lone 0% too), and with few values every one is marked. */
       series.forEach(function (sr) {
-        var d = "", pen = false;
+        var d = "", present = 0, stretch = [];
+        var flush = function () {
+          if (stretch.length >= 3) stretch.forEach(function (i3, k3) { d += (k3 ? "L" : "M") + (L + bw * (i3 + 0.5)).toFixed(1) + " " + y(sr.values[i3]).toFixed(1); });
+          stretch = [];
+        };
         sr.values.forEach(function (v, i2) {
-          if (v == null) { pen = false; return; }
-          d += (pen ? "L" : "M") + (L + bw * (i2 + 0.5)).toFixed(1) + " " + y(v).toFixed(1);
-          pen = true;
+          if (v == null) { flush(); return; }
+          present++;
+          stretch.push(i2);
         });
+        flush();
         if (d) svg.appendChild(s("path", { d: d, fill: "none", stroke: sr.color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
         sr.values.forEach(function (v, i2) {
-          if (v != null && v > 0) svg.appendChild(s("circle", { cx: L + bw * (i2 + 0.5), cy: y(v), r: 2.2, fill: sr.color }));
+          if (v == null) return;
+          var lone = (i2 === 0 || sr.values[i2 - 1] == null) && (i2 === sr.values.length - 1 || sr.values[i2 + 1] == null);
+          if (lone || present <= 30) svg.appendChild(s("circle", { class: lone ? "point lone" : "point", cx: L + bw * (i2 + 0.5), cy: y(v), r: lone ? 3 : 2.2, fill: sr.color }));
         });
       });
     } else {
@@ -196,6 +235,33 @@
     }
     container.replaceChildren(svg);
     return svg;
+  }
+  /* X-axis labels placed left to right, each only where it does not overlap the one before it (text
+   * widths measured once in the page), the first and last anchored inside the chart. */
+  function xLabels(svg, n, xOf, textOf, left, right, y) {
+    var gap = 10, lastRight = -Infinity, placed = [];
+    var order = [];
+    for (var i = 0; i < n; i++) order.push(i);
+    order.forEach(function (i) {
+      var text = textOf(i), w = textWidth(text), x = xOf(i);
+      var x0 = Math.max(left, Math.min(x - w / 2, right - w));
+      if (x0 < lastRight + gap) return;
+      placed.push([x0, text]);
+      lastRight = x0 + w;
+    });
+    placed.forEach(function (pl) {
+      var tx = s("text", { x: pl[0].toFixed(1), y: y, "text-anchor": "start", class: "x-label" });
+      tx.textContent = pl[1];
+      svg.appendChild(tx);
+    });
+  }
+  var measureCtx = null;
+  function textWidth(text) {
+    if (!measureCtx) {
+      measureCtx = document.createElement("canvas").getContext("2d");
+      if (measureCtx) measureCtx.font = "10px " + getComputedStyle(document.body).getPropertyValue("--sans");
+    }
+    return measureCtx ? Math.ceil(measureCtx.measureText(text).width) + 1 : text.length * 6.5;
   }
   function chartBox(axis, series, opts) {
     var box = h("div", { class: "chart-box" });
@@ -228,18 +294,29 @@
     });
     return bar;
   }
+  /* A table that never grows past its panel: fixed layout (headers may give a width), every cell on one
+   * line, cut with an ellipsis, its full text in the title so hovering shows it. */
   function table(headers, rows, opts) {
     opts = opts || {};
-    var head = h("tr", null, headers.map(function (hd) { return h("th", { class: hd.num ? "num" : null, text: hd.label || hd }); }));
+    var cols = h("colgroup", null, headers.map(function (hd) {
+      var col = h("col");
+      if (hd.width) col.style.width = hd.width;
+      else if (hd.num) col.style.width = "64px";
+      return col;
+    }));
+    var head = h("tr", null, headers.map(function (hd) { return h("th", { class: hd.num ? "num" : null, text: hd.label || hd, title: hd.label || hd }); }));
     var body = h("tbody", null, rows.map(function (r) {
       var tr = h("tr", { class: r.cls || null }, r.cells.map(function (cell, i) {
-        return h("td", { class: headers[i] && headers[i].num ? "num" : null }, cell);
+        var td = h("td", { class: headers[i] && headers[i].num ? "num" : null }, cell);
+        var inner = td.querySelector("[title]");
+        td.title = inner && inner.title ? inner.title : td.textContent;
+        return td;
       }));
       if (r.onclick) { tr.classList.add("click"); tr.tabIndex = 0; tr.addEventListener("click", r.onclick); tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter") r.onclick(); }); }
       if (r.attrs) for (var k in r.attrs) tr.setAttribute(k, r.attrs[k]);
       return tr;
     }));
-    return h("table", { class: "t" + (opts.cls ? " " + opts.cls : "") }, h("thead", null, head), body);
+    return h("table", { class: "t" + (opts.cls ? " " + opts.cls : "") }, cols, h("thead", null, head), body);
   }
   function runLink(runId, label) {
     if (!runId) return h("span", { class: "faint", text: label || "—" });
@@ -254,7 +331,7 @@
     refusals: function (d) {
       if (!d.total_calls) return null;
       var rows = [stats([["refusal rate", pct(d.overall_rate)], ["refusals", num(d.total_refusals)], ["LLM calls", num(d.total_calls)]])];
-      rows.push(sub("Over time", legend([["refusal rate", "var(--c6)"]]), chartBox(d.axis, [{ name: "refusal rate", values: d.rate, color: "var(--c6)" }], { lines: true, format: pct, height: 92 })));
+      rows.push(sub("Over time", legend([["refusal rate", "var(--c6)"]]), chartBox(d.axis, [{ name: "refusal rate", values: d.rate, color: "var(--c6)" }], { lines: true, format: pct, unit: "pct", max: 1, height: 92 })));
       rows.push(sub("Per agent", bars(d.by_agent.map(function (a) {
         return { label: a.agent, value: a.rate, color: "var(--c6)", text: pct(a.rate) + " of " + num(a.calls), title: a.agent + ": " + a.refusals + " of " + a.calls + " calls" };
       }))));
@@ -266,7 +343,7 @@
       if (!d.total_usd && !tokens && !d.per_run.length) return null;
       var tokColors = ["var(--c1)", "var(--c5)", "var(--c2)", "var(--c3)"];
       var perRun = { t0_ms: 0, bucket_ms: 0, n: d.per_run.length };
-      var left = sub("Over time", chartBox(d.axis, [{ name: "cost", values: d.cost, color: "var(--c2)" }], { format: usd, height: 110 }));
+      var left = sub("Over time", chartBox(d.axis, [{ name: "cost", values: d.cost, color: "var(--c2)" }], { format: usd, unit: "usd", height: 110 }));
       var runsBox = h("div", { class: "chart-box" });
       runsBox._draw = function () { runBars(runsBox, d.per_run); };
       return [
@@ -282,9 +359,8 @@
     },
     tools: function (d) {
       if (!d.total) return null;
-      var kinds = Object.keys(d.by_kind_series);
-      var color = {}; d.by_kind.forEach(function (k, i) { color[k.kind] = PALETTE[i % PALETTE.length]; });
-      kinds.forEach(function (k, i) { if (!color[k]) color[k] = PALETTE[(i + 3) % PALETTE.length]; });
+      var color = {};
+      Object.keys(d.by_kind_series).concat(d.by_kind.map(function (k) { return k.kind; })).forEach(function (k) { color[k] = kindColor(k); });
       var series = d.by_kind.map(function (k) { return { name: k.kind, values: d.by_kind_series[k.kind] || [], color: color[k.kind] }; });
       var out = [
         stats([["tool calls", num(d.total)], ["errors", num(d.total_errors)], ["error rate", pct(d.total ? d.total_errors / d.total : null)], ["tools", num(d.by_tool.length)]]),
@@ -296,8 +372,8 @@
               text: num(t.n) + (t.errors ? " · " + t.errors + " err" : ""), title: t.tool + " (" + t.kind + ")" + (t.avg_ms != null ? ", avg " + secs(t.avg_ms / 1000) : "") };
           }))))
       ];
-      out.push(sub("Errors", d.errors.length ? table(["tool", "error", { label: "count", num: true }], d.errors.map(function (e) {
-        return { cells: [h("span", { class: "mono", text: e.tool }), h("span", { class: "clip", title: e.message || "", text: e.error + (e.message ? ": " + short(e.message, 80) : "") }), num(e.n)] };
+      out.push(sub("Errors", d.errors.length ? table([{ label: "tool", width: "30%" }, "error", { label: "count", num: true }], d.errors.map(function (e) {
+        return { cells: [h("span", { class: "mono", text: e.tool }), h("span", { class: "clip", title: e.message || "", text: errorText(e.error, e.message) }), num(e.n)] };
       })) : empty("No tool errors.", true)));
       return out;
     },
@@ -315,7 +391,7 @@
               parts: [{ value: r.deny, color: OUTCOME_COLORS.deny }, { value: r.ask, color: OUTCOME_COLORS.ask }, { value: r.allow, color: OUTCOME_COLORS.allow }],
               text: (r.deny ? r.deny + " deny " : "") + (r.ask ? r.ask + " ask " : "") + (r.allow ? r.allow + " allow" : "") };
           })))),
-        d.recent.length ? sub("Latest denials and asks", table(["time", "decision", "tool", "rule", "reason"], d.recent.map(function (r) {
+        d.recent.length ? sub("Latest denials and asks", table([{ label: "time", width: "74px" }, { label: "decision", width: "64px" }, "tool", "rule", { label: "reason", width: "40%" }], d.recent.map(function (r) {
           return { cells: [when(r.t_ms, false), badge(r.decision), h("span", { class: "mono", text: r.tool || "" }), h("span", { class: "mono", text: r.rules.join(", ") || "default" }), h("span", { class: "clip", title: r.reason || "", text: short(r.reason, 90) })],
             onclick: r.run_id ? function () { openRun(r.run_id); } : null };
         }))) : null
@@ -325,11 +401,11 @@
       if (!d.asked && !d.pending_count && !d.wait.count) return null;
       var out = [stats([["pending", num(d.pending_count)], ["approved", num(d.granted)], ["denied", num(d.denied)], ["wait p50", secs(d.wait.p50_s)], ["wait max", secs(d.wait.max_s)]])];
       out.push(split([{ label: "approved", value: d.granted, color: "var(--allow)" }, { label: "denied", value: d.denied, color: "var(--deny)" }, { label: "pending", value: d.pending_count, color: "var(--ask)" }]));
-      out.push(sub("Pending", d.pending.length ? table(["waiting", "tool", "request"], d.pending.map(function (p) {
+      out.push(sub("Pending", d.pending.length ? table([{ label: "waiting", width: "74px" }, { label: "tool", width: "28%" }, "request"], d.pending.map(function (p) {
         return { cells: [secs(p.waiting_s), h("span", { class: "mono", text: p.tool }), h("span", { class: "clip", title: p.reason, text: short(p.summary, 70) })] };
       })) : empty(d.approvals_db ? "Nothing waiting for an answer." : "No approval queue next to this store (QueueApprover writes one).", !!d.approvals_db)));
       out.push(sub("Wait time", bars(d.wait_hist.map(function (b) { return { label: b.label, value: b.n, color: "var(--c4)" }; }))));
-      if (d.recent.length) out.push(sub("Answered", table(["time", "answer", "tool", "by", { label: "wait", num: true }], d.recent.map(function (r) {
+      if (d.recent.length) out.push(sub("Answered", table([{ label: "time", width: "74px" }, { label: "answer", width: "88px" }, "tool", "by", { label: "wait", num: true }], d.recent.map(function (r) {
         return { cells: [when(r.t_ms, false), badge(r.granted ? "approved" : "denied", r.granted ? "allow" : "deny"), h("span", { class: "mono", text: r.tool || "" }), r.by || "—", secs(r.wait_s)],
           onclick: r.run_id ? function () { openRun(r.run_id); } : null };
       }))));
@@ -341,9 +417,9 @@
         stats([["violations", num(d.total)], ["runs", num(d.runs)], ["out-of-scope spans", num(d.out_of_scope_spans)]]),
         sub("Over time", chartBox(d.axis, [{ name: "violations", values: d.series, color: "var(--high)" }], { height: 70 })),
         sub("By rule", bars(d.by_rule.map(function (r) { return { label: r.rule, labelNode: h("span", { class: "mono", text: r.rule }), value: r.n, color: "var(--high)" }; }))),
-        sub("Latest", table(["time", "tool", "what"], d.recent.map(function (r) {
+        sub("Latest", table([{ label: "time", width: "74px" }, { label: "tool", width: "28%" }, "what"], d.recent.map(function (r) {
           return { cells: [when(r.t_ms, false), h("span", { class: "mono", text: r.tool || "" }),
-            h("span", { class: "clip", title: (r.facts || "") + "\n" + (r.reason || "") }, r.decision ? badge(r.decision) : badge("signal", "high"), " ", short(r.facts || r.reason, 80))],
+            h("span", { class: "clip", title: [r.facts, r.reason, (r.signals || []).join(", ")].filter(Boolean).join("\n") }, r.decision ? badge(r.decision) : badge("signal", "high"), " ", r.facts || r.reason || "", r.decision && r.signals && r.signals.length ? h("span", { class: "faint", text: " · " + plural(r.signals.length, "signal") }) : null)],
             onclick: r.run_id ? function () { openRun(r.run_id); } : null };
         })))
       ];
@@ -357,7 +433,7 @@
         sub("By category", bars(d.by_category.map(function (c) {
           return { label: c.category, labelNode: h("span", null, badge(c.severity || "info"), " ", c.category), value: c.n, color: SEV_COLORS[c.severity] || "var(--info)", text: num(c.n) + " in " + num(c.runs) + " runs" };
         }))),
-        sub("Top codes", table(["severity", "code", { label: "n", num: true }], d.top_codes.map(function (c) {
+        sub("Top codes", table([{ label: "severity", width: "76px" }, "code", { label: "n", num: true, width: "44px" }], d.top_codes.map(function (c) {
           return { cells: [badge(c.severity || "info"), h("span", { class: "mono clip", title: c.code, text: c.code }), num(c.n)] };
         })))
       ];
@@ -377,12 +453,13 @@
     var W = Math.max(240, container.clientWidth || 400), H = 110, L = 40, B = 18, T = 6;
     var n = Math.max(1, runs.length), iw = W - L - 6, ih = H - T - B, bw = Math.min(iw / n, 36);
     var max = niceMax(Math.max.apply(null, runs.map(function (r) { return r.usd || 0; }).concat([0])));
+    var yTicks = [0, max / 2, max], axisFmt = axisFormatter("usd", yTicks);
     var svg = s("svg", { class: "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H });
-    for (var g = 0; g <= 2; g++) {
+    yTicks.forEach(function (v, g) {
       var gy = T + ih - (ih * g) / 2;
       svg.appendChild(s("line", { class: "gridline", x1: L, x2: W - 6, y1: gy, y2: gy }));
-      var t = s("text", { x: L - 5, y: gy + 3, "text-anchor": "end" }); t.textContent = usd((max * g) / 2); svg.appendChild(t);
-    }
+      var t = s("text", { x: L - 5, y: gy + 3, "text-anchor": "end", class: "y-label" }); t.textContent = axisFmt(v); svg.appendChild(t);
+    });
     runs.forEach(function (r, i) {
       var v = r.usd || 0, bh = (v / max) * ih;
       var rect = s("rect", { x: L + bw * i + 1, y: T + ih - Math.max(1, bh), width: Math.max(1, bw - 2), height: Math.max(1, bh), fill: r.usd == null ? "var(--faint)" : "var(--c1)", rx: 1.5 });
@@ -392,8 +469,7 @@
       rect.addEventListener("click", function () { hideTip(); openRun(r.run_id); });
       svg.appendChild(rect);
     });
-    var lt = s("text", { x: L, y: H - 4 }); lt.textContent = runs.length ? when(runs[0].t_ms, false) : ""; svg.appendChild(lt);
-    var rt = s("text", { x: L + bw * n, y: H - 4, "text-anchor": "end" }); rt.textContent = runs.length ? when(runs[runs.length - 1].t_ms, false) : ""; svg.appendChild(rt);
+    if (runs.length) xLabels(svg, runs.length, function (i) { return L + bw * (i + 0.5); }, function (i) { return when(runs[i].t_ms, false); }, L, W - 6, H - 4);
     container.replaceChildren(svg);
   }
 
@@ -423,7 +499,7 @@
       ["LLM calls", compact(o.llm_calls), compact(o.input_tokens) + " in · " + compact(o.output_tokens) + " out"],
       ["Tool calls", compact(o.tool_calls), "executed or denied"],
       ["Cost", usd(o.cost_usd), o.runs ? usd(o.cost_usd / o.runs) + " per run" : "priced from usage"],
-      ["Refusal rate", pct(o.refusal_rate), num(o.refusals) + " refusals"],
+      ["Refusal rate", pct(o.refusal_rate), plural(o.refusals, "refusal")],
       ["Denied", num(dec.deny), num(dec.ask) + " asked · " + num(dec.allow) + " allowed", dec.deny ? "bad" : ""],
       ["Signals", num(o.signals), "detector findings", o.signals ? "bad" : ""],
       ["Spans", compact(o.spans), "in range"]
@@ -467,13 +543,13 @@
       return;
     }
     panel.dataset.state = "data";
-    box.replaceChildren(table(["severity", "run", "started", { label: "signals", num: true }, { label: "denied", num: true }, { label: "errors", num: true }, { label: "cost", num: true }], page.items.map(function (r) {
+    box.replaceChildren(table([{ label: "severity", width: "76px" }, "run", { label: "started", width: "112px" }, { label: "signals", num: true, width: "56px" }, { label: "denied", num: true, width: "56px" }, { label: "errors", num: true, width: "52px" }, { label: "cost", num: true, width: "84px" }], page.items.map(function (r) {
       return {
         cls: r.run_id === state.run ? "sel" : null,
         attrs: { "data-run": r.run_id },
-        cells: [badge(r.severity || "none", r.severity || "none"),
+        cells: [r.severity ? badge(r.severity) : r.errors || r.status === "error" ? badge("error", "error") : r.denies ? badge("denied", "deny") : badge("ok", "ok"),
           h("div", null, h("span", { class: "clip", text: r.name }), h("span", { class: "clip faint", title: r.task || "", text: r.task || "" })),
-          h("span", { class: "muted", text: when(r.t_ms) }), num(r.signals), num(r.denies), r.errors || r.status === "error" ? h("span", { text: num(Math.max(r.errors, 1)) }) : "0", usd(r.cost_usd)],
+          h("span", { class: "muted", title: when(r.t_ms), text: when(r.t_ms).slice(5) }), num(r.signals), num(r.denies), r.errors || r.status === "error" ? h("span", { text: num(Math.max(r.errors, 1)) }) : "0", usd(r.cost_usd)],
         onclick: function () { openRun(r.run_id); }
       };
     }), { cls: "triage" }));
@@ -555,21 +631,51 @@
     return h("div", { class: "tl-ev" }, h("span", { class: "mono", text: ev.name }));
   }
 
+  /* What a run's spans carry: signals by severity, denials, asks; and the one badge that sums it up
+   * (an error, else the worst high/critical signal, else "denied", else the worst signal, else ok). */
+  function runVerdict(run, spans) {
+    var bySev = {}, denied = 0, asked = 0;
+    spans.forEach(function (sp) {
+      (sp.events || []).forEach(function (ev) {
+        if (ev.type === "signal") bySev[ev.severity || "info"] = (bySev[ev.severity || "info"] || 0) + 1;
+        else if (ev.type === "decision" && (ev.approval || ev.decision === "ask")) asked++;
+        else if (ev.type === "decision" && ev.decision === "deny") denied++;
+      });
+    });
+    var worst = SEVERITIES.filter(function (sv) { return bySev[sv]; })[0] || null;
+    var label, cls;
+    if (run.status === "error") { label = "error"; cls = "error"; }
+    else if (worst === "critical" || worst === "high") { label = worst; cls = worst; }
+    else if (denied) { label = "denied"; cls = "deny"; }
+    else if (worst && worst !== "info") { label = worst; cls = worst; }
+    else { label = "ok"; cls = "ok"; }
+    var parts = SEVERITIES.filter(function (sv) { return bySev[sv]; }).map(function (sv) { return num(bySev[sv]) + " " + sv; });
+    var summary = [parts.length ? parts.join(" · ") + (Object.keys(bySev).reduce(function (a, k) { return a + bySev[k]; }, 0) === 1 ? " signal" : " signals") : "no signals",
+      plural(denied, "denial"), asked ? plural(asked, "ask") : null].filter(Boolean).join(" · ");
+    return { label: label, cls: cls, summary: summary, worst: worst };
+  }
+
   function renderTimeline(data) {
     var run = data.run, spans = data.spans;
     var tl = document.getElementById("timeline");
     var t0 = spans.length ? spans[0].t_ms : run.t_ms || 0;
     var total = Math.max(1, spans.reduce(function (m, sp) { return Math.max(m, sp.offset_ms + (sp.duration_ms || 0)); }, 0));
     var colors = { llm: "var(--c1)", tool: "var(--c3)", agent: "var(--c5)", span: "var(--c7)" };
+    var verdict = runVerdict(run, spans);
     var nodes = [h("div", { class: "tl-head" },
-      h("h3", null, run.name || run.run_id, " ", badge(run.status || "ok", run.status === "error" ? "error" : "ok")),
+      h("h3", null, run.name || run.run_id, " ", h("span", { class: "badge b-" + verdict.cls, "data-verdict": verdict.label, text: verdict.label })),
+      h("div", { class: "tl-summary" + (verdict.worst && verdict.worst !== "info" ? " sev-" + verdict.worst : ""), text: verdict.summary }),
       run.task ? h("div", { class: "muted", text: run.task }) : null,
       h("div", { class: "meta" }, h("span", { text: "started " + when(run.t_ms || t0) }), h("span", { text: "duration " + secs(run.duration_s) }), h("span", { text: "cost " + usd(run.cost_usd) }),
         h("span", { text: num(run.input_tokens) + " in / " + num(run.output_tokens) + " out tokens" }), h("span", { text: num(run.llm_calls) + " LLM · " + num(run.tool_calls) + " tools" }), h("span", { class: "mono faint", text: run.run_id })),
       run.status_message ? h("div", { class: "err", text: run.status_message }) : null)];
     spans.forEach(function (sp) {
-      var bar = h("span"); bar.style.left = (100 * sp.offset_ms / total) + "%"; bar.style.width = (100 * (sp.duration_ms || 0) / total) + "%"; bar.style.background = sp.status === "ERROR" ? "var(--deny)" : colors[sp.type];
-      var name = h("div", { class: "tl-name" }, badge(sp.type === "llm" ? "LLM" : sp.type, sp.type), h("span", { class: "nm", text: sp.name }), h("span", { class: "dt", text: spanSummary(sp) }));
+      // the bar stays inside its track: at least 2 px wide, never starting later than its width from the end
+      var width = Math.max(0, Math.min(100, 100 * (sp.duration_ms || 0) / total));
+      var left = Math.max(0, Math.min(100 * sp.offset_ms / total, 100 - width));
+      var bar = h("span"); bar.style.left = "min(" + left.toFixed(3) + "%, calc(100% - 2px))"; bar.style.width = width.toFixed(3) + "%"; bar.style.background = sp.status === "ERROR" ? "var(--deny)" : colors[sp.type];
+      var detail = spanSummary(sp);
+      var name = h("div", { class: "tl-name", title: sp.name + (detail ? " · " + detail : "") }, badge(sp.type === "llm" ? "LLM" : sp.type, sp.type), h("span", { class: "nm", text: sp.name }), h("span", { class: "dt", text: detail }));
       name.style.paddingLeft = Math.min(sp.depth, 6) * 12 + "px";
       if (sp.status === "ERROR") name.appendChild(badge("error", "error"));
       nodes.push(h("div", { class: "tl-span", "data-type": sp.type, title: secs((sp.duration_ms || 0) / 1000) }, h("div", { class: "tl-off", text: "+" + secs(sp.offset_ms / 1000) }), name, h("div", { class: "tl-gantt" }, bar)));
@@ -623,6 +729,7 @@
 
   function renderStatic() {
     var meta = STATIC.meta;
+    document.body.classList.add("static");
     document.getElementById("source").textContent = "report of " + meta.source;
     setStatus("static", "report · " + when(meta.generated_ms));
     renderKpis(STATIC.panels.overview);
