@@ -145,22 +145,14 @@ class ToolStep:
             decision = Decision.deny(f"decision failed: {type(exc).__name__}: {exc}", rule_id="guard.error")
         return self._decided(decision)
 
-    def decide_approved(self, *, by: str) -> Decision:
-        """Decide the call when the framework's own approval (``by``) already granted it: the policy's
-        ``ask`` becomes an allow that says who approved; a deny still denies."""
-        policy = self.guard.policy if self.run is None or self.run.policy is None else self.run.policy
-        if policy is None:
-            return self._decided(ALLOW)
-        try:
-            decision = policy.check(self.action, self.run)
-        except Exception as exc:
-            decision = Decision.deny(f"policy raised {type(exc).__name__}: {exc}", rule_id="policy.error")
-        if not isinstance(decision, Decision):
-            decision = Decision.deny("policy returned no Decision", rule_id="policy.error")
-        elif decision.outcome == "ask":
-            decision = replace(
-                decision, outcome="allow", reason=f"approved by {by} (asked: {decision.reason})"
-            )
+    def decide_answered(self, *, granted: bool, by: str, reason: str = "") -> Decision:
+        """Decide the call when the framework's own approval (``by``) already answered it: the
+        policy's ``ask`` becomes an allow or a deny that says who answered; a deny still denies."""
+        decision = check(self.action, guard=self.guard)
+        if decision.outcome == "ask":
+            verb = "approved" if granted else "denied"
+            said = f"{verb} by {by}" + (f": {reason}" if reason else "") + f" (asked: {decision.reason})"
+            decision = replace(decision, outcome="allow" if granted else "deny", reason=said)
         return self._decided(decision)
 
     def _decided(self, decision: Decision) -> Decision:

@@ -86,7 +86,7 @@ class ToolGuard:
                 name, _parse(arguments), call_id=ctx.tool_call_id, kind=kind, description=description
             )
             if ctx.is_tool_approved(name, ctx.tool_call_id) is True:
-                decision = step.decide_approved(by=APPROVED_BY)
+                decision = step.decide_answered(granted=True, by=APPROVED_BY)
             else:
                 decision = await step.adecide()
             if decision.blocks:

@@ -1,0 +1,181 @@
+"""``AgentguardMiddleware``: every tool call of a LangChain ``create_agent`` agent passes the policy first.
+
+::
+
+    agent = create_agent(model, tools, middleware=[AgentguardMiddleware(policy=policy)],
+                         checkpointer=InMemorySaver())
+
+A denied call is answered with a ``ToolMessage`` (``status="error"``) whose text is the reason, and
+the graph goes on. An ``ask`` goes to the approver when one is configured (the middleware's, the
+guard's or the enclosing run's); without one, and with a checkpointer, it is a LangGraph
+``interrupt`` whose resume value answers it (``True``/``"approve"``/``{"approved": True}`` approve,
+anything else rejects); without either it is denied.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.messages import ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command, interrupt
+from opentelemetry import trace
+
+from ...guard import Guard, PolicyLike
+from ...run import current_run
+from .._steps import ToolStep, action_for, check, resolve_guard, start_tool
+
+INTERRUPT_KIND = "agentguard.approval"
+"""The ``type`` of the value an ``ask`` interrupts the graph with."""
+APPROVED_BY = "langgraph interrupt"
+
+# LangGraph puts the compiled graph's checkpointer in the config under this key; an interrupt
+# needs one (without it the graph cannot resume).
+_CHECKPOINTER_KEY = "__pregel_checkpointer"
+
+Result = ToolMessage | Command[Any]
+
+
+class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
+    """Decide every tool call before it runs, through the guard's steps.
+
+    ``kinds`` maps tool names to action kinds (``{"run": "shell"}``) where the tool's name and
+    arguments do not say it.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: PolicyLike | None = None,
+        approver: Any = None,
+        guard: Guard | None = None,
+        kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._guard = resolve_guard(guard, policy, approver)
+        self._kinds = dict(kinds or {})
+
+    @property
+    def name(self) -> str:
+        return "AgentguardMiddleware"
+
+    # -- tool calls ---------------------------------------------------------------------------------
+    def wrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Result]
+    ) -> Result:
+        step, answered = self._start(request)
+        if not answered:
+            step.decide()
+        if step.blocks:
+            return self._denial(step, request)
+        try:
+            with step.use():
+                result = handler(request)
+        except BaseException as exc:
+            step.finish(error=exc)
+            raise
+        step.finish(result=_content(result))
+        return result
+
+    async def awrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Awaitable[Result]]
+    ) -> Result:
+        step, answered = self._start(request)
+        if not answered:
+            await step.adecide()
+        if step.blocks:
+            return self._denial(step, request)
+        try:
+            with step.use():
+                result = await handler(request)
+        except BaseException as exc:
+            step.finish(error=exc)
+            raise
+        step.finish(result=_content(result))
+        return result
+
+    def _start(self, request: ToolCallRequest) -> tuple[ToolStep, bool]:
+        """The call's step, and whether it is decided already: when the policy asks and the graph can
+        be interrupted, the interrupt is raised here, before any span exists, and on resume the step
+        is decided by the resume value."""
+        call = request.tool_call
+        name = str(call.get("name", ""))
+        action = action_for(name, call.get("args") or {}, kinds=self._kinds, call_id=call.get("id"))
+        description = getattr(request.tool, "description", None) or None
+        if self._interrupts(request):
+            asked = check(action, guard=self._guard)
+            if asked.outcome == "ask" and asked.mode == "enforce":
+                answer = interrupt(
+                    {
+                        "type": INTERRUPT_KIND,
+                        "tool": name,
+                        "args": dict(action.arguments),
+                        "tool_call_id": action.call_id,
+                        "reason": asked.reason,
+                        "rule_ids": list(asked.rule_ids),
+                    }
+                )
+                with _framework_parent():
+                    step = start_tool(action, guard=self._guard, description=description)
+                granted, reason = _answer(answer)
+                step.decide_answered(granted=granted, by=APPROVED_BY, reason=reason)
+                return step, True
+        with _framework_parent():
+            return start_tool(action, guard=self._guard, description=description), False
+
+    def _interrupts(self, request: ToolCallRequest) -> bool:
+        """An ``ask`` becomes an interrupt when no approver answers it and a checkpointer can resume it."""
+        run = current_run()
+        if (run is not None and run.approver is not None) or self._guard.approver is not None:
+            return False
+        config = getattr(request.runtime, "config", None) or {}
+        configurable = config.get("configurable", {}) if isinstance(config, Mapping) else {}
+        return isinstance(configurable, Mapping) and configurable.get(_CHECKPOINTER_KEY) is not None
+
+    @staticmethod
+    def _denial(step: ToolStep, request: ToolCallRequest) -> ToolMessage:
+        step.finish()
+        call = request.tool_call
+        return ToolMessage(
+            content=step.denial_text(),
+            tool_call_id=str(call.get("id") or ""),
+            name=str(call.get("name", "")),
+            status="error",
+        )
+
+
+def _framework_parent() -> AbstractContextManager[Any]:
+    """OpenInference's LangChain tracer keeps its spans out of the OpenTelemetry context; when it is
+    loaded and nothing else is current, its span of the running node is made the parent, so the
+    tool step lands in the same trace."""
+    if trace.get_current_span().get_span_context().is_valid:
+        return nullcontext()
+    module = sys.modules.get("openinference.instrumentation.langchain")
+    current = getattr(module, "get_current_span", None)
+    try:
+        span = current() if callable(current) else None
+    except Exception:
+        span = None
+    if not isinstance(span, trace.Span):
+        return nullcontext()
+    return trace.use_span(span, end_on_exit=False)
+
+
+def _answer(value: Any) -> tuple[bool, str]:
+    """An interrupt's resume value as (granted, reason)."""
+    if isinstance(value, bool):
+        return value, ""
+    if isinstance(value, str):
+        return value.strip().lower() in ("approve", "approved", "allow", "yes", "y"), ""
+    if isinstance(value, Mapping):
+        granted = value.get("approved", value.get("granted", value.get("type") in ("approve", "accept")))
+        return granted is True, str(value.get("reason", "") or "")
+    return False, ""
+
+
+def _content(result: Any) -> Any:
+    return result.content if isinstance(result, ToolMessage) else result
