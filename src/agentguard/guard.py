@@ -15,9 +15,8 @@ providers the first time it is needed.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -28,19 +27,27 @@ from . import semconv as sc
 from ._version import __version__
 from .content import capture_from_env
 from .cost import PriceBook
-from .decision import ALLOW, Decision, Outcome
+from .decision import ALLOW, Decision
+from .detect import DetectorSet, default_detectors
+from .llm_step import LlmStep
+from .llm_step import start_llm as _start_llm
 from .metrics import Instruments
+from .run import RunScope, RunState, current_run
+from .step import ToolSpec, ToolStep
+from .step import start_tool as _start_tool
 
 if TYPE_CHECKING:
     from .action import Action
-    from .run import RunState
+    from .approval import AnyApprover, ApprovalResult
+    from .detect import Detector
+    from .scope import Scope
 
 OnDeny = Literal["raise", "return"]
 
 
 @runtime_checkable
 class PolicyLike(Protocol):
-    """What the guard needs from a policy: a decision for an action (the policy issue builds ``Policy``)."""
+    """What the guard needs from a policy: a decision for an action (:class:`agentguard.Policy` is one)."""
 
     def check(self, action: Action, run: RunState | None = None) -> Decision: ...
 
@@ -61,13 +68,13 @@ class Guard:
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
         policy: PolicyLike | None = None,
-        approver: Any = None,
+        approver: AnyApprover | None = None,
         prices: PriceBook | None = None,
         capture_content: bool | None = None,
         history_size: int = 256,
         on_deny: OnDeny = "raise",
         propagate_to_threads: bool = True,
-        detectors: Any = None,
+        detectors: DetectorSet | Sequence[Callable[[], Detector]] | Literal[False] | None = None,
         approval_timeout: float | None = None,
     ) -> None:
         if on_deny not in ("raise", "return"):
@@ -86,7 +93,10 @@ class Guard:
         self.propagate_to_threads = propagate_to_threads
         self.approval_timeout = approval_timeout
         self.detectors = detectors
-        """Online misalignment detectors (see :mod:`agentguard.detect`); ``None`` means the built-in set."""
+        """Online misalignment detectors as given (see :mod:`agentguard.detect`); ``None`` means the
+        built-in set, ``False`` or an empty sequence none."""
+        self.detector_set: DetectorSet | None = _detector_set(detectors)
+        """:attr:`detectors` as the set every run's session is made from (``None``: detection off)."""
 
     # -- the decision seam -------------------------------------------------------------------------
     def decide(self, action: Action, run: RunState | None) -> Decision:
@@ -124,7 +134,7 @@ class Guard:
             )
         return decision
 
-    def _approver(self, run: RunState | None) -> Any:
+    def _approver(self, run: RunState | None) -> AnyApprover | None:
         return run.approver if run is not None and run.approver is not None else self.approver
 
     def _approve(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
@@ -132,8 +142,6 @@ class Guard:
         approver = self._approver(run)
         if approver is None:
             return _no_approver(decision)
-        if _is_legacy(approver):
-            return _legacy_approve(approver, action, decision, run)
         try:
             from .approval import resolve
 
@@ -141,14 +149,12 @@ class Guard:
         except Exception as exc:
             return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
         self._record_wait(result)
-        return _answered(decision, result)
+        return result.as_decision(decision)
 
     async def _aapprove(self, action: Action, decision: Decision, run: RunState | None) -> Decision:
         approver = self._approver(run)
         if approver is None:
             return _no_approver(decision)
-        if _is_legacy(approver):
-            return await asyncio.to_thread(_legacy_approve, approver, action, decision, run)
         try:
             from .approval import aresolve
 
@@ -156,16 +162,99 @@ class Guard:
         except Exception as exc:
             return Decision.deny(f"approval failed: {type(exc).__name__}: {exc}", rule_id="approver.error")
         self._record_wait(result)
-        return _answered(decision, result)
+        return result.as_decision(decision)
 
-    def _record_wait(self, result: Any) -> None:
+    def _record_wait(self, result: ApprovalResult) -> None:
         """The approval wait metric (never raises: telemetry)."""
         try:
-            wait = float(getattr(result, "wait_s", 0.0) or 0.0)
-            granted = "true" if getattr(result, "granted", False) else "false"
-            self.instruments.approval_wait.record(wait, {sc.APPROVAL_GRANTED: granted})
+            granted = "true" if result.granted else "false"
+            self.instruments.approval_wait.record(result.wait_s, {sc.APPROVAL_GRANTED: granted})
         except Exception as exc:
             _safe.report("guard.approval_wait", exc)
+
+    # -- steps: one call's lifecycle (see agentguard.step) --------------------------------------------
+    def start_tool(
+        self,
+        action: Action,
+        *,
+        run: RunState | Literal["current"] | None = "current",
+        spec: ToolSpec | None = None,
+        on_deny: OnDeny | None = None,
+    ) -> ToolStep:
+        """Start one tool call's step: its ``execute_tool`` span (not yet current) and detector event.
+
+        ``run`` defaults to the current run (``None``: outside any run). ``spec`` is what every call
+        of the tool shares (built once per tool); without it one is built from the action.
+        """
+        state = current_run() if run == "current" else run
+        return _start_tool(self, action, run=state, spec=spec, on_deny=on_deny)
+
+    def start_llm(
+        self,
+        *,
+        request_model: str,
+        attributes: dict[str, Any] | None = None,
+        tool: str = "openai.chat.completions",
+        run: RunState | Literal["current"] | None = "current",
+        operation: str = sc.OP_CHAT,
+        provider: str = sc.PROVIDER_OPENAI,
+    ) -> LlmStep:
+        """Start one model call's step: its ``{operation} {model}`` client span (not yet current).
+
+        ``attributes`` (handed over: the step adds to it) are the request's span attributes; ``tool``
+        names the call in decisions and budget rules (``Action(kind="llm", tool=tool)``).
+        """
+        state = current_run() if run == "current" else run
+        return _start_llm(
+            self,
+            request_model=request_model,
+            attributes=attributes,
+            tool=tool,
+            run=state,
+            operation=operation,
+            provider=provider,
+        )
+
+    def run(
+        self,
+        *,
+        name: str = "agent",
+        task: str | None = None,
+        scope: Scope | None = None,
+        policy: PolicyLike | None = None,
+        approver: AnyApprover | None = None,
+        conversation_id: str | None = None,
+        join: bool = False,
+    ) -> RunScope:
+        """A run for a ``with`` or ``async with`` block, without the decorator.
+
+        ``with guard.run(name="fixer", task="fix the parser test", policy=policy) as run:`` opens an
+        ``invoke_agent fixer`` run for the block, as :func:`agentguard.guarded` does for a call.
+        ``join=True`` joins the current run instead when there is one (integrations use it so that a
+        framework run inside ``@guarded`` stays one run).
+        """
+        return RunScope(
+            self,
+            join=join,
+            name=name,
+            task=task,
+            scope=scope if scope is not None else getattr(policy, "scope", None),
+            policy=policy,
+            approver=approver,
+            conversation_id=conversation_id,
+        )
+
+
+def _detector_set(
+    configured: DetectorSet | Sequence[Callable[[], Detector]] | Literal[False] | None,
+) -> DetectorSet | None:
+    if configured is None:
+        return default_detectors()
+    if isinstance(configured, DetectorSet):
+        return configured if len(configured) else None
+    if configured is False or not configured:
+        return None
+    return DetectorSet(list(configured))
 
 
 def _no_approver(decision: Decision) -> Decision:
@@ -175,56 +264,6 @@ def _no_approver(decision: Decision) -> Decision:
         reason=f"approval required ({decision.reason}) but no approver is configured",
         rule_ids=decision.rule_ids or ("approval",),
     )
-
-
-def _answered(asked: Decision, result: Any) -> Decision:
-    """The decision that replaces the policy's ``ask``, carrying the approver's answer."""
-    if isinstance(result, Decision):
-        return result
-    granted = bool(getattr(result, "granted", False))
-    by = str(getattr(result, "by", "") or "approver")
-    verb = "approved" if granted else "denied"
-    extra = str(getattr(result, "reason", "") or "")
-    reason = (
-        f"{verb} by {by}"
-        + (f": {extra}" if extra else "")
-        + (f" (asked: {asked.reason})" if asked.reason else "")
-    )
-    outcome: Outcome = "allow" if granted else "deny"
-    return replace(asked, outcome=outcome, reason=reason, approval=result)
-
-
-_legacy_cache: dict[type, bool] = {}
-
-
-def _is_legacy(approver: Any) -> bool:
-    """An approver whose ``approve(action, decision, run)`` answers a bool or a Decision (the core's
-    first protocol), rather than ``approve(request, *, timeout)``."""
-    cls = type(approver)
-    known = _legacy_cache.get(cls)
-    if known is not None:
-        return known
-    legacy = False
-    approve = getattr(approver, "approve", None)
-    if approve is not None:
-        try:
-            params = inspect.signature(approve).parameters
-            legacy = "timeout" not in params and len(params) >= 3
-        except (TypeError, ValueError):
-            legacy = False
-    _legacy_cache[cls] = legacy
-    return legacy
-
-
-def _legacy_approve(approver: Any, action: Action, decision: Decision, run: RunState | None) -> Decision:
-    try:
-        answer = approver.approve(action, decision, run)
-    except Exception as exc:
-        return Decision.deny(f"approver raised {type(exc).__name__}: {exc}", rule_id="approver.error")
-    if isinstance(answer, Decision):
-        return answer
-    outcome: Outcome = "allow" if answer else "deny"
-    return replace(decision, outcome=outcome, reason=f"approver said {outcome}: {decision.reason}")
 
 
 _default: Guard | None = None

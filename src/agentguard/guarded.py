@@ -15,22 +15,17 @@ agent propagate unchanged and mark the span as an error.
 from __future__ import annotations
 
 import inspect
-import uuid
-from collections import deque
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import wrapt
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from . import _safe
-from . import semconv as sc
-from ._threads import ensure_thread_propagation
-from .detect import _online as _detect
 from .guard import Guard, PolicyLike, default_guard
-from .run import RunState, current_run
+from .run import RunState, close_run, open_run
 from .scope import Scope
+
+if TYPE_CHECKING:
+    from .approval import AnyApprover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,7 +42,7 @@ class _RunSpec:
         task: str | None,
         scope: Scope | None,
         policy: PolicyLike | None,
-        approver: Any,
+        approver: AnyApprover | None,
         guard: Guard | None,
         conversation_id: str | None,
     ) -> None:
@@ -60,78 +55,15 @@ class _RunSpec:
         self.conversation_id = conversation_id
 
     def open(self) -> RunState:
-        guard = self.guard or default_guard()
-        if guard.propagate_to_threads:
-            ensure_thread_propagation()
-        run_id = uuid.uuid4().hex
-        conversation_id = self.conversation_id or run_id
-        attributes: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
-            sc.GEN_AI_AGENT_NAME: self.name,
-            sc.GEN_AI_CONVERSATION_ID: conversation_id,
-            sc.RUN_ID: run_id,
-        }
-        if self.task:
-            attributes[sc.TASK] = self.task
-        if self.scope is not None:
-            attributes[sc.SCOPE_ROOT] = self.scope.root
-            attributes[sc.SCOPE_READ] = self.scope.read
-            attributes[sc.SCOPE_WRITE] = self.scope.write
-            attributes[sc.SCOPE_HOSTS] = self.scope.hosts
-        try:
-            span = guard.tracer.start_span(
-                f"{sc.OP_INVOKE_AGENT} {self.name}", kind=SpanKind.INTERNAL, attributes=attributes
-            )
-        except Exception as exc:
-            _safe.report("guarded.start_span", exc)
-            span = trace.INVALID_SPAN
-        return RunState(
-            run_id=run_id,
+        return open_run(
+            self.guard or default_guard(),
             name=self.name,
             task=self.task,
             scope=self.scope,
-            guard=guard,
-            conversation_id=conversation_id,
-            span=span,
             policy=self.policy,
             approver=self.approver,
-            parent=current_run(),
-            history=deque(maxlen=guard.history_size),
+            conversation_id=self.conversation_id,
         )
-
-
-def _close(run: RunState, error: BaseException | None, result: Any = None) -> None:
-    """End the run: run-level detectors, totals on the span, status, metrics. Never raises.
-
-    ``result`` is the agent function's return value (its final message when it is a ``str``).
-    """
-    _detect.on_run_end(run, result, error)
-    run.ended = True
-    try:
-        span = run.span
-        if span.is_recording():
-            span.set_attributes(
-                {
-                    sc.RUN_INPUT_TOKENS: run.input_tokens,
-                    sc.RUN_OUTPUT_TOKENS: run.output_tokens,
-                    sc.RUN_LLM_CALLS: run.llm_calls,
-                    sc.RUN_TOOL_CALLS: run.tool_calls,
-                    sc.RUN_REFUSALS: run.refusals,
-                }
-            )
-            if run.cost_known:
-                span.set_attribute(sc.RUN_COST_USD, run.cost_usd)
-            if error is not None:
-                span.set_attribute(sc.ERROR_TYPE, type(error).__qualname__)
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-        span.end()
-        labels = {sc.LABEL_AGENT: run.name, sc.LABEL_OUTCOME: "error" if error is not None else "ok"}
-        instruments = run.guard.instruments
-        instruments.runs.add(1, labels)
-        instruments.run_duration.record(run.duration_s, labels)
-    except Exception as exc:
-        _safe.report("guarded.close", exc)
 
 
 def _is_failure(exc: BaseException) -> bool:
@@ -176,7 +108,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
                     error = exc
                 raise
             finally:
-                _close(run, error)
+                close_run(run, error)
 
         return async_gen_wrapper(fn)
 
@@ -218,7 +150,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
                     error = exc
                 raise
             finally:
-                _close(run, error, final)
+                close_run(run, error, final)
 
         return gen_wrapper(fn)
 
@@ -239,7 +171,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
                 error = exc
                 raise
             finally:
-                _close(run, error, result)
+                close_run(run, error, result)
 
         return async_wrapper(fn)
 
@@ -258,7 +190,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
             error = exc
             raise
         finally:
-            _close(run, error, result)
+            close_run(run, error, result)
 
     return sync_wrapper(fn)
 
@@ -274,7 +206,7 @@ def guarded(
     task: str | None = None,
     scope: Scope | None = None,
     policy: PolicyLike | None = None,
-    approver: Any = None,
+    approver: AnyApprover | None = None,
     guard: Guard | None = None,
     conversation_id: str | None = None,
 ) -> Callable[[F], F]: ...
@@ -286,7 +218,7 @@ def guarded(
     task: str | None = None,
     scope: Scope | None = None,
     policy: PolicyLike | None = None,
-    approver: Any = None,
+    approver: AnyApprover | None = None,
     guard: Guard | None = None,
     conversation_id: str | None = None,
 ) -> F | Callable[[F], F]:

@@ -10,7 +10,8 @@
 Each call builds an :class:`~agentguard.action.Action` (the canonical arguments ``path``, ``content``,
 ``command``, ``cwd`` and ``url`` are found by parameter name, or through ``args=`` mapping a canonical
 name to the function's parameter), asks the guard for a decision, and runs inside an
-``execute_tool {name}`` span. A denied call never runs: it raises :class:`~agentguard.Denied`, or,
+``execute_tool {name}`` span: the wrapper is a thin adapter over the guard's
+:class:`~agentguard.step.ToolStep`. A denied call never runs: it raises :class:`~agentguard.Denied`, or,
 with ``on_deny="return"``, returns the denial text so the model can recover.
 """
 
@@ -21,18 +22,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 import wrapt
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _safe
-from . import semconv as sc
 from .action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
-from .content import to_text
-from .decision import ALLOW, Decision, Denied
-from .detect import _online as _detect
 from .guard import Guard, OnDeny, default_guard
 from .run import RunState, current_run
+from .step import ToolSpec, ToolStep
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,18 +82,7 @@ class _Binder:
 class ToolWrapper:
     """The per-tool state a wrapped tool's calls share (built once at wrap time)."""
 
-    __slots__ = (
-        "_attrs",
-        "_binder",
-        "_facts",
-        "_metric_labels",
-        "_span_name",
-        "description",
-        "guard",
-        "kind",
-        "name",
-        "on_deny",
-    )
+    __slots__ = ("_binder", "_facts", "description", "guard", "kind", "name", "on_deny", "spec")
 
     def __init__(
         self,
@@ -138,16 +122,7 @@ class ToolWrapper:
             if (canonical, param) not in facts:
                 facts.append((canonical, param))
         self._facts = tuple(facts)
-        self._span_name = f"{sc.OP_EXECUTE_TOOL} {name}"
-        self._attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_EXECUTE_TOOL,
-            sc.GEN_AI_TOOL_NAME: name,
-            sc.GEN_AI_TOOL_TYPE: "function",
-            sc.TOOL_KIND: kind,
-        }
-        if description:
-            self._attrs[sc.GEN_AI_TOOL_DESCRIPTION] = description
-        self._metric_labels = {sc.LABEL_KIND: kind, sc.GEN_AI_TOOL_NAME: name}
+        self.spec = ToolSpec(name=name, kind=kind, description=description)
 
     # -- per call ----------------------------------------------------------------------------------
     def build_action(self, bound: dict[str, Any], run: RunState | None) -> Action:
@@ -160,117 +135,20 @@ class ToolWrapper:
             action.call_id = run.take_tool_call_id(self.name)
         return action
 
-    def start(self, guard: Guard, action: Action) -> trace.Span:
-        attrs = self._attrs
-        if action.call_id is not None:
-            attrs = {**attrs, sc.GEN_AI_TOOL_CALL_ID: action.call_id}
-        span = guard.tracer.start_span(self._span_name, kind=SpanKind.INTERNAL, attributes=attrs)
-        if guard.capture_content and span.is_recording():
-            span.set_attribute(sc.GEN_AI_TOOL_CALL_ARGUMENTS, to_text(dict(action.arguments)))
-        return span
-
-    def record_decision(self, span: trace.Span, guard: Guard, decision: Decision) -> None:
-        if span.is_recording():
-            span.set_attribute(sc.POLICY_DECISION, decision.outcome)
-            if decision.approval is not None:
-                span.set_attributes(decision.approval_attributes())
-            span.add_event(sc.EVENT_POLICY_DECISION, decision.event_attributes())
-        guard.instruments.decisions.add(1, {**decision.metric_attributes(), **self._metric_labels})
-
-    def denial(self, guard: Guard, decision: Decision) -> str:
-        """What a denied call returns (``on_deny="return"``) or raises."""
-        mode = self.on_deny or guard.on_deny
-        if mode == "return":
-            return f"Denied by policy: {decision.explain()}"
-        raise Denied(decision, tool=self.name)
-
-    def finish(
-        self,
-        span: trace.Span,
-        guard: Guard,
-        run: RunState | None,
-        action: Action,
-        result: Any,
-        error: BaseException | None,
-    ) -> None:
-        try:
-            if span.is_recording():
-                if error is not None:
-                    span.set_attribute(sc.ERROR_TYPE, type(error).__qualname__)
-                    span.record_exception(error)
-                    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-                elif guard.capture_content:
-                    span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, to_text(result))
-            if run is not None:
-                _detect.on_tool_result(run, guard, action, span, result, error)
-            span.end()
-            if run is not None:
-                run.record_action(action)
-            if error is None:
-                guard.instruments.tool_calls.add(1, self._metric_labels, self)
-            else:
-                error_type = type(error).__qualname__
-                labels = {**self._metric_labels, sc.ERROR_TYPE: error_type}
-                guard.instruments.tool_calls.add(1, labels, (self, error_type))
-        except Exception as exc:
-            _safe.report("tool.finish", exc)
-
-
-def _prepare(
-    tw: ToolWrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Guard, RunState | None, Action, trace.Span] | None:
-    """Our work before a call; ``None`` means the call does not fit the signature."""
-    if instance is None:
-        bound = tw._binder.bind(args, kwargs)
-    else:  # a method: wrapt passes self (or cls) apart from args
-        bound = tw._binder.bind((instance, *args), kwargs)
-        if bound is not None:
-            bound.pop(tw._binder.parameters[0], None)
-    if bound is None:
-        return None
-    run = current_run()
-    guard = tw.guard or (run.guard if run is not None else default_guard())
-    action = tw.build_action(bound, run)
-    try:
-        span = tw.start(guard, action)
-    except Exception as exc:
-        _safe.report("tool.start", exc)
-        span = trace.INVALID_SPAN
-    if run is not None:
-        _detect.on_tool_call(run, action, span)
-    return guard, run, action, span
-
-
-def _decide(
-    tw: ToolWrapper, guard: Guard, run: RunState | None, action: Action, span: trace.Span
-) -> Decision:
-    decision = guard.decide(action, run)
-    if decision is ALLOW:  # no policy: nothing was decided, nothing to record
-        return decision
-    try:
-        tw.record_decision(span, guard, decision)
-    except Exception as exc:
-        _safe.report("tool.record_decision", exc)
-    if run is not None:
-        _detect.on_decision(run, action, decision, span)
-    return decision
-
-
-async def _adecide(
-    tw: ToolWrapper, guard: Guard, run: RunState | None, action: Action, span: trace.Span
-) -> Decision:
-    if guard.policy is None and (run is None or run.policy is None):
-        return ALLOW  # no policy: skip the coroutine on the hot path
-    decision = await guard.adecide(action, run)
-    if decision is ALLOW:
-        return decision
-    try:
-        tw.record_decision(span, guard, decision)
-    except Exception as exc:
-        _safe.report("tool.record_decision", exc)
-    if run is not None:
-        _detect.on_decision(run, action, decision, span)
-    return decision
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ToolStep | None:
+        """The call's step; ``None`` when the call does not fit the signature."""
+        binder = self._binder
+        if instance is None:
+            bound = binder.bind(args, kwargs)
+        else:  # a method: wrapt passes self (or cls) apart from args
+            bound = binder.bind((instance, *args), kwargs)
+            if bound is not None:
+                bound.pop(binder.parameters[0], None)
+        if bound is None:
+            return None
+        run = current_run()
+        guard = self.guard or (run.guard if run is not None else default_guard())
+        return guard.start_tool(self.build_action(bound, run), run=run, spec=self.spec, on_deny=self.on_deny)
 
 
 def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -281,29 +159,25 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         ) -> Any:
             try:
-                prepared = _prepare(tw, instance, args, kwargs)
+                step = tw.start(instance, args, kwargs)
             except Exception as exc:
-                _safe.report("tool.prepare", exc)
+                _safe.report("tool.start", exc)
                 return await wrapped(*args, **kwargs)
-            if prepared is None:  # let the function raise its own TypeError
+            if step is None:  # let the function raise its own TypeError
                 return await wrapped(*args, **kwargs)
-            guard, run, action, span = prepared
-            decision = await _adecide(tw, guard, run, action, span)
-            if decision.denied and decision.mode == "enforce":
-                tw.finish(span, guard, run, action, None, None)
-                return tw.denial(guard, decision)
-            token = otel_context.attach(trace.set_span_in_context(span))
+            if step.needs_decision and (await step.adecide()).blocks:
+                return step.blocked_result()
             error: BaseException | None = None
             result: Any = None
             try:
-                result = await wrapped(*args, **kwargs)
+                with step.use():
+                    result = await wrapped(*args, **kwargs)
                 return result
             except BaseException as exc:
                 error = exc
                 raise
             finally:
-                otel_context.detach(token)
-                tw.finish(span, guard, run, action, result, error)
+                step.finish(result=result, error=error)
 
         return async_tool(fn)
 
@@ -312,29 +186,25 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         try:
-            prepared = _prepare(tw, instance, args, kwargs)
+            step = tw.start(instance, args, kwargs)
         except Exception as exc:
-            _safe.report("tool.prepare", exc)
+            _safe.report("tool.start", exc)
             return wrapped(*args, **kwargs)
-        if prepared is None:  # let the function raise its own TypeError
+        if step is None:  # let the function raise its own TypeError
             return wrapped(*args, **kwargs)
-        guard, run, action, span = prepared
-        decision = _decide(tw, guard, run, action, span)
-        if decision.denied and decision.mode == "enforce":
-            tw.finish(span, guard, run, action, None, None)
-            return tw.denial(guard, decision)
-        token = otel_context.attach(trace.set_span_in_context(span))
+        if step.decide().blocks:
+            return step.blocked_result()
         error: BaseException | None = None
         result: Any = None
         try:
-            result = wrapped(*args, **kwargs)
+            with step.use():
+                result = wrapped(*args, **kwargs)
             return result
         except BaseException as exc:
             error = exc
             raise
         finally:
-            otel_context.detach(token)
-            tw.finish(span, guard, run, action, result, error)
+            step.finish(result=result, error=error)
 
     return sync_tool(fn)
 

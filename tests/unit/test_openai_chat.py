@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from test_openai_fakes import BASE_URL, FakeServer, chat_completion, tool_call
 
 import agentguard as ag
+from agentguard import llm_step
 from agentguard import semconv as sc
-from agentguard.instrumentation.openai import _chat, _record
+from agentguard.instrumentation.openai import _chat
 from agentguard.testing import CapturingGuard
 
 USER = [{"role": "user", "content": "Say hello"}]
@@ -255,7 +256,7 @@ def test_known_cost_goes_on_the_span_the_metric_and_the_run(server: FakeServer) 
 def test_refusals_are_flagged_with_their_source(
     cap: CapturingGuard, monkeypatch: pytest.MonkeyPatch, reply: dict[str, Any], source: str
 ) -> None:
-    monkeypatch.setattr(_record, "looks_like_refusal", lambda text: text.startswith("I'm sorry"))
+    monkeypatch.setattr(llm_step, "looks_like_refusal", lambda text: text.startswith("I'm sorry"))
     server = FakeServer()
     server.json("/chat/completions", reply)
     ag.instrument_openai()
@@ -277,7 +278,7 @@ def test_refusals_are_flagged_with_their_source(
 def test_refusal_text_with_tool_calls_is_not_a_refusal(
     cap: CapturingGuard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_record, "looks_like_refusal", lambda text: True)
+    monkeypatch.setattr(llm_step, "looks_like_refusal", lambda text: True)
     server = FakeServer()
     server.json(
         "/chat/completions",
@@ -420,17 +421,20 @@ def test_with_raw_response_returns_the_raw_response_and_still_reads_usage(
     assert attrs[sc.GEN_AI_RESPONSE_ID] == "chatcmpl-abc123"
 
 
-def test_with_streaming_response_leaves_the_body_to_the_user(cap: CapturingGuard, server: FakeServer) -> None:
+def test_with_streaming_response_is_read_when_the_user_parses(
+    cap: CapturingGuard, server: FakeServer
+) -> None:
     ag.instrument_openai(guard=cap.guard)
     client = server.client()
     with client.chat.completions.with_streaming_response.create(
         model="gpt-4o-mini", messages=USER
     ) as response:
-        span = cap.span("chat gpt-4o-mini")  # timed up to the headers
+        assert not cap.spans()  # the body is not read yet
         assert response.parse().choices[0].message.content == "Hello there."
-    attrs = dict(span.attributes or {})
+    attrs = dict(cap.span("chat gpt-4o-mini").attributes or {})
     assert attrs[sc.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
-    assert sc.GEN_AI_RESPONSE_MODEL not in attrs
+    assert attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] == 12
+    assert sc.GEN_AI_RESPONSE_MODEL in attrs
 
 
 def test_parse_with_a_response_format(cap: CapturingGuard) -> None:

@@ -117,7 +117,7 @@ def test_a_spent_budget_denies_even_a_free_estimate() -> None:
     ledger = Budget()
     ledger.reconcile("k", usd=2.0, tokens=0)
     reason = ledger.reserve("k2", usd=0.0, tokens=0, limit_usd=1.0, limit_tokens=None)
-    assert reason is not None and "budget of $1.0000" in reason
+    assert reason is not None and "budget of $1.00 (spent $2.00" in reason
 
 
 def test_outside_a_run_only_an_impossible_call_is_denied() -> None:

@@ -259,8 +259,8 @@ def test_a_policy_that_raises_denies_and_says_why() -> None:
 @pytest.mark.parametrize(("answer", "runs"), [(True, True), (False, False)], ids=["approved", "refused"])
 def test_ask_goes_to_the_approver(answer: bool, runs: bool) -> None:
     class Approver:
-        def approve(self, action: ag.Action, decision: ag.Decision, run: ag.RunState | None) -> bool:
-            return answer
+        def approve(self, request: ag.ApprovalRequest, *, timeout: float | None) -> ag.ApprovalResult:
+            return ag.ApprovalResult(granted=answer, by="test")
 
     guard = ag.Guard(policy=RecordingPolicy(ag.Decision.ask("push?")), approver=Approver())
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ._console import ConsoleApprover
 from ._hash import action_hash, normalise_command, summarise
-from ._model import ApprovalRequest, ApprovalResult, Approver, AsyncApprover, GrantScope
+from ._model import AnyApprover, ApprovalRequest, ApprovalResult, Approver, AsyncApprover, GrantScope
 from ._queue import QueueApprover
 from ._resolve import aresolve, build_request, resolve
 from ._simple import AutoApprover, CallbackApprover
@@ -40,6 +40,7 @@ from ._store import (
 
 __all__ = [
     "AlreadyAnsweredError",
+    "AnyApprover",
     "ApprovalError",
     "ApprovalRequest",
     "ApprovalResult",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from ..decision import Decision
 
@@ -48,18 +48,15 @@ class ApprovalResult:
         return cls(granted=False, by=by, scope="once", wait_s=wait_s, reason=reason)
 
     def as_decision(self, asked: Decision) -> Decision:
-        """The decision that replaces the policy's ``ask``: allow or deny, keeping its rules and mode."""
+        """The decision that replaces the policy's ``ask``: allow or deny, with this answer attached.
+
+        Everything else the policy said (rules, matched, votes, mode, facts, policy name) is kept.
+        """
         verb = "approved" if self.granted else "denied"
-        reason = f"{verb} by {self.by}" + (f": {self.reason}" if self.reason else "")
+        reason = f"{verb} by {self.by or 'approver'}" + (f": {self.reason}" if self.reason else "")
         if asked.reason:
             reason += f" (asked: {asked.reason})"
-        return Decision(
-            outcome="allow" if self.granted else "deny",
-            reason=reason,
-            rule_ids=asked.rule_ids,
-            matched=asked.matched,
-            mode=asked.mode,
-        )
+        return replace(asked, outcome="allow" if self.granted else "deny", reason=reason, approval=self)
 
 
 @runtime_checkable
@@ -77,6 +74,10 @@ class AsyncApprover(Protocol):
     """The async form: waits without blocking the event loop."""
 
     async def aapprove(self, request: ApprovalRequest, *, timeout: float | None) -> ApprovalResult: ...
+
+
+AnyApprover: TypeAlias = Approver | AsyncApprover
+"""What ``approver=`` takes: a sync approver, an async one, or one object that is both."""
 
 
 def timed_out(timeout: float, *, by: str, wait_s: float) -> ApprovalResult:

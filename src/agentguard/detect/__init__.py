@@ -24,6 +24,7 @@ A detector is a :class:`Detector` subclass (see :mod:`._engine`); policy rules t
 
 from __future__ import annotations
 
+from . import _online as online
 from ._builtin import BUILTIN
 from ._circumvention import Circumvention
 from ._deception import Deception
@@ -45,7 +46,7 @@ from ._events import (
 from ._exfiltration import Exfiltration
 from ._hallucination import Hallucination
 from ._loop import Loop
-from ._online import default_detectors
+from ._online import LiveDetection, default_detectors
 from ._refusal import Refusal
 from ._reward_hacking import RewardHacking
 from ._scope_creep import ScopeCreep
@@ -69,6 +70,7 @@ __all__ = [
     "FileChange",
     "Hallucination",
     "LLMTurn",
+    "LiveDetection",
     "Loop",
     "PolicyEvent",
     "Refusal",
@@ -84,6 +86,7 @@ __all__ = [
     "ToolResult",
     "default_detectors",
     "make_diff",
+    "online",
     "severity_rank",
     "split_diff",
 ]

@@ -9,7 +9,6 @@ count in ``agentguard.signals`` (labels: category and severity) and entries in `
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import threading
@@ -44,12 +43,11 @@ if TYPE_CHECKING:
     from ..run import RunState
 
 MAX_RUN_SIGNALS: Final = 1024
-_OFF: Final = False
 _default: DetectorSet | None = None
 _default_lock = threading.Lock()
 
 
-class _Live:
+class LiveDetection:
     """A run's session plus the lock that serialises it and the file contents read before writes."""
 
     __slots__ = ("lock", "pending", "session")
@@ -74,35 +72,23 @@ def default_detectors() -> DetectorSet:
 
 
 def detector_set(guard: Guard) -> DetectorSet | None:
-    """What ``guard.detectors`` stands for: ``None`` the built-in set, an empty sequence none."""
-    configured = guard.detectors
-    if configured is None:
-        return default_detectors()
-    if isinstance(configured, DetectorSet):
-        return configured if len(configured) else None
-    if configured is False or (isinstance(configured, Sequence) and not configured):
-        return None
-    ds = getattr(guard, "_agentguard_detector_set", None)
-    if ds is None:
-        ds = DetectorSet(list(configured))
-        with contextlib.suppress(AttributeError):
-            guard._agentguard_detector_set = ds  # type: ignore[attr-defined]
-    return ds if isinstance(ds, DetectorSet) else None
+    """The set ``guard`` runs (``None``: detection off); normalised once by the guard."""
+    return guard.detector_set
 
 
 def span_id(span: trace.Span) -> str:
     return f"{span.get_span_context().span_id:016x}"
 
 
-def _live(run: RunState) -> _Live | None:
+def _live(run: RunState) -> LiveDetection | None:
     live = run.detection
-    if live is not None:
-        return live if live is not _OFF else None
+    if live is not None or run.detection_off:
+        return live
     with run._lock:
-        if run.detection is None:
-            ds = detector_set(run.guard)
+        if run.detection is None and not run.detection_off:
+            ds = run.guard.detector_set
             if ds is None:
-                run.detection = _OFF
+                run.detection_off = True
                 return None
             session = ds.session()
             scope = run.scope
@@ -115,9 +101,8 @@ def _live(run: RunState) -> _Live | None:
                     scope_hosts=scope.hosts if scope is not None else (),
                 )
             )
-            run.detection = _Live(session)
-    live = run.detection
-    return live if live is not _OFF else None
+            run.detection = LiveDetection(session)
+    return run.detection
 
 
 def emit(run: RunState, span: trace.Span, signals: Sequence[Signal]) -> None:
@@ -147,7 +132,7 @@ def signal_attributes(sig: Signal) -> dict[str, Any]:
     return attrs
 
 
-def _feed(live: _Live, run: RunState, span: trace.Span, ev: Any) -> None:
+def _feed(live: LiveDetection, run: RunState, span: trace.Span, ev: Any) -> None:
     with live.lock:
         found = live.session.feed(ev)
     if found:
@@ -253,7 +238,7 @@ def on_run_end(run: RunState, result: Any, error: BaseException | None) -> None:
         if final is not None and run.guard.capture_content and span.is_recording():
             message = [{"role": "assistant", "parts": [{"type": "text", "content": final}]}]
             span.set_attribute(sc.GEN_AI_OUTPUT_MESSAGES, to_text(message))
-        live = _live(run) if run.detection is not _OFF else None
+        live = _live(run)
         if live is None:
             return
         err = f"{type(error).__name__}: {error}" if error is not None else None

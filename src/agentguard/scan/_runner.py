@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..detect import default_detectors
 from ..detect._engine import DetectorFactory, DetectorSet
-from ..detect._online import default_detectors
 from ._replay import WANTED
 from ._sessions import Assembler, SessionResult, split_trace
 from ._spans import FormatError, SpanData, decode_line

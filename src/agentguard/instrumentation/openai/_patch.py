@@ -14,8 +14,8 @@ from typing import Any
 
 from ... import _safe
 from ...guard import Guard
-from ._record import ApiSpec, LLMCall, adecide, decide, finish, start_call
-from ._stream import AsyncStreamProxy, SyncStreamProxy
+from ._record import ApiSpec, OpenAICall, start_call
+from ._stream import AsyncRawResponseProxy, AsyncStreamProxy, RawResponseProxy, SyncStreamProxy
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -31,7 +31,7 @@ class _State:
 STATE = _State()
 
 
-def _start(api: ApiSpec, instance: Any, kwargs: dict[str, Any], *, stream_ok: bool) -> LLMCall | None:
+def _start(api: ApiSpec, instance: Any, kwargs: dict[str, Any], *, stream_ok: bool) -> OpenAICall | None:
     try:
         call = start_call(api, instance, kwargs, STATE.guard)
         if not stream_ok:
@@ -42,23 +42,25 @@ def _start(api: ApiSpec, instance: Any, kwargs: dict[str, Any], *, stream_ok: bo
         return None
 
 
-def _result(call: LLMCall, result: Any, *, is_async: bool) -> Any:
-    """Read what the SDK returned into the span (or wrap a stream); the user gets ``result``."""
+def _result(call: OpenAICall, result: Any, *, is_async: bool) -> Any:
+    """Read what the SDK returned into the step (or wrap a stream); the user gets ``result``."""
     try:
         raw = call.raw
         if raw is not None:
-            summary = None
             if raw == "true" and not call.streaming:  # with_raw_response: parse() caches
-                summary = call.api.summarize(result.parse(), call.capture)
-            finish(call, summary, None)  # with_streaming_response: body left unread
-            return result
+                call.step.finish(response=call.api.summarize(result.parse(), call.capture))
+                return result
+            # the body is read later (a stream, or with_streaming_response): finish when it is
+            if raw == "stream" and is_async:
+                return AsyncRawResponseProxy(result, call)
+            return RawResponseProxy(result, call, is_async=is_async)
         if call.streaming:
             proxy = AsyncStreamProxy if is_async else SyncStreamProxy
             return proxy(result, call, call.api.new_stream_state())
-        finish(call, call.api.summarize(result, call.capture), None)
+        call.step.finish(response=call.api.summarize(result, call.capture))
     except Exception as exc:
         _safe.report("openai.result", exc)
-        finish(call, None, None)
+        call.step.finish()
     return result
 
 
@@ -73,16 +75,17 @@ def sync_wrapper(api: ApiSpec, *, stream_ok: bool = True) -> Wrapper:
         call = _start(api, instance, kwargs, stream_ok=stream_ok)
         if call is None:
             return wrapped(*args, **kwargs)
-        if call.needs_decision:
-            decide(call)
-        call.activate()
+        step = call.step
+        if step.needs_decision and step.decide().blocks:
+            raise step.denial()
+        step.activate()
         try:
             result = wrapped(*args, **kwargs)
         except BaseException as exc:
-            call.deactivate()
-            finish(call, None, exc)
+            step.deactivate()
+            step.finish(error=exc)
             raise
-        call.deactivate()
+        step.deactivate()
         return _result(call, result, is_async=False)
 
     return wrapper
@@ -102,16 +105,17 @@ def async_wrapper(api: ApiSpec, *, stream_ok: bool = True) -> Wrapper:
         call = _start(api, instance, kwargs, stream_ok=stream_ok)
         if call is None:
             return await wrapped(*args, **kwargs)
-        if call.needs_decision:
-            await adecide(call)
-        call.activate()
+        step = call.step
+        if step.needs_decision and (await step.adecide()).blocks:
+            raise step.denial()
+        step.activate()
         try:
             result = await wrapped(*args, **kwargs)
         except BaseException as exc:
-            call.deactivate()
-            finish(call, None, exc)
+            step.deactivate()
+            step.finish(error=exc)
             raise
-        call.deactivate()
+        step.deactivate()
         return _result(call, result, is_async=True)
 
     return wrapper
