@@ -27,7 +27,7 @@ from opentelemetry import trace
 
 from ...guard import Guard, PolicyLike
 from ...run import current_run
-from .._steps import ToolStep, action_for, check, resolve_guard, start_tool
+from .._steps import ToolStep, action_for, check, decide_answered, resolve_guard, start_tool
 
 INTERRUPT_KIND = "agentguard.approval"
 """The ``type`` of the value an ``ask`` interrupts the graph with."""
@@ -70,7 +70,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         step, answered = self._start(request)
         if not answered:
             step.decide()
-        if step.blocks:
+        if step.decision.blocks:
             return self._denial(step, request)
         try:
             with step.use():
@@ -87,7 +87,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         step, answered = self._start(request)
         if not answered:
             await step.adecide()
-        if step.blocks:
+        if step.decision.blocks:
             return self._denial(step, request)
         try:
             with step.use():
@@ -122,7 +122,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
                 with _framework_parent():
                     step = start_tool(action, guard=self._guard, description=description)
                 granted, reason = _answer(answer)
-                step.decide_answered(granted=granted, by=APPROVED_BY, reason=reason)
+                decide_answered(step, granted=granted, by=APPROVED_BY, reason=reason)
                 return step, True
         with _framework_parent():
             return start_tool(action, guard=self._guard, description=description), False

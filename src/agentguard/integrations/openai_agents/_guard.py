@@ -86,7 +86,7 @@ class _Guarding:
             action = action_for(
                 tool_name, {**_parse(arguments), "agent": to_agent}, kinds={tool_name: "agent"}
             )
-            step = start_tool(action, guard=guarding.tools.guard, tool_type="handoff")
+            step = start_tool(action, guard=guarding.tools.guard)
             decision = await step.adecide()
             if decision.blocks:
                 step.finish()

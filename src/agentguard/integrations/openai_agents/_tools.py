@@ -20,7 +20,7 @@ from agents.editor import ApplyPatchEditor, ApplyPatchOperation
 from agents.tool_context import ToolContext
 
 from ...guard import Guard
-from .._steps import ToolStep, action_for, check, start_tool
+from .._steps import ToolStep, action_for, check, decide_answered, start_tool
 
 APPROVED_BY = "openai-agents RunState"
 
@@ -86,7 +86,7 @@ class ToolGuard:
                 name, _parse(arguments), call_id=ctx.tool_call_id, kind=kind, description=description
             )
             if ctx.is_tool_approved(name, ctx.tool_call_id) is True:
-                decision = step.decide_answered(granted=True, by=APPROVED_BY)
+                decision = decide_answered(step, granted=True, by=APPROVED_BY)
             else:
                 decision = await step.adecide()
             if decision.blocks:

@@ -34,7 +34,7 @@ from ... import _safe
 from ... import semconv as sc
 from ...guard import Guard
 from ...run import RunState, current_run
-from .._steps import OpenRun, attach_span, close_run, detach_span, open_run
+from .._steps import FrameworkRun, attach_span, detach_span, open_run
 
 EVENT_HANDOFF = "agentguard.handoff"
 EVENT_GUARDRAIL = "agentguard.guardrail"
@@ -43,7 +43,7 @@ EVENT_GUARDRAIL = "agentguard.guardrail"
 @dataclass(slots=True)
 class _TraceState:
     run: RunState | None
-    opened: OpenRun | None
+    opened: FrameworkRun | None
     agent_spans: dict[str, tuple[trace.Span, object]] = field(default_factory=dict)
     current_agent: trace.Span | None = None
 
@@ -74,7 +74,7 @@ class AgentRunProcessor(TracingProcessor):
             detach_span(token)
             span.end()
         if state.opened is not None:
-            close_run(state.opened)
+            state.opened.close()
 
     def on_span_start(self, span: Span[Any]) -> None:
         try:
