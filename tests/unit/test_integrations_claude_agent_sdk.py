@@ -2,12 +2,14 @@
 
 The SDK drives the Claude Code CLI against Anthropic's API, which is not reachable here; these
 tests hand the callbacks what the SDK hands them (``ToolPermissionContext``, the ``PreToolUse`` /
-``PostToolUse`` hook inputs) and read back what the SDK sends to the CLI.
+``PostToolUse`` hook inputs), and run ``query()`` over a scripted ``Transport`` that plays the CLI's
+side of the control protocol, reading back what the SDK sends to the CLI.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,14 +21,16 @@ from claude_agent_sdk import (
     PostToolUseFailureHookInput,
     PostToolUseHookInput,
     PreToolUseHookInput,
+    ResultMessage,
     ToolPermissionContext,
+    query,
 )
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 import agentguard as ag
 from agentguard import semconv as sc
-from agentguard.integrations.claude_agent_sdk import ClaudeAgentGuard
+from agentguard.integrations.claude_agent_sdk import ClaudeAgentGuard, ScriptedCall, ScriptedCLI
 from agentguard.testing import CapturingGuard
 
 POLICY = ag.Policy(
@@ -236,3 +240,65 @@ def test_without_the_extra_the_import_error_names_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "claude_agent_sdk", None)
     with pytest.raises(ImportError, match=r"agentguard\[claude-agent-sdk\]"):
         importlib.import_module("agentguard.integrations.claude_agent_sdk")
+
+
+# -- through the SDK's control protocol: query() with a scripted CLI transport -------------------------
+def play(
+    agent_guard: ClaudeAgentGuard, calls: list[ScriptedCall], *, can_use_tool: bool = True
+) -> ScriptedCLI:
+    cli = ScriptedCLI(calls, cwd="/work")
+    options = ClaudeAgentOptions(
+        can_use_tool=agent_guard.can_use_tool if can_use_tool else None, hooks=agent_guard.hooks()
+    )
+
+    async def prompt() -> AsyncIterator[dict[str, Any]]:
+        yield {"type": "user", "message": {"role": "user", "content": "go"}}
+
+    async def main() -> list[Any]:
+        return [m async for m in query(prompt=prompt(), options=options, transport=cli)]
+
+    messages = asyncio.run(asyncio.wait_for(main(), 30))
+    assert isinstance(messages[-1], ResultMessage)
+    return cli
+
+
+def test_through_the_sdk_a_denied_call_never_runs_and_the_model_gets_the_reason(cap: CapturingGuard) -> None:
+    calls = [
+        ScriptedCall(tool="Write", input={"file_path": "/etc/passwd", "content": "x"}),
+        ScriptedCall(tool="Bash", input={"command": "ls src"}, response={"stdout": "a.py"}),
+    ]
+    cli = play(ClaudeAgentGuard(policy=POLICY, guard=cap.guard), calls)
+    denied, allowed = cli.outcomes
+    assert not denied.ran and denied.message.startswith("Denied by policy")
+    assert allowed.ran
+    assert [(s.name, attrs(s)[sc.POLICY_DECISION]) for s in cap.spans()] == [
+        ("execute_tool Write", "deny"),
+        ("execute_tool Bash", "allow"),
+    ]
+
+
+@pytest.mark.parametrize("granted", [True, False])
+def test_through_the_sdk_an_ask_goes_to_the_approver(cap: CapturingGuard, granted: bool) -> None:
+    agent_guard = ClaudeAgentGuard(
+        policy=ag.Policy(rules=[needs_human]),
+        approver=ag.CallbackApprover(lambda request: granted),
+        guard=cap.guard,
+    )
+    cli = play(agent_guard, [ScriptedCall(tool="Bash", input={"command": "make deploy"})])
+    (outcome,) = cli.outcomes
+    assert outcome.ran is granted
+    (span,) = cap.spans()
+    assert attrs(span)[sc.POLICY_DECISION] == ("allow" if granted else "deny")
+
+
+def test_through_the_sdk_an_ask_without_approver_reaches_can_use_tool_on_the_same_step(
+    cap: CapturingGuard,
+) -> None:
+    agent_guard = ClaudeAgentGuard(policy=ag.Policy(rules=[needs_human]), guard=cap.guard)
+    cli = play(agent_guard, [ScriptedCall(tool="Bash", input={"command": "make deploy"})])
+    (outcome,) = cli.outcomes
+    assert (outcome.hook["hookSpecificOutput"])["permissionDecision"] == "ask"
+    assert outcome.permission is not None and outcome.permission["behavior"] == "deny"
+    assert not outcome.ran
+    (span,) = cap.spans()
+    assert [e.name for e in span.events].count(sc.EVENT_POLICY_DECISION) == 1

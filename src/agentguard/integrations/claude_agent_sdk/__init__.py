@@ -21,5 +21,6 @@ from .._require import require
 require("claude_agent_sdk", extra="claude-agent-sdk")
 
 from ._guard import ClaudeAgentGuard, ToolFailed  # noqa: E402
+from ._scripted import Outcome, ScriptedCall, ScriptedCLI  # noqa: E402
 
-__all__ = ["ClaudeAgentGuard", "ToolFailed"]
+__all__ = ["ClaudeAgentGuard", "Outcome", "ScriptedCLI", "ScriptedCall", "ToolFailed"]
