@@ -214,10 +214,11 @@ class FrameworkRun:
 
 def open_run(*, name: str, guard: Guard, conversation_id: str | None = None) -> FrameworkRun:
     """Open a run named after the framework's agent (``invoke_agent {name}``), current in this context.
-    The guard's policy and approver are the run's."""
-    scope = guard.run(
-        name=name, policy=guard.policy, approver=guard.approver, conversation_id=conversation_id, join=False
-    )
+
+    The run has no policy of its own: each step decides with its adapter's guard (which carries the
+    adapter's policy and approver), so two adapters with different policies never borrow each other's.
+    """
+    scope = guard.run(name=name, conversation_id=conversation_id, join=False)
     return FrameworkRun(scope, scope.__enter__())
 
 
