@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterator
+from typing import Any, cast
 
 import pytest
 from agents import (
     Agent,
     FunctionTool,
     OpenAIChatCompletionsModel,
+    RunContextWrapper,
     Runner,
+    ShellActionRequest,
+    ShellCallData,
+    ShellCommandRequest,
+    ShellTool,
     function_tool,
     set_trace_processors,
 )
+from agents.mcp import MCPServer
+from mcp_types import CallToolResult, TextContent
+from mcp_types import Tool as MCPTool
 from openai import AsyncOpenAI
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -358,3 +366,98 @@ def test_without_the_extra_the_import_error_names_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(builtins, "__import__", no_agents)
     with pytest.raises(ImportError, match=r"agentguard\[openai-agents\]"):
         importlib.import_module("agentguard.integrations.openai_agents")
+
+
+class FakeMCPServer(MCPServer):
+    """An Agents SDK MCP server with one filesystem tool, answering in-process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[dict[str, Any]] = []
+
+    @property
+    def name(self) -> str:
+        return "fs"
+
+    async def connect(self) -> None:
+        return None
+
+    async def cleanup(self) -> None:
+        return None
+
+    async def list_tools(self, run_context: Any = None, agent: Any = None) -> list[MCPTool]:
+        schema = {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        }
+        return [MCPTool(name="write_file", description="Write a file.", input_schema=schema)]
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        self.calls.append(dict(arguments or {}))
+        return CallToolResult(content=[TextContent(type="text", text="written")])
+
+    async def list_prompts(self) -> Any:
+        raise NotImplementedError
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None) -> Any:
+        raise NotImplementedError
+
+
+def test_an_mcp_server_tool_of_the_agent_is_guarded(cap: CapturingGuard, llm: None) -> None:
+    server_tools = FakeMCPServer()
+    script = [
+        Step(tool_calls=[("write_file", {"path": "/etc/passwd", "content": "x"})]),
+        Step(tool_calls=[("write_file", {"path": "src/a.py", "content": "x"})]),
+        Step(text="done"),
+    ]
+    with ScriptedServer(script) as server:
+        agent = guard(
+            Agent(name="fixer", mcp_servers=[server_tools], model=model(server)),
+            policy=POLICY,
+            guard=cap.guard,
+        )
+        result = Runner.run_sync(agent, "fix it")
+    assert result.final_output == "done"
+    assert server_tools.calls == [{"path": "src/a.py", "content": "x"}]
+    messages = tool_messages(server)
+    assert messages[0].startswith("Denied by policy")
+    assert messages[-1] != messages[0]
+    assert [attrs(s)[sc.POLICY_DECISION] for s in cap.spans() if s.name == "execute_tool write_file"] == [
+        "deny",
+        "allow",
+    ]
+
+
+def test_a_shell_tools_executor_is_decided_before_it_runs(cap: CapturingGuard) -> None:
+    ran: list[str] = []
+
+    def executor(request: ShellCommandRequest) -> str:
+        ran.extend(request.data.action.commands)
+        return "ok"
+
+    shell = ShellTool(executor=executor)
+    agent = guard(
+        Agent(name="ops", tools=[shell]),
+        policy=ag.Policy(rules=[ag.rules.destructive_commands()]),
+        guard=cap.guard,
+    )
+    (guarded,) = agent.tools
+    assert isinstance(guarded, ShellTool) and guarded.executor is not None
+
+    def request(*commands: str) -> ShellCommandRequest:
+        data = ShellCallData(call_id="call_1", action=ShellActionRequest(commands=list(commands)))
+        return ShellCommandRequest(ctx_wrapper=RunContextWrapper(context=None), data=data)
+
+    async def call(req: ShellCommandRequest) -> Any:
+        assert guarded.executor is not None
+        return await cast(Awaitable[Any], guarded.executor(req))
+
+    denied = asyncio.run(call(request("ls", "rm -rf ~")))
+    allowed = asyncio.run(call(request("ls")))
+    assert str(denied).startswith("Denied by policy")
+    assert allowed == "ok"
+    assert ran == ["ls"]
+    assert [attrs(s)[sc.TOOL_KIND] for s in cap.spans()] == ["shell", "shell"]
