@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Iterator
 from typing import Any, cast
 
@@ -10,6 +11,9 @@ import pytest
 from agents import (
     Agent,
     FunctionTool,
+    HostedMCPTool,
+    MCPToolApprovalFunctionResult,
+    MCPToolApprovalRequest,
     OpenAIChatCompletionsModel,
     RunContextWrapper,
     Runner,
@@ -24,6 +28,7 @@ from agents.mcp import MCPServer
 from mcp_types import CallToolResult, TextContent
 from mcp_types import Tool as MCPTool
 from openai import AsyncOpenAI
+from openai.types.responses.response_output_item import McpApprovalRequest
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentguard as ag
@@ -461,3 +466,48 @@ def test_a_shell_tools_executor_is_decided_before_it_runs(cap: CapturingGuard) -
     assert allowed == "ok"
     assert ran == ["ls"]
     assert [attrs(s)[sc.TOOL_KIND] for s in cap.spans()] == ["shell", "shell"]
+
+
+def test_a_hosted_mcp_tool_asks_before_every_call_and_the_policy_answers_first(cap: CapturingGuard) -> None:
+    own_answers: list[str] = []
+
+    def own(request: MCPToolApprovalRequest) -> MCPToolApprovalFunctionResult:
+        own_answers.append(request.data.name)
+        return {"approve": True}
+
+    hosted = HostedMCPTool(
+        tool_config={
+            "type": "mcp",
+            "server_label": "fs",
+            "server_url": "https://mcp.invalid",
+            "require_approval": "never",
+        },
+        on_approval_request=own,
+    )
+    agent = guard(Agent(name="ops", tools=[hosted]), policy=POLICY, guard=cap.guard)
+    (guarded,) = agent.tools
+    assert isinstance(guarded, HostedMCPTool) and guarded.on_approval_request is not None
+    assert guarded.tool_config["require_approval"] == "always"  # so the SDK asks about every call
+
+    def ask(name: str, arguments: dict[str, Any]) -> Any:
+        data = McpApprovalRequest(
+            id="mcpr_1",
+            arguments=json.dumps(arguments),
+            name=name,
+            server_label="fs",
+            type="mcp_approval_request",
+        )
+        request = MCPToolApprovalRequest(ctx_wrapper=RunContextWrapper(context=None), data=data)
+
+        async def answer() -> Any:
+            assert guarded.on_approval_request is not None
+            return await cast(Awaitable[Any], guarded.on_approval_request(request))
+
+        return asyncio.run(answer())
+
+    denied = ask("write_file", {"path": "/etc/passwd", "content": "x"})
+    allowed = ask("write_file", {"path": "src/a.py", "content": "x"})
+    assert denied["approve"] is False and denied["reason"].startswith("Denied by policy")
+    assert allowed == {"approve": True}
+    assert own_answers == ["write_file"]  # the tool's own approval runs only for what the policy allows
+    assert [attrs(s)[sc.POLICY_DECISION] for s in cap.spans()] == ["deny", "allow"]

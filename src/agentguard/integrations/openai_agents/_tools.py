@@ -13,11 +13,22 @@ import copy
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from agents import ApplyPatchTool, FunctionTool, LocalShellTool, RunContextWrapper, ShellTool, Tool
+from agents import (
+    ApplyPatchTool,
+    FunctionTool,
+    HostedMCPTool,
+    LocalShellTool,
+    MCPToolApprovalFunctionResult,
+    MCPToolApprovalRequest,
+    RunContextWrapper,
+    ShellTool,
+    Tool,
+)
 from agents.editor import ApplyPatchEditor, ApplyPatchOperation
 from agents.tool_context import ToolContext
+from openai.types.responses.tool_param import Mcp
 
 from ...guard import Guard
 from .._steps import ToolStep, action_for, check, decide_answered, start_tool
@@ -69,9 +80,38 @@ class ToolGuard:
             guarded_patch = copy.copy(tool)
             guarded_patch.editor = _GuardedEditor(self, tool.name, tool.editor)
             return guarded_patch
-        # hosted tools (web search, file search, code interpreter, hosted MCP, image generation) run on
-        # the model provider's side, and a computer tool's actions are driven by the SDK: no call here.
+        if isinstance(tool, HostedMCPTool):
+            return self._hosted_mcp(tool)
+        # the other hosted tools (web search, file search, code interpreter, image generation) run on the
+        # model provider's side, and a computer tool's actions are driven by the SDK: no call here.
         return tool
+
+    def _hosted_mcp(self, tool: HostedMCPTool) -> HostedMCPTool:
+        """A hosted MCP tool runs on the provider's side, but the SDK asks before each call when the
+        server requires approval: make it require approval always, and answer with the policy first
+        (then the tool's own approval function, when it has one)."""
+        own = tool.on_approval_request
+        label = str(tool.tool_config.get("server_label", "") or "")
+
+        async def on_approval_request(request: MCPToolApprovalRequest) -> MCPToolApprovalFunctionResult:
+            data = request.data
+            name = f"{label}.{data.name}" if label else data.name
+            step = self.step(name, _parse(data.arguments), call_id=data.id)
+            decision = await step.adecide()
+            if decision.blocks:
+                step.finish()
+                return {"approve": False, "reason": step.denial_text()}
+            answer: MCPToolApprovalFunctionResult = {"approve": True}
+            if own is not None:
+                given = own(request)
+                answer = await given if inspect.isawaitable(given) else given
+            step.finish(result="approved" if answer.get("approve") else answer.get("reason", "rejected"))
+            return answer
+
+        guarded = copy.copy(tool)
+        guarded.tool_config = cast(Mcp, {**tool.tool_config, "require_approval": "always"})
+        guarded.on_approval_request = on_approval_request
+        return guarded
 
     def function_tool(self, tool: FunctionTool) -> FunctionTool:
         if getattr(tool.on_invoke_tool, "_agentguard", False):
