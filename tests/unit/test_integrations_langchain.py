@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import ToolMessage
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool, tool
 from langchain_openai import ChatOpenAI
 from langgraph.checkpoint.memory import InMemorySaver
@@ -273,3 +274,70 @@ def test_without_the_extra_the_import_error_names_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "langchain.agents", None)
     with pytest.raises(ImportError, match=r"agentguard\[langchain\]"):
         importlib.import_module("agentguard.integrations.langchain")
+
+
+class ScriptedChatModel(GenericFakeChatModel):
+    """A non-OpenAI chat model that answers from a list (tools are bound by name only)."""
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+
+def scripted_model(*replies: AIMessage) -> ScriptedChatModel:
+    return ScriptedChatModel(messages=iter(replies))
+
+
+def usage(input_tokens: int, output_tokens: int) -> Any:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+def test_a_model_no_instrumentation_traces_is_a_guarded_llm_step_counted_in_the_run(
+    cap: CapturingGuard,
+) -> None:
+    model = scripted_model(
+        AIMessage(
+            content="",
+            tool_calls=[{"name": "write_file", "args": {"path": "src/a.py", "content": "x"}, "id": "c1"}],
+            usage_metadata=usage(120, 15),
+        ),
+        AIMessage(content="done", usage_metadata=usage(200, 5)),
+    )
+    agent = create_agent(
+        model, [write_file], middleware=[AgentguardMiddleware(policy=POLICY, guard=cap.guard)]
+    )
+
+    @ag.guarded(guard=cap.guard, name="fixer")
+    def run() -> Any:
+        return agent.invoke({"messages": [{"role": "user", "content": "fix it"}]})
+
+    result = run()
+    assert result["messages"][-1].content == "done"
+    assert written == ["src/a.py"]
+    llm_spans = [s for s in cap.spans() if attrs(s).get(sc.GEN_AI_OPERATION_NAME) == "chat"]
+    assert len(llm_spans) == 2
+    totals = attrs(cap.span("invoke_agent fixer"))
+    assert totals[sc.RUN_LLM_CALLS] == 2
+    assert (
+        totals[sc.RUN_INPUT_TOKENS]
+        == sum(int(attrs(s)[sc.GEN_AI_USAGE_INPUT_TOKENS]) for s in llm_spans)
+        == 320
+    )
+    assert totals[sc.RUN_OUTPUT_TOKENS] == 20
+    tool_span = cap.span("execute_tool write_file")
+    assert tool_span.context.trace_id == cap.span("invoke_agent fixer").context.trace_id
+
+
+def test_a_model_the_policy_denies_is_never_called(cap: CapturingGuard) -> None:
+    model = scripted_model(AIMessage(content="should not be seen", usage_metadata=usage(1, 1)))
+    policy = ag.Policy(rules=[ag.rules.models(allow=["gpt-4o-mini*"])])
+    agent = create_agent(
+        model, [write_file], middleware=[AgentguardMiddleware(policy=policy, guard=cap.guard)]
+    )
+    result = agent.invoke({"messages": [{"role": "user", "content": "hi"}]})
+    assert str(result["messages"][-1].content).startswith("Denied by policy")
+    (span,) = [s for s in cap.spans() if attrs(s).get(sc.GEN_AI_OPERATION_NAME) == "chat"]
+    assert attrs(span)[sc.POLICY_DECISION] == "deny"

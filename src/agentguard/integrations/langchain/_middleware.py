@@ -1,11 +1,15 @@
-"""``AgentguardMiddleware``: every tool call of a LangChain ``create_agent`` agent passes the policy first.
+"""``AgentguardMiddleware``: every tool and model call of a LangChain ``create_agent`` agent passes the
+policy first.
 
 ::
 
     agent = create_agent(model, tools, middleware=[AgentguardMiddleware(policy=policy)],
                          checkpointer=InMemorySaver())
 
-A denied call is answered with a ``ToolMessage`` (``status="error"``) whose text is the reason, and
+A model call is a step of the guard's own (decision, budget, span, tokens, cost, run totals) unless
+agentguard's OpenAI instrumentation already traces it (a ``langchain-openai`` model while
+``instrument_openai()`` is on), so no call is counted twice. A denied call is answered with a
+``ToolMessage`` (``status="error"``) whose text is the reason, and
 the graph goes on. An ``ask`` goes to the approver when one is configured (the middleware's, the
 guard's or the enclosing run's); without one, and with a checkpointer, it is a LangGraph
 ``interrupt`` whose resume value answers it (``True``/``"approve"``/``{"approved": True}`` approve,
@@ -19,13 +23,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware
-from langchain_core.messages import ToolMessage
+from langchain.agents.middleware import AgentMiddleware, ModelRequest
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from opentelemetry import trace
 
 from ...guard import Guard, PolicyLike
+from ...llm_step import LlmResponse, LlmStep
 from ...run import current_run
 from .._steps import ToolStep, action_for, check, decide_answered, resolve_guard, start_tool
 
@@ -62,6 +67,55 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
     @property
     def name(self) -> str:
         return "AgentguardMiddleware"
+
+    # -- model calls --------------------------------------------------------------------------------
+    def wrap_model_call(self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Any]) -> Any:
+        step = self._start_model(request)
+        if step is None:
+            return handler(request)
+        if step.decide().blocks:
+            return AIMessage(content=step.denial_text())
+        step.activate()
+        try:
+            result = handler(request)
+        except BaseException as exc:
+            step.deactivate()
+            step.finish(error=exc)
+            raise
+        step.deactivate()
+        step.finish(response=llm_response(result))
+        return result
+
+    async def awrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Awaitable[Any]]
+    ) -> Any:
+        step = self._start_model(request)
+        if step is None:
+            return await handler(request)
+        if (await step.adecide()).blocks:
+            return AIMessage(content=step.denial_text())
+        step.activate()
+        try:
+            result = await handler(request)
+        except BaseException as exc:
+            step.deactivate()
+            step.finish(error=exc)
+            raise
+        step.deactivate()
+        step.finish(response=llm_response(result))
+        return result
+
+    def _start_model(self, request: ModelRequest[Any]) -> LlmStep | None:
+        """The model call's step, or ``None`` when agentguard's OpenAI instrumentation traces this
+        model's requests already (a ``langchain-openai`` model while ``instrument_openai()`` is on)."""
+        model = request.model
+        if _traced_by_openai_instrumentation(model):
+            return None
+        name = str(
+            getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__
+        )
+        provider = type(model).__module__.split(".")[0].removeprefix("langchain_") or "langchain"
+        return self._guard.start_llm(request_model=name, tool="langchain.chat_model", provider=provider)
 
     # -- tool calls ---------------------------------------------------------------------------------
     def wrap_tool_call(
@@ -163,6 +217,43 @@ def _framework_parent() -> AbstractContextManager[Any]:
     if not isinstance(span, trace.Span):
         return nullcontext()
     return trace.use_span(span, end_on_exit=False)
+
+
+def _traced_by_openai_instrumentation(model: Any) -> bool:
+    """True for a model on the ``openai`` SDK while agentguard's wrapper is on its Chat Completions."""
+    client = getattr(model, "root_client", None) or getattr(model, "client", None)
+    if client is None or not type(client).__module__.startswith("openai"):
+        return False
+    try:
+        from openai.resources.chat.completions import Completions
+    except ImportError:
+        return False
+    wrapper = getattr(Completions.__dict__.get("create"), "_self_wrapper", None)
+    return str(getattr(wrapper, "__module__", "")).startswith("agentguard.")
+
+
+def llm_response(result: Any) -> LlmResponse:
+    """What the guard's LLM step reads from a LangChain model call's result (its last AI message)."""
+    response = LlmResponse()
+    messages = getattr(result, "result", None)
+    message = result if isinstance(result, AIMessage) else None
+    if message is None and isinstance(messages, list):
+        message = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    if message is None:
+        return response
+    usage: Mapping[str, Any] = message.usage_metadata or {}
+    response.input_tokens = usage.get("input_tokens")
+    response.output_tokens = usage.get("output_tokens")
+    details: Mapping[str, Any] = usage.get("input_token_details") or {}
+    response.cache_read_tokens = details.get("cache_read")
+    metadata = message.response_metadata or {}
+    response.response_model = metadata.get("model_name") or metadata.get("model")
+    finish = metadata.get("finish_reason") or metadata.get("stop_reason")
+    response.finish_reasons = (str(finish),) if finish else ()
+    response.response_id = message.id
+    response.tool_calls = [(str(c.get("name", "")), str(c.get("id") or ""), None) for c in message.tool_calls]
+    response.text = message.content if isinstance(message.content, str) else ""
+    return response
 
 
 def _answer(value: Any) -> tuple[bool, str]:
