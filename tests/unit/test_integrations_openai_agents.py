@@ -11,6 +11,7 @@ import pytest
 from agents import (
     Agent,
     FunctionTool,
+    GuardrailFunctionOutput,
     HostedMCPTool,
     MCPToolApprovalFunctionResult,
     MCPToolApprovalRequest,
@@ -22,6 +23,7 @@ from agents import (
     ShellCommandRequest,
     ShellTool,
     function_tool,
+    input_guardrail,
     set_trace_processors,
 )
 from agents.mcp import MCPServer
@@ -511,3 +513,23 @@ def test_a_hosted_mcp_tool_asks_before_every_call_and_the_policy_answers_first(c
     assert allowed == {"approve": True}
     assert own_answers == ["write_file"]  # the tool's own approval runs only for what the policy allows
     assert [attrs(s)[sc.POLICY_DECISION] for s in cap.spans()] == ["deny", "allow"]
+
+
+def test_the_sdks_guardrail_results_are_events_on_the_agent_run(cap: CapturingGuard, llm: None) -> None:
+    @input_guardrail
+    def no_secrets(ctx: Any, agent: Any, text: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+    with ScriptedServer([Step(text="done")]) as server:
+        agent = guard(
+            Agent(name="fixer", model=model(server), input_guardrails=[no_secrets]),
+            policy=POLICY,
+            guard=cap.guard,
+        )
+        assert Runner.run_sync(agent, "fix it").final_output == "done"
+    events = [
+        dict(e.attributes or {})
+        for e in cap.span("invoke_agent fixer").events
+        if e.name == "agentguard.guardrail"
+    ]
+    assert events == [{"agentguard.guardrail.name": "no_secrets", "agentguard.guardrail.triggered": False}]
