@@ -27,6 +27,7 @@ COMMANDS: Final[dict[str, str]] = {
     "hook": "agentguard.cli._hook",
     "dashboard": "agentguard.cli._dashboard",
     "report": "agentguard.cli._report",
+    "monitor": "agentguard.cli._monitor",
 }
 
 

@@ -1,0 +1,466 @@
+"""The monitor's durable state: received spans, per-trace progress, reviews, findings, an alert outbox.
+
+One SQLite file (WAL). A batch of received spans is committed before the receiver answers the
+exporter, so what was acknowledged survives ``kill -9``. A review's findings, its alerts and the
+"reviewed" mark on its traces are written in one transaction, so a restart neither loses a session nor
+reviews one twice.
+
+Spans are kept per trace as OTLP JSON documents (the codec of :mod:`agentguard.traces`), so what is
+read back is exactly what any other reader of OTLP would see.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ..traces import Span, decode_request, encode_records, session_key
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    trace_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_trace ON batches(trace_id);
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id TEXT PRIMARY KEY,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    root_seen INTEGER NOT NULL DEFAULT 0,
+    spans INTEGER NOT NULL DEFAULT 0,
+    last_end_ns INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'open',
+    session_id TEXT
+);
+CREATE INDEX IF NOT EXISTS traces_state ON traces(state, last_seen);
+CREATE TABLE IF NOT EXISTS trace_keys (
+    key TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    PRIMARY KEY (key, trace_id)
+);
+CREATE INDEX IF NOT EXISTS trace_keys_trace ON trace_keys(trace_id);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    ended_ns INTEGER NOT NULL,
+    reviewed_at REAL NOT NULL,
+    latency_s REAL NOT NULL,
+    spans INTEGER NOT NULL,
+    traces TEXT NOT NULL,
+    judged TEXT NOT NULL DEFAULT '[]',
+    reviews INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    code TEXT NOT NULL,
+    category TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    message TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    created REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'new',
+    UNIQUE (session_id, reviewer, code, message)
+);
+CREATE INDEX IF NOT EXISTS findings_session ON findings(session_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try REAL NOT NULL DEFAULT 0,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS follow (
+    path TEXT PRIMARY KEY,
+    inode INTEGER NOT NULL,
+    offset INTEGER NOT NULL
+);
+"""
+
+UNATTRIBUTED: Final = ""
+"""The trace id of log records that carry no trace context: kept, counted, never reviewed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One stored finding of a review (``reviewer`` is ``rules`` or the judge model's name)."""
+
+    session_id: str
+    reviewer: str
+    code: str
+    category: str
+    severity: str
+    confidence: float
+    message: str
+    evidence: dict[str, Any]
+    created: float
+    state: str = "new"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "reviewer": self.reviewer,
+            "code": self.code,
+            "category": self.category,
+            "severity": self.severity,
+            "confidence": self.confidence,
+            "message": self.message,
+            "evidence": self.evidence,
+            "created": self.created,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Counts over the journal: what was received, what is waiting, what was reviewed."""
+
+    spans: int
+    traces: int
+    open_traces: int
+    reviewed_traces: int
+    sessions: int
+    judged_sessions: int
+    findings: int
+    alerts_pending: int
+    alerts_failed: int
+
+    @property
+    def coverage(self) -> float:
+        """Reviewed traces over all received traces (1.0 when nothing was received)."""
+        return 1.0 if self.traces == 0 else self.reviewed_traces / self.traces
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spans": self.spans,
+            "traces": self.traces,
+            "open_traces": self.open_traces,
+            "reviewed_traces": self.reviewed_traces,
+            "sessions": self.sessions,
+            "judged_sessions": self.judged_sessions,
+            "findings": self.findings,
+            "alerts_pending": self.alerts_pending,
+            "alerts_failed": self.alerts_failed,
+            "coverage": round(self.coverage, 6),
+        }
+
+
+def _keys(span: Span) -> list[str]:
+    conversations, run = session_key(span.attributes)
+    keys = [f"c:{c}" for c in conversations]
+    if run is not None:
+        keys.append(f"r:{run}")
+    return keys
+
+
+class Journal:
+    """The monitor's SQLite file (thread-safe: one connection behind a lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- ingest ------------------------------------------------------------------------------------
+    def append(
+        self,
+        spans: Iterable[Span],
+        *,
+        now: float | None = None,
+        follow: tuple[str, int, int] | None = None,
+    ) -> int:
+        """Store received spans (committed when this returns); returns how many.
+
+        ``follow`` = ``(path, inode, offset)`` records a followed file's new offset in the same
+        transaction, so a crash never stores a line twice or skips one.
+        """
+        by_trace: dict[str, list[Span]] = defaultdict(list)
+        for span in spans:
+            by_trace[span.trace_id or UNATTRIBUTED].append(span)
+        if not by_trace and follow is None:
+            return 0
+        at = time.time() if now is None else now
+        count = 0
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for trace_id, group in by_trace.items():
+                    count += len(group)
+                    doc = json.dumps(encode_records(group), separators=(",", ":"))
+                    db.execute("INSERT INTO batches (trace_id, doc) VALUES (?, ?)", (trace_id, doc))
+                    root = any(not s.parent_id for s in group if s.span_id)
+                    last_end = max((s.end for s in group), default=0)
+                    db.execute(
+                        "INSERT INTO traces (trace_id, first_seen, last_seen, root_seen, spans, last_end_ns)"
+                        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(trace_id) DO UPDATE SET"
+                        " last_seen = excluded.last_seen,"
+                        " root_seen = MAX(root_seen, excluded.root_seen),"
+                        " spans = spans + excluded.spans,"
+                        " last_end_ns = MAX(last_end_ns, excluded.last_end_ns)",
+                        (trace_id, at, at, int(root), len(group), last_end),
+                    )
+                    keys = {k for s in group for k in _keys(s)}
+                    db.executemany(
+                        "INSERT OR IGNORE INTO trace_keys (key, trace_id) VALUES (?, ?)",
+                        [(k, trace_id) for k in keys],
+                    )
+                if follow is not None:
+                    db.execute(
+                        "INSERT INTO follow (path, inode, offset) VALUES (?, ?, ?) ON CONFLICT(path)"
+                        " DO UPDATE SET inode = excluded.inode, offset = excluded.offset",
+                        follow,
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return count
+
+    # -- review ------------------------------------------------------------------------------------
+    def due(self, *, now: float, settle_s: float, idle_s: float, limit: int = 256) -> list[str]:
+        """Open traces that are complete (root received and quiet for ``settle_s``) or idle."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT trace_id FROM traces WHERE state = 'open' AND trace_id != ?"
+                " AND ((root_seen = 1 AND last_seen <= ?) OR last_seen <= ?)"
+                " ORDER BY last_seen LIMIT ?",
+                (UNATTRIBUTED, now - settle_s, now - idle_s, limit),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def component(self, trace_id: str) -> tuple[list[str], list[str]]:
+        """Every trace that shares a session key with ``trace_id``, transitively: (open, reviewed)."""
+        seen = {trace_id}
+        frontier = [trace_id]
+        with self._lock:
+            db = self._db
+            while frontier:
+                marks = ",".join("?" * len(frontier))
+                rows = db.execute(
+                    f"SELECT DISTINCT b.trace_id FROM trace_keys a JOIN trace_keys b ON a.key = b.key"
+                    f" WHERE a.trace_id IN ({marks})",
+                    frontier,
+                ).fetchall()
+                frontier = [r[0] for r in rows if r[0] not in seen]
+                seen.update(frontier)
+            marks = ",".join("?" * len(seen))
+            rows = db.execute(
+                f"SELECT trace_id, state FROM traces WHERE trace_id IN ({marks})", sorted(seen)
+            ).fetchall()
+        open_ = sorted(t for t, s in rows if s == "open")
+        reviewed = sorted(t for t, s in rows if s != "open")
+        return open_, reviewed
+
+    def is_due(self, trace_ids: Sequence[str], *, now: float, settle_s: float, idle_s: float) -> bool:
+        marks = ",".join("?" * len(trace_ids))
+        with self._lock:
+            (waiting,) = self._db.execute(
+                f"SELECT COUNT(*) FROM traces WHERE trace_id IN ({marks}) AND NOT"
+                " ((root_seen = 1 AND last_seen <= ?) OR last_seen <= ?)",
+                [*trace_ids, now - settle_s, now - idle_s],
+            ).fetchone()
+        return int(waiting) == 0
+
+    def spans(self, trace_ids: Sequence[str]) -> list[Span]:
+        """The stored spans of these traces, decoded by the OTLP codec."""
+        out: list[Span] = []
+        if not trace_ids:
+            return out
+        marks = ",".join("?" * len(trace_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT doc FROM batches WHERE trace_id IN ({marks}) ORDER BY id", list(trace_ids)
+            ).fetchall()
+        for (doc,) in rows:
+            out.extend(decode_request(json.loads(doc)))
+        return out
+
+    def record_review(
+        self,
+        *,
+        session_id: str,
+        trace_ids: Sequence[str],
+        ended_ns: int,
+        reviewed_at: float,
+        latency_s: float,
+        spans: int,
+        findings: Sequence[Finding],
+        judged: Sequence[str],
+        alerts: Sequence[dict[str, Any]],
+    ) -> list[Finding]:
+        """Store one review atomically; returns the findings that were new for the session."""
+        new: list[Finding] = []
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for f in findings:
+                    cur = db.execute(
+                        "INSERT OR IGNORE INTO findings (session_id, reviewer, code, category, severity,"
+                        " confidence, message, evidence, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            f.session_id,
+                            f.reviewer,
+                            f.code,
+                            f.category,
+                            f.severity,
+                            f.confidence,
+                            f.message,
+                            json.dumps(f.evidence),
+                            f.created,
+                        ),
+                    )
+                    if cur.rowcount:
+                        new.append(f)
+                db.execute(
+                    "INSERT INTO sessions (session_id, ended_ns, reviewed_at, latency_s, spans, traces,"
+                    " judged) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET"
+                    " ended_ns = excluded.ended_ns, reviewed_at = excluded.reviewed_at,"
+                    " latency_s = excluded.latency_s, spans = excluded.spans, traces = excluded.traces,"
+                    " judged = excluded.judged, reviews = reviews + 1",
+                    (
+                        session_id,
+                        ended_ns,
+                        reviewed_at,
+                        latency_s,
+                        spans,
+                        json.dumps(sorted(trace_ids)),
+                        json.dumps(sorted(judged)),
+                    ),
+                )
+                marks = ",".join("?" * len(trace_ids))
+                db.execute(
+                    f"UPDATE traces SET state = 'reviewed', session_id = ? WHERE trace_id IN ({marks})",
+                    [session_id, *trace_ids],
+                )
+                new_keys = {(f.reviewer, f.code, f.message) for f in new}
+                for alert in alerts:
+                    key = (alert.get("reviewer"), alert.get("code"), alert.get("message"))
+                    if key in new_keys:
+                        db.execute("INSERT INTO outbox (payload) VALUES (?)", (json.dumps(alert),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return new
+
+    # -- alerts ------------------------------------------------------------------------------------
+    def pending_alerts(self, *, now: float, limit: int = 64) -> list[tuple[int, dict[str, Any], int]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, payload, attempts FROM outbox WHERE delivered = 0 AND failed = 0"
+                " AND next_try <= ? ORDER BY id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+        return [(int(i), json.loads(p), int(a)) for i, p, a in rows]
+
+    def alert_done(self, alert_id: int) -> None:
+        with self._lock:
+            self._db.execute("UPDATE outbox SET delivered = 1 WHERE id = ?", (alert_id,))
+
+    def alert_retry(self, alert_id: int, *, next_try: float, failed: bool) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_try = ?, failed = ? WHERE id = ?",
+                (next_try, int(failed), alert_id),
+            )
+
+    # -- follow mode -------------------------------------------------------------------------------
+    def follow_offset(self, path: str) -> tuple[int, int] | None:
+        with self._lock:
+            row = self._db.execute("SELECT inode, offset FROM follow WHERE path = ?", (path,)).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    # -- reading -----------------------------------------------------------------------------------
+    def findings(self, session_id: str | None = None) -> list[Finding]:
+        query = (
+            "SELECT session_id, reviewer, code, category, severity, confidence, message, evidence,"
+            " created, state FROM findings"
+        )
+        params: tuple[Any, ...] = ()
+        if session_id is not None:
+            query += " WHERE session_id = ?"
+            params = (session_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+        return [
+            Finding(
+                session_id=r[0],
+                reviewer=r[1],
+                code=r[2],
+                category=r[3],
+                severity=r[4],
+                confidence=float(r[5]),
+                message=r[6],
+                evidence=json.loads(r[7]),
+                created=float(r[8]),
+                state=r[9],
+            )
+            for r in rows
+        ]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT session_id, ended_ns, reviewed_at, latency_s, spans, traces, judged, reviews"
+                " FROM sessions ORDER BY reviewed_at"
+            ).fetchall()
+        return [
+            {
+                "session_id": r[0],
+                "ended_ns": r[1],
+                "reviewed_at": r[2],
+                "latency_s": r[3],
+                "spans": r[4],
+                "traces": json.loads(r[5]),
+                "judged": json.loads(r[6]),
+                "reviews": r[7],
+            }
+            for r in rows
+        ]
+
+    def status(self) -> Status:
+        with self._lock:
+            db = self._db
+            spans, traces, open_, reviewed = db.execute(
+                "SELECT COALESCE(SUM(spans), 0), COUNT(*), SUM(state = 'open'), SUM(state != 'open')"
+                " FROM traces WHERE trace_id != ?",
+                (UNATTRIBUTED,),
+            ).fetchone()
+            sessions, judged = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(judged != '[]'), 0) FROM sessions"
+            ).fetchone()
+            (findings,) = db.execute("SELECT COUNT(*) FROM findings").fetchone()
+            pending, failed = db.execute(
+                "SELECT COALESCE(SUM(delivered = 0 AND failed = 0), 0), COALESCE(SUM(failed), 0) FROM outbox"
+            ).fetchone()
+        return Status(
+            spans=int(spans or 0),
+            traces=int(traces or 0),
+            open_traces=int(open_ or 0),
+            reviewed_traces=int(reviewed or 0),
+            sessions=int(sessions or 0),
+            judged_sessions=int(judged or 0),
+            findings=int(findings or 0),
+            alerts_pending=int(pending or 0),
+            alerts_failed=int(failed or 0),
+        )
