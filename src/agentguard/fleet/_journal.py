@@ -5,29 +5,33 @@ exporter, so what was acknowledged survives ``kill -9``. A review's findings, it
 "reviewed" mark on its traces are written in one transaction, so a restart neither loses a session nor
 reviews one twice.
 
-Spans are kept per trace as OTLP JSON documents (the codec of :mod:`agentguard.traces`), so what is
-read back is exactly what any other reader of OTLP would see.
+Spans are kept per trace in OTLP itself: the protobuf bodies a receiver got, cut per trace
+(:func:`agentguard.traces.split_by_trace`), or OTLP JSON for what arrived as JSON; both are read back
+through :mod:`agentguard.traces`' codec, so what the review sees is what any OTLP reader would.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sqlite3
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ..traces import Span, decode_request, encode_records, session_key
+from ..traces import Span, decode_request, encode_records, session_key, spans_from_request, split_by_trace
+from ..traces import trace_keys as summarise_request
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
     trace_id TEXT NOT NULL,
-    doc TEXT NOT NULL
+    fmt TEXT NOT NULL,
+    doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS batches_trace ON batches(trace_id);
 CREATE TABLE IF NOT EXISTS traces (
@@ -155,6 +159,73 @@ class Status:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A session's traces as the journal knows them: still open, already reviewed, all open ones due."""
+
+    open: list[str]
+    reviewed: list[str]
+    ready: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRecord:
+    """What one review writes: its session, the traces it closes, its findings and alerts."""
+
+    session_id: str
+    trace_ids: Sequence[str]
+    ended_ns: int
+    reviewed_at: float
+    latency_s: float
+    spans: int
+    findings: Sequence[Finding] = ()
+    judged: Sequence[str] = ()
+    alerts: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Batch:
+    trace_id: str
+    fmt: str
+    doc: bytes
+    spans: int
+    root: bool
+    last_end: int
+    keys: set[str] = field(default_factory=set)
+
+
+class _Groups:
+    """Union-find over strings (trace ids and ``k:``-prefixed session keys)."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            parent[root] = parent[parent[root]]
+            root = parent[root]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def _trace_request_class() -> Any:
+    module = importlib.import_module("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
+    return module.ExportTraceServiceRequest
+
+
 def _keys(span: Span) -> list[str]:
     conversations, run = session_key(span.attributes)
     keys = [f"c:{c}" for c in conversations]
@@ -195,20 +266,59 @@ class Journal:
         by_trace: dict[str, list[Span]] = defaultdict(list)
         for span in spans:
             by_trace[span.trace_id or UNATTRIBUTED].append(span)
-        if not by_trace and follow is None:
+        rows: list[_Batch] = []
+        for trace_id, group in by_trace.items():
+            keys: set[str] = set()
+            for s in group:
+                keys.update(_keys(s))
+            rows.append(
+                _Batch(
+                    trace_id=trace_id,
+                    fmt="json",
+                    doc=json.dumps(encode_records(group), separators=(",", ":")).encode(),
+                    spans=len(group),
+                    root=any(not s.parent_id for s in group if s.span_id),
+                    last_end=max((s.end for s in group), default=0),
+                    keys=keys,
+                )
+            )
+        return self._store(rows, now=now, follow=follow)
+
+    def append_protobuf(self, request: Any, *, now: float | None = None) -> int:
+        """Store a parsed ``ExportTraceServiceRequest`` as it came, cut per trace; returns the span count."""
+        summaries = summarise_request(request)
+        rows = []
+        for trace_id, sub in split_by_trace(request).items():
+            root, last_end, count, conversations, runs = summaries[trace_id]
+            keys = {f"c:{c}" for c in conversations} | {f"r:{r}" for r in runs if r is not None}
+            rows.append(
+                _Batch(
+                    trace_id=trace_id or UNATTRIBUTED,
+                    fmt="pb",
+                    doc=sub.SerializeToString(),
+                    spans=count,
+                    root=root,
+                    last_end=last_end,
+                    keys=keys,
+                )
+            )
+        return self._store(rows, now=now, follow=None)
+
+    def _store(
+        self, rows: Sequence[_Batch], *, now: float | None, follow: tuple[str, int, int] | None
+    ) -> int:
+        if not rows and follow is None:
             return 0
         at = time.time() if now is None else now
-        count = 0
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                for trace_id, group in by_trace.items():
-                    count += len(group)
-                    doc = json.dumps(encode_records(group), separators=(",", ":"))
-                    db.execute("INSERT INTO batches (trace_id, doc) VALUES (?, ?)", (trace_id, doc))
-                    root = any(not s.parent_id for s in group if s.span_id)
-                    last_end = max((s.end for s in group), default=0)
+                for b in rows:
+                    db.execute(
+                        "INSERT INTO batches (trace_id, fmt, doc) VALUES (?, ?, ?)",
+                        (b.trace_id, b.fmt, b.doc),
+                    )
                     db.execute(
                         "INSERT INTO traces (trace_id, first_seen, last_seen, root_seen, spans, last_end_ns)"
                         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(trace_id) DO UPDATE SET"
@@ -216,13 +326,13 @@ class Journal:
                         " root_seen = MAX(root_seen, excluded.root_seen),"
                         " spans = spans + excluded.spans,"
                         " last_end_ns = MAX(last_end_ns, excluded.last_end_ns)",
-                        (trace_id, at, at, int(root), len(group), last_end),
+                        (b.trace_id, at, at, int(b.root), b.spans, b.last_end),
                     )
-                    keys = {k for s in group for k in _keys(s)}
-                    db.executemany(
-                        "INSERT OR IGNORE INTO trace_keys (key, trace_id) VALUES (?, ?)",
-                        [(k, trace_id) for k in keys],
-                    )
+                    if b.keys:
+                        db.executemany(
+                            "INSERT OR IGNORE INTO trace_keys (key, trace_id) VALUES (?, ?)",
+                            [(k, b.trace_id) for k in b.keys],
+                        )
                 if follow is not None:
                     db.execute(
                         "INSERT INTO follow (path, inode, offset) VALUES (?, ?, ?) ON CONFLICT(path)"
@@ -233,10 +343,10 @@ class Journal:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return count
+        return sum(b.spans for b in rows)
 
     # -- review ------------------------------------------------------------------------------------
-    def due(self, *, now: float, settle_s: float, idle_s: float, limit: int = 256) -> list[str]:
+    def due(self, *, now: float, settle_s: float, idle_s: float, limit: int = 512) -> list[str]:
         """Open traces that are complete (root received and quiet for ``settle_s``) or idle."""
         with self._lock:
             rows = self._db.execute(
@@ -247,120 +357,144 @@ class Journal:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def component(self, trace_id: str) -> tuple[list[str], list[str]]:
-        """Every trace that shares a session key with ``trace_id``, transitively: (open, reviewed)."""
-        seen = {trace_id}
-        frontier = [trace_id]
+    def components(
+        self, trace_ids: Sequence[str], *, now: float, settle_s: float, idle_s: float
+    ) -> list[Component]:
+        """The sessions these traces belong to: every trace sharing a session key with them,
+        transitively, with which of those are still open and whether all the open ones are due."""
+        groups = _Groups()
+        seen = set(trace_ids)
+        frontier = list(trace_ids)
+        states: dict[str, tuple[str, int, float]] = {}
         with self._lock:
             db = self._db
             while frontier:
-                marks = ",".join("?" * len(frontier))
-                rows = db.execute(
-                    f"SELECT DISTINCT b.trace_id FROM trace_keys a JOIN trace_keys b ON a.key = b.key"
-                    f" WHERE a.trace_id IN ({marks})",
-                    frontier,
-                ).fetchall()
-                frontier = [r[0] for r in rows if r[0] not in seen]
-                seen.update(frontier)
-            marks = ",".join("?" * len(seen))
-            rows = db.execute(
-                f"SELECT trace_id, state FROM traces WHERE trace_id IN ({marks})", sorted(seen)
-            ).fetchall()
-        open_ = sorted(t for t, s in rows if s == "open")
-        reviewed = sorted(t for t, s in rows if s != "open")
-        return open_, reviewed
-
-    def is_due(self, trace_ids: Sequence[str], *, now: float, settle_s: float, idle_s: float) -> bool:
-        marks = ",".join("?" * len(trace_ids))
-        with self._lock:
-            (waiting,) = self._db.execute(
-                f"SELECT COUNT(*) FROM traces WHERE trace_id IN ({marks}) AND NOT"
-                " ((root_seen = 1 AND last_seen <= ?) OR last_seen <= ?)",
-                [*trace_ids, now - settle_s, now - idle_s],
-            ).fetchone()
-        return int(waiting) == 0
-
-    def spans(self, trace_ids: Sequence[str]) -> list[Span]:
-        """The stored spans of these traces, decoded by the OTLP codec."""
-        out: list[Span] = []
-        if not trace_ids:
-            return out
-        marks = ",".join("?" * len(trace_ids))
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT doc FROM batches WHERE trace_id IN ({marks}) ORDER BY id", list(trace_ids)
-            ).fetchall()
-        for (doc,) in rows:
-            out.extend(decode_request(json.loads(doc)))
+                found: list[str] = []
+                for chunk in _chunks(frontier):
+                    marks = ",".join("?" * len(chunk))
+                    for key, tid in db.execute(
+                        "SELECT b.key, b.trace_id FROM trace_keys a JOIN trace_keys b ON a.key = b.key"
+                        f" WHERE a.trace_id IN ({marks})",
+                        chunk,
+                    ):
+                        groups.union("k:" + key, tid)
+                        if tid not in seen:
+                            seen.add(tid)
+                            found.append(tid)
+                frontier = found
+            for chunk in _chunks(sorted(seen)):
+                marks = ",".join("?" * len(chunk))
+                for tid, state, root, last in db.execute(
+                    f"SELECT trace_id, state, root_seen, last_seen FROM traces WHERE trace_id IN ({marks})",
+                    chunk,
+                ):
+                    states[tid] = (state, int(root), float(last))
+        members: dict[str, list[str]] = defaultdict(list)
+        for tid in sorted(seen):
+            members[groups.find(tid)].append(tid)
+        out = []
+        for traces in members.values():
+            open_ = [t for t in traces if states.get(t, ("open", 0, 0.0))[0] == "open"]
+            if not open_:
+                continue
+            ready = all(
+                (states[t][1] and states[t][2] <= now - settle_s) or states[t][2] <= now - idle_s
+                for t in open_
+                if t in states
+            )
+            reviewed = [t for t in traces if t not in open_]
+            out.append(Component(open=open_, reviewed=reviewed, ready=ready))
         return out
 
-    def record_review(
-        self,
-        *,
-        session_id: str,
-        trace_ids: Sequence[str],
-        ended_ns: int,
-        reviewed_at: float,
-        latency_s: float,
-        spans: int,
-        findings: Sequence[Finding],
-        judged: Sequence[str],
-        alerts: Sequence[dict[str, Any]],
-    ) -> list[Finding]:
-        """Store one review atomically; returns the findings that were new for the session."""
-        new: list[Finding] = []
+    def spans_by_trace(self, trace_ids: Iterable[str]) -> dict[str, list[Span]]:
+        """The stored spans of these traces, decoded by the OTLP codec, in arrival order."""
+        out: dict[str, list[Span]] = defaultdict(list)
+        request_cls: Any = None
+        with self._lock:
+            rows = []
+            for chunk in _chunks(sorted(set(trace_ids))):
+                marks = ",".join("?" * len(chunk))
+                rows.extend(
+                    self._db.execute(
+                        f"SELECT trace_id, fmt, doc FROM batches WHERE trace_id IN ({marks}) ORDER BY id",
+                        chunk,
+                    ).fetchall()
+                )
+        for tid, fmt, doc in rows:
+            if fmt == "pb":
+                if request_cls is None:
+                    request_cls = _trace_request_class()
+                out[tid].extend(spans_from_request(request_cls.FromString(doc)))
+            else:
+                out[tid].extend(decode_request(json.loads(doc)))
+        return out
+
+    def record_reviews(self, reviews: Sequence[ReviewRecord]) -> list[list[Finding]]:
+        """Store reviews atomically (one transaction); returns, per review, its findings that were new."""
+        result: list[list[Finding]] = []
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                for f in findings:
-                    cur = db.execute(
-                        "INSERT OR IGNORE INTO findings (session_id, reviewer, code, category, severity,"
-                        " confidence, message, evidence, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            f.session_id,
-                            f.reviewer,
-                            f.code,
-                            f.category,
-                            f.severity,
-                            f.confidence,
-                            f.message,
-                            json.dumps(f.evidence),
-                            f.created,
-                        ),
-                    )
-                    if cur.rowcount:
-                        new.append(f)
-                db.execute(
-                    "INSERT INTO sessions (session_id, ended_ns, reviewed_at, latency_s, spans, traces,"
-                    " judged) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET"
-                    " ended_ns = excluded.ended_ns, reviewed_at = excluded.reviewed_at,"
-                    " latency_s = excluded.latency_s, spans = excluded.spans, traces = excluded.traces,"
-                    " judged = excluded.judged, reviews = reviews + 1",
-                    (
-                        session_id,
-                        ended_ns,
-                        reviewed_at,
-                        latency_s,
-                        spans,
-                        json.dumps(sorted(trace_ids)),
-                        json.dumps(sorted(judged)),
-                    ),
-                )
-                marks = ",".join("?" * len(trace_ids))
-                db.execute(
-                    f"UPDATE traces SET state = 'reviewed', session_id = ? WHERE trace_id IN ({marks})",
-                    [session_id, *trace_ids],
-                )
-                new_keys = {(f.reviewer, f.code, f.message) for f in new}
-                for alert in alerts:
-                    key = (alert.get("reviewer"), alert.get("code"), alert.get("message"))
-                    if key in new_keys:
-                        db.execute("INSERT INTO outbox (payload) VALUES (?)", (json.dumps(alert),))
+                for r in reviews:
+                    result.append(self._record(db, r))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        return result
+
+    def record_review(self, **fields: Any) -> list[Finding]:
+        """:meth:`record_reviews` for one review, given as :class:`ReviewRecord`'s fields."""
+        return self.record_reviews([ReviewRecord(**fields)])[0]
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, r: ReviewRecord) -> list[Finding]:
+        new: list[Finding] = []
+        for f in r.findings:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO findings (session_id, reviewer, code, category, severity,"
+                " confidence, message, evidence, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f.session_id,
+                    f.reviewer,
+                    f.code,
+                    f.category,
+                    f.severity,
+                    f.confidence,
+                    f.message,
+                    json.dumps(f.evidence),
+                    f.created,
+                ),
+            )
+            if cur.rowcount:
+                new.append(f)
+        db.execute(
+            "INSERT INTO sessions (session_id, ended_ns, reviewed_at, latency_s, spans, traces,"
+            " judged) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE SET"
+            " ended_ns = excluded.ended_ns, reviewed_at = excluded.reviewed_at,"
+            " latency_s = excluded.latency_s, spans = excluded.spans, traces = excluded.traces,"
+            " judged = excluded.judged, reviews = reviews + 1",
+            (
+                r.session_id,
+                r.ended_ns,
+                r.reviewed_at,
+                r.latency_s,
+                r.spans,
+                json.dumps(sorted(r.trace_ids)),
+                json.dumps(sorted(r.judged)),
+            ),
+        )
+        for chunk in _chunks(list(r.trace_ids)):
+            marks = ",".join("?" * len(chunk))
+            db.execute(
+                f"UPDATE traces SET state = 'reviewed', session_id = ? WHERE trace_id IN ({marks})",
+                [r.session_id, *chunk],
+            )
+        new_keys = {(f.reviewer, f.code, f.message) for f in new}
+        for alert in r.alerts:
+            if (alert.get("reviewer"), alert.get("code"), alert.get("message")) in new_keys:
+                db.execute("INSERT INTO outbox (payload) VALUES (?)", (json.dumps(alert),))
         return new
 
     # -- alerts ------------------------------------------------------------------------------------

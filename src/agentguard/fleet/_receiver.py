@@ -62,6 +62,17 @@ def decode_body(signal: str, content_type: str, body: bytes) -> list[Span]:
     return list(decode_request(doc))
 
 
+def _parse_trace_request(data: bytes) -> Any:
+    try:
+        traces_cls, _, _ = _protobuf_types()
+    except ImportError as exc:
+        raise FormatError(f"protobuf bodies need the otlp extra ({exc})") from exc
+    try:
+        return traces_cls.FromString(data)
+    except Exception as exc:
+        raise FormatError(f"not an OTLP traces protobuf message: {type(exc).__name__}") from exc
+
+
 def _decompress(encoding: str, body: bytes) -> bytes:
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
@@ -96,21 +107,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         content_type = self.headers.get("Content-Type") or "application/json"
+        protobuf = content_type.split(";", 1)[0].strip().lower() == PROTOBUF
+        journal = self.server.journal
         try:
-            spans = decode_body(
-                signal, content_type, _decompress(self.headers.get("Content-Encoding") or "", body)
-            )
+            data = _decompress(self.headers.get("Content-Encoding") or "", body)
+            request = _parse_trace_request(data) if protobuf and signal == "traces" else None
+            spans = decode_body(signal, content_type, data) if request is None else []
         except (FormatError, OSError, EOFError, zlib.error) as exc:
             self._answer(400, str(exc))
             return
         try:
-            self.server.journal.append(spans)
+            count = journal.append(spans) if request is None else journal.append_protobuf(request)
         except Exception as exc:
             log.warning("monitor journal write failed: %s: %s", type(exc).__name__, exc)
             self._answer(503, "journal unavailable")
             return
-        self.server.received(len(spans))
-        if content_type.startswith(PROTOBUF):
+        self.server.received(count)
+        if protobuf:
             self._answer(200, b"", PROTOBUF)
         else:
             self._answer(200, b"{}", "application/json")

@@ -16,7 +16,7 @@ from opentelemetry import _logs, metrics, trace
 from ..detect import SEVERITIES, DetectorSet, default_detectors
 from ..traces import assemble
 from ._alerts import Dispatcher, Webhook
-from ._journal import Finding, Journal, Status
+from ._journal import Finding, Journal, ReviewRecord, Status
 from ._receiver import FileFollower, Receiver
 from ._review import Judge, review
 from ._telemetry import MonitorTelemetry
@@ -160,78 +160,76 @@ class Monitor:
 
     # -- review ------------------------------------------------------------------------------------
     def review_due(self, now: float | None = None) -> int:
-        """Review every session that is complete now; returns how many sessions were reviewed."""
+        """Review every session that is complete now; returns how many sessions were reviewed.
+
+        One pass reads what is due in a few queries, reviews each session, and writes all the reviews
+        in one transaction; a crash before that commit leaves them to the next pass.
+        """
         cfg = self.config
         at = time.time() if now is None else now
-        handled: set[str] = set()
-        reviewed = 0
-        for trace_id in self.journal.due(now=at, settle_s=cfg.settle_s, idle_s=cfg.idle_s):
-            if trace_id in handled:
-                continue
-            open_, done = self.journal.component(trace_id)
-            handled.update(open_)
-            if not open_ or not self.journal.is_due(open_, now=at, settle_s=cfg.settle_s, idle_s=cfg.idle_s):
-                continue
-            reviewed += self._review_component(open_, done, at)
-        return reviewed
-
-    def _review_component(self, open_: list[str], done: list[str], at: float) -> int:
-        cfg = self.config
-        pending = set(open_)
-        count = 0
-        for session in assemble(self.journal.spans([*open_, *done])):
-            traces = sorted({s.trace_id for s in session.spans} & pending)
-            if not traces:
-                continue
-            pending.difference_update(traces)
-            result = review(
-                session,
-                detectors=self.detectors,
-                judges=cfg.judges,
-                sample=cfg.sample,
-                judge_min_severity=cfg.judge_min_severity,
-                at=at,
-            )
-            ended_ns = result.ended_ns
-            verdict_at = time.time()
-            latency = max(0.0, verdict_at - ended_ns / 1e9) if ended_ns else 0.0
-            alerts = [
-                _alert(f, len(session.spans))
-                for f in result.findings
-                if SEVERITIES.index(f.severity) >= self._alert_rank
-            ]
-            new = self.journal.record_review(
-                session_id=session.id,
-                trace_ids=traces,
-                ended_ns=ended_ns,
-                reviewed_at=verdict_at,
-                latency_s=latency,
-                spans=len(session.spans),
-                findings=result.findings,
-                judged=result.judged,
-                alerts=alerts,
-            )
-            for model, error in result.judge_errors.items():
-                log.warning("judge %s on session %s: %s", model, session.id, error)
+        due = self.journal.due(now=at, settle_s=cfg.settle_s, idle_s=cfg.idle_s)
+        if not due:
+            return 0
+        ready = [
+            c
+            for c in self.journal.components(due, now=at, settle_s=cfg.settle_s, idle_s=cfg.idle_s)
+            if c.ready
+        ]
+        spans = self.journal.spans_by_trace(t for c in ready for t in (*c.open, *c.reviewed))
+        records: list[ReviewRecord] = []
+        reviews: list[tuple[str, float, bool, int]] = []
+        for c in ready:
+            pending = set(c.open)
+            for session in assemble([s for t in (*c.open, *c.reviewed) for s in spans.get(t, ())]):
+                traces = sorted({s.trace_id for s in session.spans} & pending)
+                if not traces:
+                    continue
+                pending.difference_update(traces)
+                result = review(
+                    session,
+                    detectors=self.detectors,
+                    judges=cfg.judges,
+                    sample=cfg.sample,
+                    judge_min_severity=cfg.judge_min_severity,
+                    at=at,
+                )
+                for model, error in result.judge_errors.items():
+                    log.warning("judge %s on session %s: %s", model, session.id, error)
+                verdict_at = time.time()
+                ended_ns = result.ended_ns
+                latency = max(0.0, verdict_at - ended_ns / 1e9) if ended_ns else 0.0
+                records.append(
+                    ReviewRecord(
+                        session_id=session.id,
+                        trace_ids=traces,
+                        ended_ns=ended_ns,
+                        reviewed_at=verdict_at,
+                        latency_s=latency,
+                        spans=len(session.spans),
+                        findings=result.findings,
+                        judged=result.judged,
+                        alerts=[
+                            _alert(f, len(session.spans))
+                            for f in result.findings
+                            if SEVERITIES.index(f.severity) >= self._alert_rank
+                        ],
+                    )
+                )
+                reviews.append((session.id, latency, bool(result.judged), len(session.spans)))
+            if pending:  # traces nothing in a session is made of (e.g. empty batches): closed, no findings
+                left = sorted(pending)
+                records.append(
+                    ReviewRecord(session_id=left[0], trace_ids=left, ended_ns=0, reviewed_at=time.time(),
+                                 latency_s=0.0, spans=0)
+                )  # fmt: skip
+        new = self.journal.record_reviews(records)
+        by_session = {r.session_id: found for r, found in zip(records, new, strict=True)}
+        for session_id, latency, judged, n in reviews:
             self.telemetry.seen()
-            self.telemetry.reviewed(latency_s=latency, judged=bool(result.judged))
-            if new:
-                self.telemetry.findings(session.id, new, spans=len(session.spans))
-            count += 1
-        if pending:  # traces with nothing a session is made of (e.g. empty batches): done, no findings
-            left = sorted(pending)
-            self.journal.record_review(
-                session_id=left[0],
-                trace_ids=left,
-                ended_ns=0,
-                reviewed_at=time.time(),
-                latency_s=0.0,
-                spans=0,
-                findings=(),
-                judged=(),
-                alerts=(),
-            )
-        return count
+            self.telemetry.reviewed(latency_s=latency, judged=judged)
+            if by_session.get(session_id):
+                self.telemetry.findings(session_id, by_session[session_id], spans=n)
+        return len(reviews)
 
 
 def _alert(f: Finding, spans: int) -> dict[str, Any]:
