@@ -84,7 +84,7 @@ class Bench:
 BENCHMARKS: list[Bench] = [
     Bench("bench_tool", "tool call overhead and memory (dev venv)"),
     Bench("bench_scan", "scan throughput, spans/s per core (issue 4)", quick_args=("--sessions", "100")),
-    Bench("bench_monitor", "agentguard monitor: sustained ingest with review", quick_args=("--spans", "20000")),
+    Bench("bench_monitor", "agentguard monitor: ingest with review", quick_args=("--spans", "20000")),
     Bench(
         "bench_policy",
         "policy decision time vs pycasbin 2.8.0 and cedarpy 4.12.2",
