@@ -28,6 +28,8 @@ COMMANDS: Final[dict[str, str]] = {
     "dashboard": "agentguard.cli._dashboard",
     "report": "agentguard.cli._report",
     "monitor": "agentguard.cli._monitor",
+    "triage": "agentguard.cli._triage",
+    "incident": "agentguard.cli._incident",
 }
 
 

@@ -25,20 +25,28 @@ The command line is ``agentguard monitor``. What it does:
   judged), ``agentguard.monitor.review.latency`` (session end to verdict) and
   ``agentguard.monitor.coverage``; alerts at or above ``alert_severity`` as JSON lines on a stream and
   to a webhook (signed with HMAC-SHA256, retried; see :func:`verify`).
+- **Triage and incidents**: :meth:`Journal.set_state` keeps each finding's state (``new``,
+  ``acknowledged``, ``false_positive``, ``confirmed``) with its history (``agentguard triage``);
+  :func:`incident_record` writes what happened, when it was detected, the decisions taken and the
+  evidence spans under a hash chain, optionally with the EU AI Act Article 73 reporting clock
+  (``agentguard incident``).
 """
 
 from __future__ import annotations
 
 from ._alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook, sign, verify
-from ._journal import Finding, Journal, Status
+from ._incident import REPORTING_DAYS, hash_chain, incident_record, verify_chain
+from ._journal import TRIAGE_STATES, Finding, Journal, Status
 from ._receiver import FileFollower, Receiver, decode_body
 from ._review import RULES, Judge, sampled
 from ._service import Monitor, MonitorConfig
 
 __all__ = [
+    "REPORTING_DAYS",
     "RULES",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "TRIAGE_STATES",
     "FileFollower",
     "Finding",
     "Journal",
@@ -49,7 +57,10 @@ __all__ = [
     "Status",
     "Webhook",
     "decode_body",
+    "hash_chain",
+    "incident_record",
     "sampled",
     "sign",
     "verify",
+    "verify_chain",
 ]

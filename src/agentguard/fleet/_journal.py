@@ -84,12 +84,24 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS triage_log (
+    id INTEGER PRIMARY KEY,
+    finding_id INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    previous TEXT NOT NULL,
+    by TEXT NOT NULL,
+    note TEXT NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS follow (
     path TEXT PRIMARY KEY,
     inode INTEGER NOT NULL,
     offset INTEGER NOT NULL
 );
 """
+
+TRIAGE_STATES: Final = ("new", "acknowledged", "false_positive", "confirmed")
+"""A finding's triage states; every finding starts ``new``."""
 
 UNATTRIBUTED: Final = ""
 """The trace id of log records that carry no trace context: kept, counted, never reviewed."""
@@ -109,9 +121,12 @@ class Finding:
     evidence: dict[str, Any]
     created: float
     state: str = "new"
+    id: int | None = None
+    """The journal's id of a stored finding (``None`` before it is stored)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "session_id": self.session_id,
             "reviewer": self.reviewer,
             "code": self.code,
@@ -526,14 +541,24 @@ class Journal:
 
     # -- reading -----------------------------------------------------------------------------------
     def findings(self, session_id: str | None = None) -> list[Finding]:
+        return self.query_findings(session_id=session_id)
+
+    def query_findings(
+        self, *, session_id: str | None = None, state: str | None = None, finding_id: int | None = None
+    ) -> list[Finding]:
+        """Stored findings, oldest first, filtered by session, triage state or id."""
         query = (
             "SELECT session_id, reviewer, code, category, severity, confidence, message, evidence,"
-            " created, state FROM findings"
+            " created, state, id FROM findings"
         )
-        params: tuple[Any, ...] = ()
-        if session_id is not None:
-            query += " WHERE session_id = ?"
-            params = (session_id,)
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("session_id", session_id), ("state", state), ("id", finding_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if where:
+            query += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY id", params).fetchall()
         return [
@@ -548,9 +573,49 @@ class Journal:
                 evidence=json.loads(r[7]),
                 created=float(r[8]),
                 state=r[9],
+                id=int(r[10]),
             )
             for r in rows
         ]
+
+    def set_state(self, finding_id: int, state: str, *, by: str, note: str = "") -> Finding:
+        """Triage a finding (one of :data:`TRIAGE_STATES`), keeping the change in its history."""
+        if state not in TRIAGE_STATES:
+            raise ValueError(f"unknown triage state {state!r}; use one of {', '.join(TRIAGE_STATES)}")
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT state FROM findings WHERE id = ?", (finding_id,)).fetchone()
+                if row is None:
+                    raise KeyError(finding_id)
+                db.execute("UPDATE findings SET state = ? WHERE id = ?", (state, finding_id))
+                db.execute(
+                    "INSERT INTO triage_log (finding_id, state, previous, by, note, at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (finding_id, state, row[0], by, note, time.time()),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self.query_findings(finding_id=finding_id)[0]
+
+    def triage_history(self, finding_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT state, previous, by, note, at FROM triage_log WHERE finding_id = ? ORDER BY id",
+                (finding_id,),
+            ).fetchall()
+        return [{"state": r[0], "previous": r[1], "by": r[2], "note": r[3], "at": r[4]} for r in rows]
+
+    def session_traces(self, session_id: str) -> list[str]:
+        """The trace ids a reviewed session was made of."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT traces FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        return [] if row is None else list(json.loads(row[0]))
 
     def sessions(self) -> list[dict[str, Any]]:
         with self._lock:
