@@ -2,11 +2,11 @@
 
 ::
 
-    $ agentguard monitor --port 4318 --alert-severity high --webhook https://alerts.example/hook
-    agentguard monitor: OTLP/HTTP on http://127.0.0.1:4318 (/v1/traces, /v1/logs); state in ...
+    $ agentguard monitor --port 4319 --alert-severity high --webhook https://alerts.example/hook
+    agentguard monitor: OTLP/HTTP on http://127.0.0.1:4319 (/v1/traces, /v1/logs); state in ...
     {"code":"circumvention.encoded_command","kind":"agentguard.monitor.finding","reviewer":"rules",...}
 
-Point an OTLP/HTTP exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``) or a Collector's
+Point an OTLP/HTTP exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4319``) or a Collector's
 ``otlphttp`` exporter at it, or ``--follow`` the Collector's ``file`` exporter output. Alerts at or
 above ``--alert-severity`` are printed on stdout as JSON lines and posted to ``--webhook``, signed
 with the secret in the environment variable ``--webhook-secret-env`` names. ``--judge MODEL`` (repeat
@@ -56,7 +56,7 @@ def _seconds(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", metavar="DIR", default=".agentguard/monitor", help="journal directory")
     parser.add_argument("--host", default="127.0.0.1", help="receiver address (default loopback)")
-    parser.add_argument("--port", type=int, default=4318, help="receiver port (0: any free port)")
+    parser.add_argument("--port", type=int, default=4319, help="receiver port (0: any free port)")
     parser.add_argument("--no-receiver", action="store_true", help="only follow files")
     parser.add_argument(
         "--follow", metavar="FILE", action="append", default=[], help="OTLP JSON lines to follow"

@@ -4,7 +4,7 @@
 
     from agentguard.fleet import Monitor, MonitorConfig
 
-    with Monitor(MonitorConfig(state_dir=".agentguard/monitor", port=4318)) as monitor:
+    with Monitor(MonitorConfig(state_dir=".agentguard/monitor", port=4319)) as monitor:
         ...   # point OTLP/HTTP exporters (or a Collector's otlphttp exporter) at monitor.url
         print(monitor.status().coverage, [f.code for f in monitor.findings()])
 

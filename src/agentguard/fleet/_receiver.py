@@ -149,7 +149,7 @@ class Receiver(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, journal: Journal, *, host: str = "127.0.0.1", port: int = 4318) -> None:
+    def __init__(self, journal: Journal, *, host: str = "127.0.0.1", port: int = 4319) -> None:
         self.journal = journal
         self.spans_received = 0
         self._count_lock = threading.Lock()

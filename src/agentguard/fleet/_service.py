@@ -36,7 +36,7 @@ class MonitorConfig:
 
     state_dir: Path = field(default_factory=lambda: Path(".agentguard") / "monitor")
     host: str = "127.0.0.1"
-    port: int | None = 4318
+    port: int | None = 4319
     """``None``: no receiver (follow files only); ``0``: any free port."""
     follow: Sequence[Path] = ()
     settle_s: float = 1.0
