@@ -93,6 +93,7 @@ BENCHMARKS: list[Bench] = [
         "scan throughput, spans/s per core (issue 4)",
         quick_args=("--sessions", "100", "--memory-mb", "8"),
     ),
+    Bench("bench_monitor", "agentguard monitor: ingest with review", quick_args=("--spans", "20000")),
     Bench(
         "bench_policy",
         "policy decision time vs pycasbin 2.8.0 and cedarpy 4.12.2",

@@ -162,3 +162,15 @@ GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 # approval wait, by whether the approver granted (seconds; the Grafana Approvals panel reads it)
 METRIC_APPROVAL_WAIT: Final = "agentguard.approval.wait"
 APPROVAL_WAIT_BUCKETS: Final = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600)
+
+# the fleet monitor (agentguard monitor): its metrics, its review span and their attributes
+METRIC_MONITOR_SESSIONS: Final = "agentguard.monitor.sessions"
+METRIC_MONITOR_LATENCY: Final = "agentguard.monitor.review.latency"
+METRIC_MONITOR_COVERAGE: Final = "agentguard.monitor.coverage"
+MONITOR_STATE: Final = "agentguard.monitor.state"
+"""``seen``, ``reviewed`` or ``judged`` (the sessions counter's one label)."""
+SPAN_MONITOR_REVIEW: Final = "agentguard.monitor.review"
+MONITOR_SESSION_ID: Final = "agentguard.monitor.session.id"
+MONITOR_SPANS: Final = "agentguard.monitor.session.spans"
+MONITOR_REVIEWER: Final = "agentguard.monitor.reviewer"
+"""``rules`` or the judge model's name."""

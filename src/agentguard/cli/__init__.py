@@ -35,6 +35,9 @@ COMMANDS: Final[dict[str, str]] = {
     "serve": "agentguard.cli._serve",
     "dashboard": "agentguard.cli._dashboard",
     "report": "agentguard.cli._report",
+    "monitor": "agentguard.cli._monitor",
+    "triage": "agentguard.cli._triage",
+    "incident": "agentguard.cli._incident",
 }
 
 

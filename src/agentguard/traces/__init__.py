@@ -41,6 +41,7 @@ from ._otlp_json import (
     hex_id,
     key_values,
 )
+from ._otlp_pb import spans_from_request, split_by_trace, trace_keys
 from ._readers import (
     AttributeFilter,
     Reader,
@@ -92,5 +93,8 @@ __all__ = [
     "register_reader",
     "session_events",
     "session_key",
+    "spans_from_request",
+    "split_by_trace",
+    "trace_keys",
     "unregister_reader",
 ]

@@ -1,0 +1,113 @@
+"""What the monitor emits about its own work, through the OpenTelemetry APIs.
+
+- metrics: ``agentguard.monitor.sessions`` (counter, ``state`` = ``seen`` / ``reviewed`` / ``judged``),
+  ``agentguard.monitor.review.latency`` (session end to verdict, seconds, explicit buckets),
+  ``agentguard.monitor.coverage`` (gauge: reviewed traces over received traces);
+- one ``agentguard.monitor.review`` span per review, with an ``agentguard.signal`` event per finding;
+- one ``gen_ai.evaluation.result`` log record per finding (Logs API): evaluation name = the signal code,
+  score label = the severity, explanation = the message.
+
+Every call is guarded: a failing exporter never stops a review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from .. import _safe
+from .. import semconv as sc
+from .._version import __version__
+from ._journal import Finding
+
+LATENCY_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0)
+
+
+class MonitorTelemetry:
+    """The monitor's instruments, tracer and logger (from the given or the global providers)."""
+
+    def __init__(
+        self,
+        *,
+        coverage: Callable[[], float],
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+    ) -> None:
+        meter = metrics.get_meter("agentguard.monitor", __version__, meter_provider)
+        self.tracer = trace.get_tracer("agentguard.monitor", __version__, tracer_provider)
+        self.logger = _logs.get_logger("agentguard.monitor", __version__, logger_provider)
+        self.sessions = meter.create_counter(
+            sc.METRIC_MONITOR_SESSIONS, unit="{session}", description="sessions seen, reviewed and judged"
+        )
+        self.latency = meter.create_histogram(
+            sc.METRIC_MONITOR_LATENCY,
+            unit="s",
+            description="time from a session's end to its verdict",
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS,
+        )
+        self._coverage = coverage
+
+        def observe(_: CallbackOptions) -> Iterable[Observation]:
+            try:
+                return [Observation(self._coverage())]
+            except Exception as exc:
+                _safe.report("monitor.coverage", exc)
+                return []
+
+        meter.create_observable_gauge(
+            sc.METRIC_MONITOR_COVERAGE, callbacks=[observe], unit="1", description="reviewed / received"
+        )
+
+    def seen(self, n: int = 1) -> None:
+        self._add(n, "seen")
+
+    def reviewed(self, *, latency_s: float, judged: bool) -> None:
+        self._add(1, "reviewed")
+        if judged:
+            self._add(1, "judged")
+        try:
+            self.latency.record(max(latency_s, 0.0))
+        except Exception as exc:
+            _safe.report("monitor.latency", exc)
+
+    def _add(self, n: int, state: str) -> None:
+        try:
+            self.sessions.add(n, {sc.MONITOR_STATE: state})
+        except Exception as exc:
+            _safe.report("monitor.sessions", exc)
+
+    def findings(self, session_id: str, findings: Iterable[Finding], *, spans: int) -> None:
+        """The review span with its signal events, and one evaluation log record per finding."""
+        try:
+            attrs: dict[str, Any] = {sc.MONITOR_SESSION_ID: session_id, sc.MONITOR_SPANS: spans}
+            with self.tracer.start_as_current_span(sc.SPAN_MONITOR_REVIEW, attributes=attrs) as span:
+                for f in findings:
+                    span.add_event(
+                        sc.EVENT_SIGNAL,
+                        {
+                            sc.SIGNAL_CODE: f.code,
+                            sc.SIGNAL_CATEGORY: f.category,
+                            sc.SIGNAL_SEVERITY: f.severity,
+                            sc.SIGNAL_CONFIDENCE: f.confidence,
+                            sc.SIGNAL_MESSAGE: f.message,
+                            sc.MONITOR_REVIEWER: f.reviewer,
+                        },
+                    )
+                    self.logger.emit(
+                        event_name=sc.EVENT_EVALUATION_RESULT,
+                        body=f.message,
+                        attributes={
+                            sc.GEN_AI_EVALUATION_NAME: f.code,
+                            sc.GEN_AI_EVALUATION_SCORE_LABEL: f.severity,
+                            sc.GEN_AI_EVALUATION_SCORE_VALUE: f.confidence,
+                            sc.GEN_AI_EVALUATION_EXPLANATION: f.message,
+                            sc.MONITOR_SESSION_ID: session_id,
+                            sc.MONITOR_REVIEWER: f.reviewer,
+                        },
+                    )
+        except Exception as exc:
+            _safe.report("monitor.findings", exc)
