@@ -4,7 +4,7 @@ wall-clock limits.
 Each input is timed at two sizes (best of a few runs, each a command never seen before, so the
 analysis cache never answers); four times the size may take at most ten times as long (linear work
 takes four times, quadratic sixteen; the margin is for a busy machine). Inputs beyond the analysis
-limits are not analysed at all, so one ten times larger costs about the same.
+limits are not analysed at all; what is left of their cost is linear.
 """
 
 from __future__ import annotations
@@ -93,7 +93,11 @@ def test_commands_beyond_the_limit_cost_no_more_than_the_limit(
     make = SHAPES[shape]
     beyond = _time_command(policy, tmp_path, make, 100_000)
     ten_times = _time_command(policy, tmp_path, make, 1_000_000)
-    assert ten_times / beyond < 3.0, f"{shape}: 1 MB {ten_times * 1e3:.1f} ms vs 100 KB {beyond * 1e3:.1f} ms"
+    # what remains is linear (hashing, substring tests): ten times the size, at most twenty times the
+    # time, where a quadratic step would take a hundred
+    assert ten_times / beyond < 20.0, (
+        f"{shape}: 1 MB {ten_times * 1e3:.1f} ms vs 100 KB {beyond * 1e3:.1f} ms"
+    )
     decision = policy.check(ag.Action(kind="shell", tool="bash", cwd=str(tmp_path), command=make(600_000)))
     assert decision.outcome != "allow"
 

@@ -314,7 +314,7 @@ class Secrets(BuiltinRule):
             return None
         if self.env_dumps and shell.env_dump:
             return self.deny("dumps the environment, which holds secrets")
-        if shell.opaque and _TEXT_HINTS.search(shell.command[:65_536]):
+        if shell.opaque and _TEXT_HINTS.search(shell.command[:16_384]):
             return self.deny("an opaque command that names a secret file or the environment")
         found = (
             self._git_reads(facts)
