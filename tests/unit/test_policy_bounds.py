@@ -4,7 +4,7 @@ wall-clock limits.
 Each input is timed at two sizes (best of a few runs, each a command never seen before, so the
 analysis cache never answers); four times the size may take at most ten times as long (linear work
 takes four times, quadratic sixteen; the margin is for a busy machine). Inputs beyond the analysis
-limits are not analysed at all, so one ten times larger costs about the same.
+limits are not analysed at all; what is left of their cost is linear.
 """
 
 from __future__ import annotations
@@ -58,6 +58,21 @@ def _time_command(policy: Policy, root: Path, make: Callable[[int], str], size: 
     return min(times)
 
 
+def _time_pair(
+    policy: Policy, root: Path, make: Callable[[int], str], small: int, large: int
+) -> tuple[float, float]:
+    """Both sizes timed in turns (seven each, best kept), so a busy phase of the machine hits both."""
+    bodies = (make(small), make(large))
+    best = [float("inf"), float("inf")]
+    for _ in range(7):
+        for i, body in enumerate(bodies):
+            action = ag.Action(kind="shell", tool="bash", cwd=str(root), command=f"{body} # {next(_serial)}")
+            start = time.perf_counter()
+            policy.check(action)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
+
+
 SHAPES: dict[str, Callable[[int], str]] = {
     "words": lambda n: "echo " + "ab " * (n // 3),
     "variables": lambda n: "echo " + "$a" * (n // 2),
@@ -77,8 +92,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
 def test_analysis_time_grows_linearly_with_the_command(policy: Policy, tmp_path: Path, shape: str) -> None:
     make = SHAPES[shape]
     plain = _time_command(policy, tmp_path, lambda n: "ls src", 0)
-    small = _time_command(policy, tmp_path, make, 6_000)
-    large = _time_command(policy, tmp_path, make, 24_000)
+    small, large = _time_pair(policy, tmp_path, make, 6_000, 24_000)
     ratio = large / small
     # below twenty plain commands' time there is nothing to grow (and timer noise dominates)
     assert ratio < 10.0 or large < 20 * plain, (
@@ -93,7 +107,11 @@ def test_commands_beyond_the_limit_cost_no_more_than_the_limit(
     make = SHAPES[shape]
     beyond = _time_command(policy, tmp_path, make, 100_000)
     ten_times = _time_command(policy, tmp_path, make, 1_000_000)
-    assert ten_times / beyond < 3.0, f"{shape}: 1 MB {ten_times * 1e3:.1f} ms vs 100 KB {beyond * 1e3:.1f} ms"
+    # what remains is linear (hashing, substring tests): ten times the size, at most twenty times the
+    # time, where a quadratic step would take a hundred
+    assert ten_times / beyond < 20.0, (
+        f"{shape}: 1 MB {ten_times * 1e3:.1f} ms vs 100 KB {beyond * 1e3:.1f} ms"
+    )
     decision = policy.check(ag.Action(kind="shell", tool="bash", cwd=str(tmp_path), command=make(600_000)))
     assert decision.outcome != "allow"
 

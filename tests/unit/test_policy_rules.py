@@ -166,3 +166,22 @@ def test_an_unknown_program_given_a_protected_file_asks_unless_trusted(tmp_path:
     )
     assert (asked.outcome, asked.rule_ids) == ("ask", ("protect",))
     assert trusted.outcome == "allow"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "grep -r --exclude=.env KEY .",
+        "rg -g '!.env' KEY",
+        "tar --exclude=.env -czf out.tgz .",
+    ],
+)
+def test_a_recursive_reader_told_to_skip_a_secret_still_reads_the_ones_below(
+    tmp_path: Path, command: str
+) -> None:
+    (tmp_path / ".env").write_text("KEY=1\n")
+    (tmp_path / "deploy" / "keys").mkdir(parents=True)
+    (tmp_path / "deploy" / "keys" / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    policy = ag.Policy(scope=ag.Scope(root=str(tmp_path), read=["**"], write=["**"]), rules=[rules.secrets()])
+    decision = policy.check(ag.Action(kind="shell", tool="bash", cwd=str(tmp_path), command=command))
+    assert decision.outcome == "deny" and "server.pem" in decision.reason, decision.explain()

@@ -74,15 +74,15 @@ def bounded_glob(pattern: str, limit: int, entries: int = GLOB_ENTRIES) -> tuple
     """Up to ``limit`` matches of an absolute shell glob and whether the listing was complete.
 
     Component by component, as the shell expands it (hidden names only for a pattern starting with
-    ``.``), listing at most ``entries`` directory entries in all; a wildcard directly below ``/`` is
-    never listed (``/*/*/...`` is incomplete at once), so no glob walks the whole file system and no
-    ``/proc/*/root`` loop is followed further than the entry budget allows.
+    ``.``), listing at most ``entries`` directory entries in all; below a wildcard directly under ``/``
+    nothing is listed (``/*/*/...`` is incomplete at once, ``/*`` is one listing), so no glob walks the
+    whole file system and no ``/proc/*/root`` loop is followed further than the entry budget allows.
     """
     parts = pattern.split("/")[1:]
     if len(pattern) > PATH_MAX:
         return [], False
-    if parts and GLOB_CHARS.intersection(parts[0]):
-        return [], False
+    if len(parts) > 1 and GLOB_CHARS.intersection(parts[0]):
+        return [], False  # /*/...: every directory of the file system; /* alone is one listing
     out: list[str] = []
     budget = [entries]
     last = len(parts) - 1

@@ -134,7 +134,7 @@ _TEXT_HINTS = re.compile(
 )
 _HINT_WORDS = ("rm", "mkfs", "dd", "push", "reset", "clean", "drop", "shred", "wipefs", "/dev/")
 """Substrings one of which every :data:`_TEXT_HINTS` match contains (a cheap test first)."""
-TEXT_LIMIT = 65_536
+TEXT_LIMIT = 16_384
 """Characters of a command's text searched for spellings (a longer command is opaque anyway)."""
 _HARMLESS_DEVICES = (
     "/dev/null",

@@ -12,7 +12,6 @@ file or the environment in its text is denied too (an opaque command asks anyway
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import stat
@@ -91,6 +90,8 @@ _TEXT_HINTS = re.compile(
 )
 _GLOB_LIMIT = 1000
 _SCAN_LIMIT = 2000
+_SCAN_DEPTH = 8
+_NOT_SEARCHED = frozenset({".git", "node_modules", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache"})
 # Programs that read whole directory trees given as operands (or the working directory).
 _RECURSIVE = frozenset(
     {"rg", "ag", "ack", "tar", "zip", "7z", "rsync", "du", "tree", "cpio", "scp", "rclone"}
@@ -203,9 +204,10 @@ class Secrets(BuiltinRule):
         return None
 
     def _secret_below(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
-        """A secret file directly inside ``directory`` (one listing, bounded), or ``None``.
+        """A secret file below ``directory`` that a recursive reader reaches (bounded), or ``None``.
 
-        Cached by the directory's modification time, which changes when an entry is added or removed.
+        Cached by the directory's modification time, which changes when an entry directly inside it is
+        added or removed (not one deeper down).
         """
         try:
             st = os.stat(directory)
@@ -225,16 +227,36 @@ class Secrets(BuiltinRule):
         return found
 
     def _scan(self, directory: str, skip: tuple[str, ...], hidden: bool) -> str | None:
-        try:
-            with os.scandir(directory) as entries:
-                for entry in itertools.islice(entries, _SCAN_LIMIT):
-                    name = entry.name
-                    if (hidden or not name.startswith(".")) and not any(fnmatchcase(name, s) for s in skip):
-                        found = entry.path
-                        if self.is_secret(found):
-                            return found
-        except OSError:
-            return None
+        """A recursive reader reads every file below ``directory`` but the excluded names. Without
+        excludes the directory's own entries are checked; a reader told to skip something (the way
+        to dodge the check on ``.env``) is followed down, breadth first, at most
+        :data:`_SCAN_LIMIT` entries and :data:`_SCAN_DEPTH` levels, symlinked directories not
+        followed (the readers do not follow them by default)."""
+        budget = _SCAN_LIMIT
+        level = [directory]
+        for _ in range(_SCAN_DEPTH if skip else 1):
+            below: list[str] = []
+            for d in level:
+                try:
+                    with os.scandir(d) as entries:
+                        for entry in entries:
+                            budget -= 1
+                            if budget < 0:
+                                return None
+                            name = entry.name
+                            if (not hidden and name.startswith(".")) or any(
+                                fnmatchcase(name, s) for s in skip
+                            ):
+                                continue
+                            if self.is_secret(entry.path):
+                                return entry.path
+                            if name not in _NOT_SEARCHED and entry.is_dir(follow_symlinks=False):
+                                below.append(entry.path)
+                except OSError:
+                    continue
+            if not below:
+                return None
+            level = below
         return None
 
     def _recursive_reads(self, facts: Facts) -> Decision | None:
@@ -314,7 +336,7 @@ class Secrets(BuiltinRule):
             return None
         if self.env_dumps and shell.env_dump:
             return self.deny("dumps the environment, which holds secrets")
-        if shell.opaque and _TEXT_HINTS.search(shell.command[:65_536]):
+        if shell.opaque and _TEXT_HINTS.search(shell.command[:16_384]):
             return self.deny("an opaque command that names a secret file or the environment")
         found = (
             self._git_reads(facts)
