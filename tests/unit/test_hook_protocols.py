@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentguard.cli._hook import decide
 
@@ -220,3 +222,59 @@ def test_the_guides_sample_policies_deny_destructive_commands(
     out = decide(hook_input, str(policy), agent=agent)
     decision, reason = (codex_decision if agent == "codex" else gemini_decision)(out)
     assert decision == "deny" and "destructive_commands" in reason
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+_tool_names = st.sampled_from(
+    ["Bash", "Write", "Read", "Grep", "apply_patch", "run_shell_command", "mcp__x__y"]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    agent=st.sampled_from(["claude-code", "codex", "gemini"]),
+    tool=_tool_names | st.text(max_size=30),
+    tool_input=_json,
+    extra=st.dictionaries(st.sampled_from(["cwd", "session_id", "tool_use_id", "hook_event_name"]), _json),
+)
+def test_any_hook_input_gets_an_answer_in_the_protocol(
+    project: Path, agent: str, tool: str, tool_input: Any, extra: dict[str, Any]
+) -> None:
+    event = "BeforeTool" if agent == "gemini" else "PreToolUse"
+    data = {"hook_event_name": event, "tool_name": tool, "tool_input": tool_input, **extra}
+    out = decide(json.dumps(data), str(project / "policy.py"), agent=agent)
+    decision, reason = (
+        codex_decision(out) if agent == "codex" else gemini_decision(out) if agent == "gemini" else (None, "")
+    )
+    if agent == "claude-code":
+        inner = out["hookSpecificOutput"]
+        decision, reason = inner.get("permissionDecision"), inner.get("permissionDecisionReason", "")
+    assert decision in ("allow", "deny", "ask", None)
+    cwd = data.get("cwd")
+    if not isinstance(tool_input, dict) or (cwd is not None and not isinstance(cwd, str)) or not tool.strip():
+        assert decision == "deny", reason
+
+
+def test_argument_analysis_is_bounded_on_huge_inputs() -> None:
+    import time as _time
+
+    from agentguard.normalise import action_from_tool_call
+
+    def cost(arguments: dict[str, Any]) -> float:
+        best = float("inf")
+        for _ in range(5):
+            started = _time.perf_counter()
+            action_from_tool_call("mcp__x__frob", arguments)
+            best = min(best, _time.perf_counter() - started)
+        return best
+
+    small = cost({"path": "/tmp/a", "items": ["a"] * 10})
+    wide = cost({"path": "/tmp/a", "items": [{"k": "v"}] * 200_000})
+    long = cost({"path": "/tmp/a", "text": "x" * 2_000_000})
+    # the scan stops after a bounded number of values and never reads a long text more than once
+    assert wide < 200 * small + 0.05
+    assert long < 200 * small + 0.05

@@ -625,6 +625,8 @@ def _scan(value: Any, key_words: frozenset[str], key: str, shapes: _Shapes, dept
         return
     if isinstance(value, Mapping):
         for k, v in value.items():
+            if shapes.leaves >= _MAX_LEAVES:
+                return
             name = str(k)
             _scan(v, _words(name), name, shapes, depth + 1)
         return
@@ -634,6 +636,8 @@ def _scan(value: Any, key_words: frozenset[str], key: str, shapes: _Shapes, dept
             shapes.commands.append(shlex.join(value))
             return
         for v in value:
+            if shapes.leaves >= _MAX_LEAVES:
+                return
             _scan(v, key_words, key, shapes, depth + 1)
         return
     shapes.leaves += 1
@@ -660,6 +664,8 @@ def _scan(value: Any, key_words: frozenset[str], key: str, shapes: _Shapes, dept
 def _shapes(arguments: Mapping[str, Any], skip: Mapping[str, Types] | None = None) -> _Shapes:
     shapes = _Shapes()
     for key, value in arguments.items():
+        if shapes.leaves >= _MAX_LEAVES:
+            break
         name = str(key)
         if skip is not None and name in skip:
             continue
