@@ -35,14 +35,15 @@ What is redacted, in this order:
    ``api_key``, ``client_secret`` ...) lose any literal value, merely suggestive ones (``key``,
    ``token``, ``auth`` ...) only values that look generated (letters and digits, 6 or more).
 
-Speed (figures from before the pair and command-line rules; they add 5-20%, measured side by side on a
-loaded machine): CPython's ``re`` scans text at ~30 ns a character for a pattern that does not start
-with one literal, so no rule scans the whole text. Each rule looks for its literal markers with
-``str.find`` (``sk-``, ``AKIA``, ``://``, ``bearer``, ``key``, ``token`` ...: memchr-fast) and runs its
-regex only anchored at those hits. Measured on a loaded 2-core CI box (CPython 3.11, best of 7): ~10 µs
-for a short message, ~16 µs for a two-line env file, ~0.35 ms for 16 KiB of prose and ~0.65 ms for 16
-KiB of Python source full of ``key``/``token`` names; one combined regex pass took 2-3 ms for the same
-16 KiB.
+Speed (figures from before the pair and command-line rules; they add 5-35%, measured side by side with
+the earlier version in one process on a loaded machine, best of 7: 97 -> 129 µs for the short message
+below, 1.05 -> 1.35 ms for 16 KiB of prose, 1.44 -> 1.70 ms for 16 KiB of Python): CPython's ``re``
+scans text at ~30 ns a character for a pattern that does not start with one literal, so no rule scans
+the whole text. Each rule looks for its literal markers with ``str.find`` (``sk-``, ``AKIA``, ``://``,
+``bearer``, ``key``, ``token`` ...: memchr-fast) and runs its regex only anchored at those hits.
+Measured on a loaded 2-core CI box (CPython 3.11, best of 7): ~10 µs for a short message, ~16 µs for a
+two-line env file, ~0.35 ms for 16 KiB of prose and ~0.65 ms for 16 KiB of Python source full of
+``key``/``token`` names; one combined regex pass took 2-3 ms for the same 16 KiB.
 
 Redaction is idempotent (``redact(redact(t)) == redact(t)``) and never raises on a ``str``.
 """

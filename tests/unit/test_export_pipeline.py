@@ -324,3 +324,21 @@ def test_an_exporter_logs_each_kind_of_fault_once(caplog: pytest.LogCaptureFixtu
         log.error("Failed to export span batch code: %s", 503)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.getMessage().split(" ")[0] for r in warnings] == ["Transient", "Failed"]
+
+
+def test_flush_on_sigterm_leaves_an_application_handler_in_place(tmp_path: Path) -> None:
+    out = run_python(
+        """
+        import signal
+        import agentguard as ag
+
+        def mine(signum, frame):
+            pass
+
+        signal.signal(signal.SIGTERM, mine)
+        ag.configure(flush_on_sigterm=True)
+        print(signal.getsignal(signal.SIGTERM) is mine)
+        """,
+        tmp_path,
+    ).stdout
+    assert out.strip() == "True"

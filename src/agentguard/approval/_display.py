@@ -1,4 +1,4 @@
-"""Showing an agent's text to a human without letting it steer the terminal.
+r"""Showing an agent's text to a human without letting it steer the terminal.
 
 >>> visible("rm -rf ~ \x1b[8mhidden\x1b[0m")
 'rm -rf ~ \\x1b[8mhidden\\x1b[0m'
