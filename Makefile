@@ -94,7 +94,7 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	echo "    installing from $(DEMO_WHEELS)"
 	"$${pip[@]}" install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
 	    -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
-	$(PY) -c 'import agentguard, openai' || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
+	[ -x $(VENV)/bin/agentguard ] || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
 	touch $@
 	echo "    demo environment ready in $$((SECONDS - start)) s: $$($(PY) --version)"
 
