@@ -84,9 +84,11 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	    if $(PYTHON) -m pip --version >/dev/null 2>&1; then $(PYTHON) -m venv --without-pip $(VENV); else $(PYTHON) -m venv $(VENV); fi
 	fi
 	$(PY) -m pip --version >/dev/null 2>&1 || pip=($(PYTHON) -m pip --python $(PY))
+	mkdir -p $(DEMO_WHEELS)
+	exec 8>$(DEMO_WHEELS)/.lock
+	flock 8  # one clone fills the wheelhouse; the others wait and then install from it
 	if [ ! -f $(DEMO_STAMP) ]; then
 	    echo "    resolving the demo's packages once into $(DEMO_WHEELS)"
-	    mkdir -p $(DEMO_WHEELS)
 	    "$${pip[@]}" wheel $(PIP_FLAGS) -c $(CONSTRAINTS) -w $(DEMO_WHEELS) '.[openai]' $(BUILD_BACKEND) $(QUIET_PIP) $(PIP_PROGRESS)
 	    rm -f $(DEMO_WHEELS)/agentguard-*.whl
 	    touch $(DEMO_STAMP)
@@ -94,7 +96,7 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 	echo "    installing from $(DEMO_WHEELS)"
 	"$${pip[@]}" install $(PIP_FLAGS) --no-index --find-links $(DEMO_WHEELS) --no-compile \
 	    -c $(CONSTRAINTS) -e '.[openai]' $(QUIET_PIP) $(PIP_PROGRESS)
-	$(PY) -c 'import agentguard, openai' || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
+	[ -x $(VENV)/bin/agentguard ] || { echo "error: the demo environment is incomplete (see pip's output above)" >&2; exit 1; }
 	touch $@
 	echo "    demo environment ready in $$((SECONDS - start)) s: $$($(PY) --version)"
 

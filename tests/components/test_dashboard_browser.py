@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -750,6 +751,12 @@ def test_run_badge_reflects_signals_and_denials(scenario_store: Path, browser: C
         summary = cdp.evaluate("document.querySelector('#timeline .tl-summary').textContent")
         assert verdict == "high", verdict
         assert "high" in summary and "2 denials" in summary, summary
+        # wording: no "1 runs", "1 refusals", "1 calls" anywhere on the page
+        text = cdp.evaluate("document.body.innerText")
+        slips = re.findall(
+            r"(?<![\d.,])1 (?:runs|refusals|calls|signals|denials|attributes|LLM calls|tool calls)\b", text
+        )
+        assert slips == [], slips
     source.close()
 
 

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
@@ -326,3 +328,24 @@ def test_scan_progress_is_a_bar_of_what_was_read(tmp_path: Path) -> None:
     else:
         assert "scanning … 1 s" in drawn
     assert drawn.endswith("\r\033[K")  # the status line is erased when the scan ends
+
+
+@given(st.floats(min_value=1e-9, max_value=1e7, allow_nan=False, allow_infinity=False))
+def test_a_cost_is_never_printed_as_zero_and_keeps_two_significant_digits(usd: float) -> None:
+    from agentguard.cli._common import format_usd
+
+    text = format_usd(usd)
+    assert text.startswith("$")
+    shown = float(text[1:].replace(",", ""))
+    assert shown > 0, text  # never "$0.0000" for a cost that is not zero
+    assert abs(shown - usd) <= 0.05 * usd + 0.005 * (usd >= 0.01), (usd, text)
+
+
+@pytest.mark.parametrize(
+    ("usd", "text"),
+    [(0, "$0"), (0.00004, "$0.000040"), (0.0016592, "$0.0017"), (0.0123, "$0.0123"), (12.345, "$12.35")],
+)
+def test_costs_as_the_terminal_and_the_dashboard_print_them(usd: float, text: str) -> None:
+    from agentguard.cli._common import format_usd
+
+    assert format_usd(usd) == text

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
-from ._common import Align, CommandError, can_encode, format_usd, render_table, truncate
+from ._common import Align, CommandError, can_encode, format_usd, paint, render_table, truncate, use_color
 
 if TYPE_CHECKING:
     from ..export.store import RunRecord
@@ -91,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
     unknown = "—" if can_encode("—…") else "-"
     ellipsis = "…" if unknown == "—" else "..."
     rows = [_row(r, unknown, ellipsis) for r in runs]
-    print(render_table(_HEADERS, rows, _ALIGN))
+    color = use_color(args)
+    for line in render_table(_HEADERS, rows, _ALIGN).split("\n"):
+        # STATUS is the last column: a failed run is red on a terminal
+        print(
+            line[: -len("error")] + paint("error", "31", True) if color and line.endswith(" error") else line
+        )
     if total > len(runs):
         print(f"({len(runs)} of {total} runs; --limit N for more)")
     return 0

@@ -333,7 +333,7 @@
       var rows = [stats([["refusal rate", pct(d.overall_rate)], ["refusals", num(d.total_refusals)], ["LLM calls", num(d.total_calls)]])];
       rows.push(sub("Over time", legend([["refusal rate", "var(--c6)"]]), chartBox(d.axis, [{ name: "refusal rate", values: d.rate, color: "var(--c6)" }], { lines: true, format: pct, unit: "pct", max: 1, height: 92 })));
       rows.push(sub("Per agent", bars(d.by_agent.map(function (a) {
-        return { label: a.agent, value: a.rate, color: "var(--c6)", text: pct(a.rate) + " of " + num(a.calls), title: a.agent + ": " + a.refusals + " of " + a.calls + " calls" };
+        return { label: a.agent, value: a.rate, color: "var(--c6)", text: pct(a.rate) + " of " + num(a.calls), title: a.agent + ": " + num(a.refusals) + " of " + plural(a.calls, "call") };
       }))));
       if (d.by_source.length) rows.push(sub("By source", bars(d.by_source.map(function (x) { return { label: x.source, value: x.n, color: "var(--c4)" }; }))));
       return rows;
@@ -351,7 +351,7 @@
         h("div", { class: "row" }, left, sub("Per run (latest " + perRun.n + ")", runsBox)),
         h("div", { class: "row" },
           sub("By model", bars(d.by_model.map(function (m, i) {
-            return { label: m.model, value: m.usd || 0, color: PALETTE[i % PALETTE.length], text: (m.priced ? usd(m.usd) : "unpriced") + " · " + num(m.calls) + " calls", title: m.model + ": " + num(m.input) + " in / " + num(m.output) + " out" };
+            return { label: m.model, value: m.usd || 0, color: PALETTE[i % PALETTE.length], text: (m.priced ? usd(m.usd) : "unpriced") + " · " + plural(m.calls, "call"), title: m.model + ": " + num(m.input) + " in / " + num(m.output) + " out" };
           }), { empty: "No LLM calls." })),
           sub("Tokens by type", split(d.tokens.map(function (t, i) { return { label: t.type, value: t.n, color: tokColors[i] }; })),
             bars(d.tokens.map(function (t, i) { return { label: t.type, value: t.n, color: tokColors[i], text: num(t.n) }; }))))
@@ -431,7 +431,7 @@
         stats(d.by_severity.map(function (x) { return [x.severity, num(x.n)]; })),
         sub("By severity over time", legend(series.slice().reverse().map(function (x) { return [x.name, x.color]; })), chartBox(d.axis, series, { height: 90 })),
         sub("By category", bars(d.by_category.map(function (c) {
-          return { label: c.category, labelNode: h("span", null, badge(c.severity || "info"), " ", c.category), value: c.n, color: SEV_COLORS[c.severity] || "var(--info)", text: num(c.n) + " in " + num(c.runs) + " runs" };
+          return { label: c.category, labelNode: h("span", null, badge(c.severity || "info"), " ", c.category), value: c.n, color: SEV_COLORS[c.severity] || "var(--info)", text: num(c.n) + " in " + plural(c.runs, "run") };
         }))),
         sub("Top codes", table([{ label: "severity", width: "76px" }, "code", { label: "n", num: true, width: "44px" }], d.top_codes.map(function (c) {
           return { cells: [badge(c.severity || "info"), h("span", { class: "mono clip", title: c.code, text: c.code }), num(c.n)] };
@@ -495,7 +495,7 @@
   function renderKpis(o) {
     var dec = o.decisions || { allow: 0, ask: 0, deny: 0 };
     var tiles = [
-      ["Runs", num(o.runs), o.run_errors ? o.run_errors + " failed" : "guarded runs", o.run_errors ? "warn" : ""],
+      ["Runs", num(o.runs), o.run_errors ? num(o.run_errors) + " failed" : "guarded runs", o.run_errors ? "warn" : ""],
       ["LLM calls", compact(o.llm_calls), compact(o.input_tokens) + " in · " + compact(o.output_tokens) + " out"],
       ["Tool calls", compact(o.tool_calls), "executed or denied"],
       ["Cost", usd(o.cost_usd), o.runs ? usd(o.cost_usd / o.runs) + " per run" : "priced from usage"],
@@ -575,7 +575,7 @@
     var tl = document.getElementById("timeline");
     if (STATIC) {
       var run = STATIC.runs[runId];
-      if (run) renderTimeline(run); else tl.replaceChildren(empty("This run's timeline is not in the report (it includes the " + Object.keys(STATIC.runs).length + " most severe runs)."));
+      if (run) renderTimeline(run); else tl.replaceChildren(empty("This run's timeline is not in the report (it includes the " + plural(Object.keys(STATIC.runs).length, "most severe run") + ")."));
       tl.scrollIntoView({ block: "nearest" });
       return Promise.resolve();
     }
@@ -667,7 +667,7 @@
       h("div", { class: "tl-summary" + (verdict.worst && verdict.worst !== "info" ? " sev-" + verdict.worst : ""), text: verdict.summary }),
       run.task ? h("div", { class: "muted", text: run.task }) : null,
       h("div", { class: "meta" }, h("span", { text: "started " + when(run.t_ms || t0) }), h("span", { text: "duration " + secs(run.duration_s) }), h("span", { text: "cost " + usd(run.cost_usd) }),
-        h("span", { text: num(run.input_tokens) + " in / " + num(run.output_tokens) + " out tokens" }), h("span", { text: num(run.llm_calls) + " LLM · " + num(run.tool_calls) + " tools" }), h("span", { class: "mono faint", text: run.run_id })),
+        h("span", { text: num(run.input_tokens) + " in / " + num(run.output_tokens) + " out tokens" }), h("span", { text: plural(run.llm_calls, "LLM call") + " · " + plural(run.tool_calls, "tool call") }), h("span", { class: "mono faint", text: run.run_id })),
       run.status_message ? h("div", { class: "err", text: run.status_message }) : null)];
     spans.forEach(function (sp) {
       // the bar stays inside its track: at least 2 px wide, never starting later than its width from the end
@@ -681,7 +681,7 @@
       nodes.push(h("div", { class: "tl-span", "data-type": sp.type, title: secs((sp.duration_ms || 0) / 1000) }, h("div", { class: "tl-off", text: "+" + secs(sp.offset_ms / 1000) }), name, h("div", { class: "tl-gantt" }, bar)));
       sp.events.slice().sort(function (a, b) { return a.t_ms - b.t_ms; }).forEach(function (ev) { nodes.push(eventCard(ev)); });
       var keys = Object.keys(sp.attributes || {});
-      if (keys.length) nodes.push(h("details", { class: "attrs" }, h("summary", { text: keys.length + " attributes" }), h("div", { class: "kv" }, keys.map(function (k) {
+      if (keys.length) nodes.push(h("details", { class: "attrs" }, h("summary", { text: plural(keys.length, "attribute") }), h("div", { class: "kv" }, keys.map(function (k) {
         var v = sp.attributes[k];
         return [h("span", { class: "k", text: k }), h("span", { class: "v", text: typeof v === "string" ? v : JSON.stringify(v) })];
       }))));
@@ -736,7 +736,7 @@
     renderBanner(meta, STATIC.panels.overview);
     panelNames().forEach(function (name) { state.data[name] = STATIC.panels[name]; renderPanel(name, STATIC.panels[name]); });
     loadTriage();
-    document.getElementById("foot").textContent = "Static report: " + RANGE_LABELS[STATIC.range_s || 0] + ", the " + STATIC.triage.items.length + " most severe runs in triage, timelines of " + Object.keys(STATIC.runs).length + ". Generated by agentguard report at " + when(meta.generated_ms) + ".";
+    document.getElementById("foot").textContent = "Static report: " + RANGE_LABELS[STATIC.range_s || 0] + ", the " + plural(STATIC.triage.items.length, "most severe run") + " in triage, timelines of " + num(Object.keys(STATIC.runs).length) + ". Generated by agentguard report at " + when(meta.generated_ms) + ".";
   }
 
   function setup() {
