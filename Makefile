@@ -3,7 +3,7 @@
 #   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus] + dev tools, pinned
 #   make components   the real components the tests start: local LLM server (llama-cpp-python + SmolLM2),
 #                     Arize Phoenix (own venv), Prometheus and Chromium (Debian packages)
-#   make lint         ruff format --check, ruff check, mypy --strict
+#   make lint         ruff format --check, ruff check, mypy --strict, the import contract
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
 #   make bench-instructions  callgrind instruction counts per openai call, by part (needs valgrind)
@@ -166,6 +166,8 @@ lint: venv
 	$(VENV)/bin/ruff check . || failed+=("ruff check")
 	echo "==> lint: mypy --strict"
 	$(VENV)/bin/mypy || failed+=(mypy)
+	echo "==> lint: import contract (tests/unit/test_import_contract.py)"
+	$(PY) -m pytest -p no:cacheprovider -q tests/unit/test_import_contract.py || failed+=("import contract")
 	if (( $${#failed[@]} )); then echo "==> lint FAILED: $${failed[*]}" >&2; exit 1; fi
 
 # Lint and pytest both run; the target fails if either failed. Component fixtures start and stop the

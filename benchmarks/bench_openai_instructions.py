@@ -14,6 +14,11 @@ is the lowest ratio reachable without emitting less.
 
 Each case runs in its own process under callgrind twice, with ``SMALL`` and ``LARGE`` calls; the
 difference divided by ``LARGE - SMALL`` is the per-call count, free of start-up and import costs.
+The ``agentguard-long`` case counts calls ``LONG_SMALL``..``LONG_LARGE`` of one guarded run (1,000
+calls past the 200th): a count that grew with the run's length, or with anything kept per run, would
+show as a difference from the ``agentguard`` line. An instruction count does not depend on how busy
+the machine is: with 20 ms of wall time added to every call (a sleeping transport), 100 calls under
+callgrind differed by 0.01 % (4,883,637,521 vs 4,883,095,998 instructions, whole process).
 Children run with ``PYTHONHASHSEED=0``: string hashing changes dict layouts and garbage-collection
 timing, and with random seeds the same case moved by up to ±40,000 instructions per call.
 
@@ -36,9 +41,11 @@ from pathlib import Path
 from typing import Any, cast
 
 SMALL, LARGE = 40, 240
+LONG_SMALL, LONG_LARGE = 200, 1200
 CASES = (
     "bare",
     "agentguard",
+    "agentguard-long",
     "agentguard-no-metrics",
     "official",
     "official-no-metrics",
@@ -148,7 +155,7 @@ def child(case: str, calls: int) -> None:
     tp, _, mp = _providers()
     meter_provider = metrics.NoOpMeterProvider() if case.endswith("-no-metrics") else mp
     guard = ag.Guard(tracer_provider=tp, meter_provider=mp, capture_content=False)
-    if case.startswith("agentguard"):
+    if case.startswith("agentguard"):  # agentguard, agentguard-long, agentguard-no-metrics
         ag.instrument_openai(
             guard=ag.Guard(tracer_provider=tp, meter_provider=meter_provider, capture_content=False)
         )
@@ -193,10 +200,14 @@ def count(python: str, case: str, calls: int) -> int:
 
 def per_call(python: str, workers: int) -> dict[str, float]:
     """Instructions per call of every case, in ``python``'s environment."""
-    jobs = [(case, n) for case in CASES for n in (SMALL, LARGE)]
+    sizes = {case: (LONG_SMALL, LONG_LARGE) if case.endswith("-long") else (SMALL, LARGE) for case in CASES}
+    jobs = [(case, n) for case in CASES for n in sizes[case]]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         totals = dict(zip(jobs, pool.map(lambda job: count(python, *job), jobs), strict=True))
-    return {case: (totals[case, LARGE] - totals[case, SMALL]) / (LARGE - SMALL) for case in CASES}
+    return {
+        case: (totals[case, large] - totals[case, small]) / (large - small)
+        for case, (small, large) in sizes.items()
+    }
 
 
 def report(label: str, counts: dict[str, float]) -> None:
@@ -215,7 +226,13 @@ def report(label: str, counts: dict[str, float]) -> None:
             f"  {name:<24}{counts[case]:>12,.0f}{over(case):>12,.0f}{metrics_part:>13,.0f}"
             f"{over(case) - metrics_part:>11,.0f}"
         )
+    long_run = over("agentguard-long")
+    print(f"  {'agentguard, long run':<24}{counts['agentguard-long']:>12,.0f}{long_run:>12,.0f}")
     print(f"openai call overhead in instructions (agentguard / official), {label}: {ours / theirs:.2f}x")
+    print(
+        f"the same over calls {LONG_SMALL}-{LONG_LARGE} of one run / official, {label}: "
+        f"{long_run / theirs:.2f}x"
+    )
     print(
         f"floor (agentguard's span and metrics made directly, values precomputed) / official, {label}: "
         f"{over('floor') / theirs:.2f}x"

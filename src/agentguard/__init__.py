@@ -19,156 +19,200 @@ attributes::
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .guarded import guarded as guarded  # light; imported here so that the submodule never shadows it
 
 if TYPE_CHECKING:
-    from . import rules
-    from ._threads import uninstrument_threading
-    from .action import Action, ActionKind
-    from .approval import (
-        ApprovalRequest,
-        ApprovalResult,
-        ApprovalStore,
-        Approver,
-        AsyncApprover,
-        AutoApprover,
-        CallbackApprover,
-        ConsoleApprover,
-        QueueApprover,
-        action_hash,
+    from . import (
+        rules as rules,
     )
-    from .cost import Price, PriceBook, TokenUsage
-    from .decision import Decision, Denied, Vote
-    from .detect import Detector, DetectorSet, Signal
-    from .export import LocalStore, Telemetry, configure
-    from .guard import Guard, PolicyLike, default_guard, set_default_guard
-    from .guarded import guarded
-    from .instrumentation.openai import instrument_openai, uninstrument_openai
-    from .monitor import TranscriptMonitor
-    from .policy import Budget, Policy, Rule
-    from .run import RunState, current_run
-    from .scope import Scope
-    from .tools import tool
+    from ._threads import (
+        uninstrument_threading as uninstrument_threading,
+    )
+    from .action import (
+        Action as Action,
+    )
+    from .action import (
+        ActionKind as ActionKind,
+    )
+    from .approval import (
+        AnyApprover as AnyApprover,
+    )
+    from .approval import (
+        ApprovalRequest as ApprovalRequest,
+    )
+    from .approval import (
+        ApprovalResult as ApprovalResult,
+    )
+    from .approval import (
+        ApprovalStore as ApprovalStore,
+    )
+    from .approval import (
+        Approver as Approver,
+    )
+    from .approval import (
+        AsyncApprover as AsyncApprover,
+    )
+    from .approval import (
+        AutoApprover as AutoApprover,
+    )
+    from .approval import (
+        CallbackApprover as CallbackApprover,
+    )
+    from .approval import (
+        ConsoleApprover as ConsoleApprover,
+    )
+    from .approval import (
+        QueueApprover as QueueApprover,
+    )
+    from .approval import (
+        action_hash as action_hash,
+    )
+    from .cost import (
+        Price as Price,
+    )
+    from .cost import (
+        PriceBook as PriceBook,
+    )
+    from .cost import (
+        TokenUsage as TokenUsage,
+    )
+    from .decision import (
+        Decision as Decision,
+    )
+    from .decision import (
+        Denied as Denied,
+    )
+    from .decision import (
+        Vote as Vote,
+    )
+    from .detect import (
+        Detector as Detector,
+    )
+    from .detect import (
+        DetectorSet as DetectorSet,
+    )
+    from .detect import (
+        Signal as Signal,
+    )
+    from .export import (
+        LocalStore as LocalStore,
+    )
+    from .export import (
+        Telemetry as Telemetry,
+    )
+    from .export import (
+        configure as configure,
+    )
+    from .guard import (
+        Guard as Guard,
+    )
+    from .guard import (
+        PolicyLike as PolicyLike,
+    )
+    from .guard import (
+        default_guard as default_guard,
+    )
+    from .guard import (
+        set_default_guard as set_default_guard,
+    )
+    from .instrumentation.openai import (
+        instrument_openai as instrument_openai,
+    )
+    from .instrumentation.openai import (
+        uninstrument_openai as uninstrument_openai,
+    )
+    from .ledger import (
+        Budget as Budget,
+    )
+    from .monitor import (
+        TranscriptMonitor as TranscriptMonitor,
+    )
+    from .policy import (
+        Policy as Policy,
+    )
+    from .policy import (
+        Rule as Rule,
+    )
+    from .run import (
+        RunState as RunState,
+    )
+    from .run import (
+        current_run as current_run,
+    )
+    from .scope import (
+        Scope as Scope,
+    )
+    from .tools import (
+        tool as tool,
+    )
 
-# Each public name and the module that defines it, imported on first use: `import agentguard` (and
-# so every `agentguard` command, the Claude Code hook among them) loads only what it touches, not the
-# OpenTelemetry SDK, the exporters and the OpenAI instrumentation.
-_LAZY: dict[str, str] = {
-    "rules": ".rules",
-    "uninstrument_threading": "._threads",
-    **dict.fromkeys(("Action", "ActionKind"), ".action"),
-    **dict.fromkeys(
-        (
-            "ApprovalRequest",
-            "ApprovalResult",
-            "ApprovalStore",
-            "Approver",
-            "AsyncApprover",
-            "AutoApprover",
-            "CallbackApprover",
-            "ConsoleApprover",
-            "QueueApprover",
-            "action_hash",
-        ),
-        ".approval",
-    ),
-    **dict.fromkeys(("Price", "PriceBook", "TokenUsage"), ".cost"),
-    **dict.fromkeys(("Decision", "Denied", "Vote"), ".decision"),
-    **dict.fromkeys(("Detector", "DetectorSet", "Signal"), ".detect"),
-    "TranscriptMonitor": ".monitor",
-    **dict.fromkeys(("LocalStore", "Telemetry", "configure"), ".export"),
-    **dict.fromkeys(("Guard", "PolicyLike", "default_guard", "set_default_guard"), ".guard"),
-    "guarded": ".guarded",
-    **dict.fromkeys(("instrument_openai", "uninstrument_openai"), ".instrumentation.openai"),
-    **dict.fromkeys(("Budget", "Policy", "Rule"), ".policy"),
-    **dict.fromkeys(("RunState", "current_run"), ".run"),
+# The public API: each name and the module that defines it. This one table drives `__all__`, the
+# lazy loading below and tests/unit/test_public_api.py (which also checks the TYPE_CHECKING imports
+# above against it). A name is imported on first use: `import agentguard` (and so every `agentguard`
+# command, the Claude Code hook among them) loads only what it touches, not the OpenTelemetry SDK,
+# the exporters and the OpenAI instrumentation.
+PUBLIC: dict[str, str] = {
+    "Action": ".action",
+    "ActionKind": ".action",
+    "AnyApprover": ".approval",
+    "ApprovalRequest": ".approval",
+    "ApprovalResult": ".approval",
+    "ApprovalStore": ".approval",
+    "Approver": ".approval",
+    "AsyncApprover": ".approval",
+    "AutoApprover": ".approval",
+    "Budget": ".ledger",
+    "CallbackApprover": ".approval",
+    "ConsoleApprover": ".approval",
+    "Decision": ".decision",
+    "Denied": ".decision",
+    "Detector": ".detect",
+    "DetectorSet": ".detect",
+    "Guard": ".guard",
+    "LocalStore": ".export",
+    "Policy": ".policy",
+    "PolicyLike": ".guard",
+    "Price": ".cost",
+    "PriceBook": ".cost",
+    "QueueApprover": ".approval",
+    "Rule": ".policy",
+    "RunState": ".run",
     "Scope": ".scope",
+    "Signal": ".detect",
+    "Telemetry": ".export",
+    "TokenUsage": ".cost",
+    "TranscriptMonitor": ".monitor",
+    "Vote": ".decision",
+    "action_hash": ".approval",
+    "configure": ".export",
+    "current_run": ".run",
+    "default_guard": ".guard",
+    "guarded": ".guarded",
+    "instrument_openai": ".instrumentation.openai",
+    "rules": ".rules",
+    "set_default_guard": ".guard",
     "tool": ".tools",
+    "uninstrument_openai": ".instrumentation.openai",
+    "uninstrument_threading": "._threads",
 }
+_MODULES = frozenset({"rules"})
+"""Public names that are modules themselves (the rest are attributes of their module)."""
+
+__all__ = ["__version__", *sorted(PUBLIC)]  # noqa: PLE0604 - built from the one table
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if name == "rules":  # the one exported submodule
-        value: Any = importlib.import_module(module, __name__)
-    else:
-        value = getattr(importlib.import_module(module, __name__), name)
+    imported = importlib.import_module(module, __name__)
+    value: Any = imported if name in _MODULES else getattr(imported, name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
-
-
-class _Package(types.ModuleType):
-    """Keeps a lazily exported function from being replaced by its same-named submodule.
-
-    Importing ``agentguard.guarded`` (the module) binds it as the package's ``guarded`` attribute;
-    the public ``agentguard.guarded`` is the decorator, as it was when ``__init__`` imported it eagerly.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if (
-            isinstance(value, types.ModuleType)
-            and name != "rules"
-            and _LAZY.get(name, "")[1:] == name
-            and value.__name__ == f"{__name__}.{name}"
-        ):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-__all__ = [
-    "Action",
-    "ActionKind",
-    "ApprovalRequest",
-    "ApprovalResult",
-    "ApprovalStore",
-    "Approver",
-    "AsyncApprover",
-    "AutoApprover",
-    "Budget",
-    "CallbackApprover",
-    "ConsoleApprover",
-    "Decision",
-    "Denied",
-    "Detector",
-    "DetectorSet",
-    "Guard",
-    "LocalStore",
-    "Policy",
-    "PolicyLike",
-    "Price",
-    "PriceBook",
-    "QueueApprover",
-    "Rule",
-    "RunState",
-    "Scope",
-    "Signal",
-    "Telemetry",
-    "TokenUsage",
-    "TranscriptMonitor",
-    "Vote",
-    "__version__",
-    "action_hash",
-    "configure",
-    "current_run",
-    "default_guard",
-    "guarded",
-    "instrument_openai",
-    "rules",
-    "set_default_guard",
-    "tool",
-    "uninstrument_openai",
-    "uninstrument_threading",
-]
+    return sorted({*globals(), *PUBLIC})

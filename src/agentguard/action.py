@@ -3,7 +3,7 @@
 An :class:`Action` is built once per tool call or LLM call, before it runs, and is what the policy
 decides on, what detectors read and what the run keeps in its bounded history. The tool wrapper fills
 the canonical arguments (``path``, ``content``, ``command``, ``cwd``, ``url``) through the tool's
-argument mapping; :mod:`agentguard.normalise` (the policy issue) derives the facts from them.
+argument mapping; :mod:`agentguard.normalise` derives the facts from them.
 """
 
 from __future__ import annotations

@@ -201,8 +201,9 @@ class Guard:
     ) -> LlmStep:
         """Start one model call's step: its ``{operation} {model}`` client span (not yet current).
 
-        ``attributes`` (handed over: the step adds to it) are the request's span attributes; ``tool``
-        names the call in decisions and budget rules (``Action(kind="llm", tool=tool)``).
+        ``attributes`` (handed over: the step adds the run's ids to it) are the request's span
+        attributes, operation, provider and request model included; ``None`` means just those three.
+        ``tool`` names the call in decisions and budget rules (``Action(kind="llm", tool=tool)``).
         """
         state = current_run() if run == "current" else run
         return _start_llm(

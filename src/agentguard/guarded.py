@@ -14,18 +14,17 @@ agent propagate unchanged and mark the span as an error.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import wrapt
-
-from .guard import Guard, PolicyLike, default_guard
-from .run import RunState, close_run, open_run
-from .scope import Scope
-
 if TYPE_CHECKING:
     from .approval import AnyApprover
+    from .guard import Guard, PolicyLike
+    from .run import RunState
+    from .scope import Scope
+
+# This module is imported with the package (``agentguard.guarded`` is the decorator, and a submodule of
+# the same name must not replace it), so everything heavy is imported when a function is decorated.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +54,9 @@ class _RunSpec:
         self.conversation_id = conversation_id
 
     def open(self) -> RunState:
+        from .guard import default_guard
+        from .run import open_run
+
         return open_run(
             self.guard or default_guard(),
             name=self.name,
@@ -72,6 +74,12 @@ def _is_failure(exc: BaseException) -> bool:
 
 
 def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
+    import inspect
+
+    import wrapt
+
+    from .run import close_run
+
     if inspect.isasyncgenfunction(fn):
 
         @wrapt.decorator

@@ -1,6 +1,6 @@
 """The scope an agent declares: where it may read and write and which hosts it may reach.
 
-The guard records the declared scope on the run span; the policy issue's ``Scope`` rule enforces it.
+The guard records the declared scope on the run span; the policy's scope rules enforce it.
 """
 
 from __future__ import annotations

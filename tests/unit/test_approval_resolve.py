@@ -34,6 +34,12 @@ RM_SPACED = ag.Action(kind="shell", tool="run", command="rm   -rf  build ", cwd=
 OTHER = ag.Action(kind="shell", tool="run", command="rm -rf dist", cwd="/tmp")
 
 
+def _slept(seconds: float) -> bool:
+    """An approver's answer after a slow human: True, ``seconds`` later."""
+    time.sleep(seconds)
+    return True
+
+
 def make_run(run_id: str = "run-1", name: str = "fixer") -> ag.RunState:
     return ag.RunState(
         run_id=run_id,
@@ -160,7 +166,7 @@ def test_timeout_denies_even_for_an_approver_that_ignores_it(mode: str) -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda tmp: CallbackApprover(lambda r: time.sleep(5) or True),
+        lambda tmp: CallbackApprover(lambda r: _slept(5)),
         lambda tmp: QueueApprover(tmp / "q.db", poll_interval=0.02),
         lambda tmp: ConsoleApprover(stream_in=_blocking_stream(), stream_out=io.StringIO()),
     ],
@@ -304,7 +310,7 @@ async def test_async_waits_never_block_the_event_loop(
 
     approver: Any
     if kind == "callback-sync-fn":
-        approver = CallbackApprover(lambda r: time.sleep(0.4) or True)
+        approver = CallbackApprover(lambda r: _slept(0.4))
     elif kind == "foreign-sync":
         approver = SlowSync()
     elif kind == "console":

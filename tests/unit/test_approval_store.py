@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,9 @@ def _request(rid: str = "r1", *, run_id: str | None = "run-1", action_hash: str 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ApprovalStore:
+def store(tmp_path: Path) -> Iterator[ApprovalStore]:
     s = ApprovalStore(tmp_path / "approvals.db")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

@@ -81,9 +81,9 @@ def check(
 def test_exit_status_and_json(
     policy_file: Path,
     capsys: pytest.CaptureFixture[str],
-    action: dict,
+    action: dict[str, str],
     status: int,
-    decision: str,  # type: ignore[type-arg]
+    decision: str,
 ) -> None:
     action = {"cwd": str(policy_file.parent), **action}
     got, out, err = check(policy_file, json.dumps(action), capsys)

@@ -247,7 +247,7 @@ def test_price_is_frozen_and_keyword_only() -> None:
     with pytest.raises(AttributeError):
         price.input = 3.0  # type: ignore[misc]
     with pytest.raises(TypeError):
-        Price(1.0, 2.0)  # type: ignore[misc]
+        Price(1.0, 2.0)  # type: ignore[call-arg]
 
 
 # -- cache, threads, no network ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,14 @@ def run_request(i: int, *, agent: str = "fixer", t0: int = T0) -> dict[str, Any]
     root, chat, tool = f"{i:012x}0001", f"{i:012x}0002", f"{i:012x}0003"
     start = t0 + i * 1_000_000_000
 
-    def span(span_id: str, parent: str | None, name: str, attrs: dict[str, Any], events=(), status=0):
+    def span(
+        span_id: str,
+        parent: str | None,
+        name: str,
+        attrs: dict[str, Any],
+        events: Sequence[tuple[str, dict[str, Any]]] = (),
+        status: int = 0,
+    ) -> dict[str, Any]:
         return {
             "traceId": trace_id,
             "spanId": span_id,

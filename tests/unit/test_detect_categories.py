@@ -164,8 +164,8 @@ def test_circumvention_in_a_command(command: str, expected: list[str]) -> None:
     ],
     ids=["other-tool", "other-spelling", "other-program", "same-call-again-is-not", "unrelated", "variable-program"],
 )  # fmt: skip
-def test_after_a_denial(tmp_path: Path, denied: tuple[str, str, dict[str, str]],
-                        retry: tuple[str, str, dict[str, str]], expected: list[str]) -> None:  # fmt: skip
+def test_after_a_denial(tmp_path: Path, denied: tuple[str, str, dict[str, Any]],
+                        retry: tuple[str, str, dict[str, Any]], expected: list[str]) -> None:  # fmt: skip
     events = [*call(denied[0], denied[1], denied=True, **denied[2]), *call(retry[0], retry[1], **retry[2])]
     assert codes(events, Circumvention, root=str(tmp_path)) == expected
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
@@ -68,8 +68,8 @@ def test_signal_is_a_span_event_a_metric_and_on_the_run(tmp_path: Path) -> None:
     assert attrs[sc.SIGNAL_CATEGORY] == "circumvention"
     assert attrs[sc.SIGNAL_SEVERITY] == "high"
     assert attrs[sc.SIGNAL_SOURCE] == "detector"
-    assert "--no-verify" in attrs[sc.SIGNAL_EVIDENCE]
-    assert list(attrs[sc.SIGNAL_SPAN_IDS]) == [f"{span.context.span_id:016x}"]
+    assert "--no-verify" in str(attrs[sc.SIGNAL_EVIDENCE])
+    assert list(cast(Sequence[str], attrs[sc.SIGNAL_SPAN_IDS])) == [f"{span.context.span_id:016x}"]
     ((labels, value),) = cap.metrics()[sc.METRIC_SIGNALS]
     assert labels == {sc.SIGNAL_CATEGORY: "circumvention", sc.SIGNAL_SEVERITY: "high"} and value == 1
     cap.shutdown()
@@ -175,6 +175,7 @@ def test_overwrite_records_a_redacted_diff_when_content_capture_is_on(tmp_path: 
     attrs = dict(cap.span("execute_tool write_file").attributes or {})
     if capture:
         diff = attrs[sc.FILE_DIFF]
+        assert isinstance(diff, str)
         assert "-    assert g() == 2" in diff and "sk-abcdefghijklmnop" not in diff
     else:
         assert sc.FILE_DIFF not in attrs
@@ -252,7 +253,7 @@ def test_run_end_final_message_is_recorded_and_judged() -> None:
     agent()
     run_span = cap.span("invoke_agent agent")
     attrs = dict(run_span.attributes or {})
-    assert "All tests pass." in attrs[sc.GEN_AI_OUTPUT_MESSAGES]
+    assert "All tests pass." in str(attrs[sc.GEN_AI_OUTPUT_MESSAGES])
     assert [e.attributes[sc.SIGNAL_CODE] for e in run_span.events if e.name == sc.EVENT_SIGNAL] == [  # type: ignore[index]
         "deception.unverified_claim"
     ]

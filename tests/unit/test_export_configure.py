@@ -155,7 +155,7 @@ def collector() -> Iterator[Collector]:
 
 
 def span_names(posts: list[tuple[dict[str, str], bytes]]) -> list[str]:
-    names = []
+    names: list[str] = []
     for _, body in posts:
         request = ExportTraceServiceRequest.FromString(body)
         for rs in request.resource_spans:

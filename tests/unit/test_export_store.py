@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,9 @@ def _fresh_warnings() -> None:
     _safe.reset_warnings()
 
 
-def make_agent(guard: ag.Guard, *, name: str = "fixer", task: str = "fix the parser test", llm: bool = True):
+def make_agent(
+    guard: ag.Guard, *, name: str = "fixer", task: str = "fix the parser test", llm: bool = True
+) -> Callable[[str], str]:
     @ag.tool(kind="shell")
     def run_shell(command: str) -> str:
         return f"ran {command}"

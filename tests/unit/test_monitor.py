@@ -148,7 +148,7 @@ def test_server_errors_are_reported(judge: FakeJudge) -> None:
 
 
 def test_async(judge: FakeJudge) -> None:
-    async def main() -> list[Any]:
+    async def main() -> tuple[Any, ...]:
         m = monitor(judge)
         return await asyncio.gather(m.aevaluate("a"), m.aevaluate("b"))
 

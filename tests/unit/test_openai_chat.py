@@ -8,6 +8,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 from test_openai_fakes import BASE_URL, FakeServer, chat_completion, tool_call
@@ -18,7 +19,7 @@ from agentguard import semconv as sc
 from agentguard.instrumentation.openai import _chat
 from agentguard.testing import CapturingGuard
 
-USER = [{"role": "user", "content": "Say hello"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
 @pytest.fixture(autouse=True)
@@ -354,7 +355,7 @@ def test_captured_content_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )
     ag.instrument_openai(guard=cap.guard)
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "You are terse."},
         {"role": "user", "content": "my key is sk-secret42"},
     ]

@@ -8,12 +8,13 @@ import pytest
 import wrapt
 from openai.resources.chat.completions.completions import AsyncCompletions, Completions
 from openai.resources.responses.responses import AsyncResponses, Responses
+from openai.types.chat import ChatCompletionMessageParam
 from test_openai_fakes import FakeServer, chat_completion
 
 import agentguard as ag
 from agentguard.testing import CapturingGuard
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 PATCHED = [
     (cls, name)
     for cls in (Completions, AsyncCompletions, Responses, AsyncResponses)

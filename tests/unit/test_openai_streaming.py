@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.trace import StatusCode
 from test_openai_fakes import FakeServer, chunk, sse, text_chunks
 
@@ -15,7 +16,7 @@ import agentguard as ag
 from agentguard import semconv as sc
 from agentguard.testing import CapturingGuard
 
-USER = [{"role": "user", "content": "Count to three"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Count to three"}]
 CHAT = "chat gpt-4o-mini"
 
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from test_openai_fakes import FakeServer, chat_completion
 
 import agentguard as ag
@@ -13,7 +14,7 @@ from agentguard import rules
 from agentguard.policy import Budget, Policy, reconcile, release
 from agentguard.testing import CapturingGuard
 
-USER = [{"role": "user", "content": "hi"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 
 
 def llm() -> ag.Action:
@@ -165,5 +166,5 @@ def test_the_openai_instrumentation_reserves_and_reconciles(server: FakeServer) 
             client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # 0.5 + 0.3 > 0.6
         return spent
 
-    assert agent() == (pytest.approx(0.5), 0.0)
+    assert agent() == (pytest.approx(0.5), 0.0)  # type: ignore[comparison-overlap]
     assert len(server.requests) == 2

@@ -365,7 +365,7 @@ def test_adversarial_spellings_do_not_get_through(
         assert rule in decision.rule_ids, decision.explain()
 
 
-@pytest.mark.parametrize(("name", "spec", "outcome", "rule"), BENIGN, ids=_ids(BENIGN))  # type: ignore[arg-type]
+@pytest.mark.parametrize(("name", "spec", "outcome", "rule"), BENIGN, ids=_ids(BENIGN))
 def test_benign_look_alikes_stay_allowed(
     policy: Policy, repo: Path, name: str, spec: dict[str, Any], outcome: str, rule: str | None
 ) -> None:

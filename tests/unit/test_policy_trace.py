@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 from opentelemetry.trace import StatusCode
@@ -16,6 +17,11 @@ from agentguard import semconv as sc
 from agentguard.approval import ApprovalResult, CallbackApprover
 from agentguard.policy import Policy
 from agentguard.testing import CapturingGuard
+
+
+def _record(asked: list[str], tool: str) -> bool:
+    asked.append(tool)
+    return True
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def test_a_denied_tool_never_runs_and_its_span_carries_the_decision(cap: Capturi
     event = decision_event(span)
     assert event[sc.POLICY_DECISION] == "deny"
     assert event[sc.POLICY_MODE] == "enforce"
-    assert set(event[sc.POLICY_RULE_IDS]) == {"destructive_commands", "secrets"}  # type: ignore[arg-type]
+    assert set(cast(Sequence[str], event[sc.POLICY_RULE_IDS])) == {"destructive_commands", "secrets"}
     assert len(str(event[sc.POLICY_FACTS_DIGEST])) == 16
     assert "git push --force" in str(event[sc.POLICY_FACTS])
     assert "sk-proj" not in str(event)  # file contents never reach the trace
@@ -118,7 +124,7 @@ def test_shadow_mode_records_and_runs(cap: CapturingGuard, repo: Path) -> None:
 def test_shadow_ask_never_waits_for_an_approver(cap: CapturingGuard, repo: Path) -> None:
     asked: list[str] = []
     cap.guard.policy = policy_for(repo, mode="shadow")
-    cap.guard.approver = CallbackApprover(lambda request: asked.append(request.tool) or True)
+    cap.guard.approver = CallbackApprover(lambda request: _record(asked, request.tool))
 
     @ag.tool(kind="shell", guard=cap.guard)
     def run(command: str) -> str:

@@ -1,62 +1,65 @@
-"""The public API is what agentguard/__init__.py exports; this pins it so a change is deliberate."""
+"""The public API is ``agentguard.PUBLIC``: one table that drives ``__all__`` and lazy loading.
+
+These tests hold the rest to it: every name resolves to the object its module defines, the static
+imports type checkers read name exactly the same set, and importing the package has no side effects.
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import agentguard
 
-PUBLIC = {
-    "Action",
-    "ActionKind",
-    "ApprovalRequest",
-    "ApprovalResult",
-    "ApprovalStore",
-    "Approver",
-    "AsyncApprover",
-    "AutoApprover",
-    "Budget",
-    "CallbackApprover",
-    "ConsoleApprover",
-    "Decision",
-    "Denied",
-    "Detector",
-    "DetectorSet",
-    "Guard",
-    "LocalStore",
-    "Policy",
-    "PolicyLike",
-    "Price",
-    "PriceBook",
-    "QueueApprover",
-    "Rule",
-    "RunState",
-    "Scope",
-    "Signal",
-    "Telemetry",
-    "TokenUsage",
-    "TranscriptMonitor",
-    "Vote",
-    "__version__",
-    "action_hash",
-    "configure",
-    "current_run",
-    "default_guard",
-    "guarded",
-    "instrument_openai",
-    "rules",
-    "set_default_guard",
-    "tool",
-    "uninstrument_openai",
-    "uninstrument_threading",
-}
+
+def test_all_is_the_table() -> None:
+    assert agentguard.__all__ == ["__version__", *sorted(agentguard.PUBLIC)]
 
 
-def test_all_is_pinned() -> None:
-    assert set(agentguard.__all__) == PUBLIC
-    for name in agentguard.__all__:
-        assert hasattr(agentguard, name), name
+@pytest.mark.parametrize("name", sorted(agentguard.PUBLIC))
+def test_each_public_name_is_what_its_module_defines(name: str) -> None:
+    module = importlib.import_module(agentguard.PUBLIC[name], "agentguard")
+    value = getattr(agentguard, name)
+    assert value is getattr(module, name, module)  # a name missing from its module is the module
+
+
+def test_the_static_imports_name_the_table() -> None:
+    """What type checkers read: the imports under TYPE_CHECKING, and the few made eagerly."""
+    tree = ast.parse(Path(agentguard.__file__).read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    )
+    eager = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module not in (None, "_version")
+    ]
+    imported: dict[str, str] = {}
+    for node in [*block.body, *eager]:
+        assert isinstance(node, ast.ImportFrom)
+        for alias in node.names:
+            module = "." * node.level + (node.module or "")
+            imported[alias.asname or alias.name] = module if node.module else f".{alias.name}"
+    assert imported == agentguard.PUBLIC
+
+
+def test_the_decorator_is_the_public_guarded_whatever_is_imported_first() -> None:
+    code = """
+from agentguard.guarded import guarded
+import agentguard.guarded
+import agentguard
+assert agentguard.guarded is guarded and guarded.__module__ == "agentguard.guarded"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_import_patches_nothing_and_sets_no_globals() -> None:

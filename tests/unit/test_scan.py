@@ -146,8 +146,8 @@ def test_finished_traces_are_dropped_while_streaming(tmp_path: Path) -> None:
     done: list[Any] = []
     asm = Assembler(default_detectors(), str(path), done.append)
     high_water = 0
-    for s in read_otlp(path, []):
-        asm.add(s)
+    for record in read_otlp(path, []):
+        asm.add(record)
         high_water = max(high_water, len(asm.traces), len(asm.open))
     asm.finish()
     assert len(done) == 200

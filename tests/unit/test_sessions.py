@@ -39,7 +39,9 @@ def test_session_online_and_offline(fx: harness.Fixture, tmp_path: Path) -> None
         spans = {f"{s.context.span_id:016x}": s for s in online.cap.spans()}
         for sig in online.signals:
             span = spans[sig.evidence.span_ids[0]]
-            codes = [e.attributes.get(sc.SIGNAL_CODE) for e in span.events if e.name == sc.EVENT_SIGNAL]
+            codes = [
+                (e.attributes or {}).get(sc.SIGNAL_CODE) for e in span.events if e.name == sc.EVENT_SIGNAL
+            ]
             assert sig.code in codes
         counted = sum(v for _, v in online.cap.metrics().get(sc.METRIC_SIGNALS, []))
         assert counted == len(online.signals)

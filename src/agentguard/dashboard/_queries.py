@@ -21,7 +21,7 @@ from typing import Any, Final
 from .. import semconv as sc
 from ._source import Source
 
-# Detector signal attributes (issue 4 adds them to semconv; the names are fixed by the event schema).
+# Detector signal attributes, as in agentguard.semconv (the names are fixed by the event schema).
 SIGNAL_CODE: Final = "agentguard.signal.code"
 SIGNAL_CATEGORY: Final = "agentguard.signal.category"
 SIGNAL_SEVERITY: Final = "agentguard.signal.severity"

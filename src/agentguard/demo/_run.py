@@ -26,11 +26,11 @@ from typing import Any, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
+from .. import guarded
 from .. import semconv as sc
 from ..approval import ApprovalRequest, ApprovalResult, CallbackApprover
 from ..decision import Decision
 from ..export import configure
-from ..guarded import guarded
 from ..instrumentation.openai import instrument_openai, uninstrument_openai
 from ..policy import Policy
 from ..rules import budget, destructive_commands, no_agent_spawn, protect, secrets

@@ -193,51 +193,50 @@ class Session:
     def feed(self, ev: Event) -> list[Signal]:
         """Run the detectors that want ``ev``; returns the new signals (also kept on ``signals``)."""
         hooks: Sequence[Callable[..., Any]]
-        t = type(ev)
-        if t is ToolCall:
-            self.tool_calls += 1
-            action = ev.action  # type: ignore[union-attr]
-            kind = action.kind
-            path = action.path
-            if path is not None and len(self.paths) < _MAX_PATHS:
-                self.paths.add(path)
-            hooks = self._call[kind]
-            if kind == "file_write":
-                self.writes += 1
-                if path is not None and len(self.written) < _MAX_PATHS:
-                    self.written.append(path)
-                if self._write_call and (self.denials or classify(path or "").special):
-                    hooks = [*hooks, *self._write_call]
-        elif t is ToolResult:
-            kind = ev.action.kind  # type: ignore[union-attr]
-            hooks = self._result[kind]
-            if kind == "file_write" and self._write_result and self.interesting(ev):  # type: ignore[arg-type]
-                hooks = [*hooks, *self._write_result]
-        elif t is LLMTurn:
-            self.llm_turns += 1
-            if ev.refusal:  # type: ignore[union-attr]
-                self.refusals += 1
-            hooks = self._llm
-        elif t is PolicyEvent:
-            if ev.outcome == "deny":  # type: ignore[union-attr]
-                if not self.denials:
-                    self._wire(self._enabled, denied=True)
-                self.denials.append(ev)  # type: ignore[arg-type]
-            hooks = self._policy
-        elif t is RunStart:
-            assert isinstance(ev, RunStart)
-            self.started = True
-            self.task = ev.task
-            self.root = ev.scope_root
-            self.scope_write = ev.scope_write
-            self.scope_hosts = ev.scope_hosts
-            enabled = self._enabled_for(ev)
-            if enabled != self._enabled:
-                self._enabled = enabled
-                self._wire(enabled, denied=bool(self.denials))
-            hooks = self._start
-        else:
-            hooks = self._end
+        match ev:
+            case ToolCall():
+                self.tool_calls += 1
+                action = ev.action
+                kind = action.kind
+                path = action.path
+                if path is not None and len(self.paths) < _MAX_PATHS:
+                    self.paths.add(path)
+                hooks = self._call[kind]
+                if kind == "file_write":
+                    self.writes += 1
+                    if path is not None and len(self.written) < _MAX_PATHS:
+                        self.written.append(path)
+                    if self._write_call and (self.denials or classify(path or "").special):
+                        hooks = [*hooks, *self._write_call]
+            case ToolResult():
+                kind = ev.action.kind
+                hooks = self._result[kind]
+                if kind == "file_write" and self._write_result and self.interesting(ev):
+                    hooks = [*hooks, *self._write_result]
+            case LLMTurn():
+                self.llm_turns += 1
+                if ev.refusal:
+                    self.refusals += 1
+                hooks = self._llm
+            case PolicyEvent():
+                if ev.outcome == "deny":
+                    if not self.denials:
+                        self._wire(self._enabled, denied=True)
+                    self.denials.append(ev)
+                hooks = self._policy
+            case RunStart():
+                self.started = True
+                self.task = ev.task
+                self.root = ev.scope_root
+                self.scope_write = ev.scope_write
+                self.scope_hosts = ev.scope_hosts
+                enabled = self._enabled_for(ev)
+                if enabled != self._enabled:
+                    self._enabled = enabled
+                    self._wire(enabled, denied=bool(self.denials))
+                hooks = self._start
+            case _:
+                hooks = self._end
         out: list[Signal] | None = None
         for hook in hooks:
             found = hook(ev, self)
@@ -245,8 +244,8 @@ class Session:
                 if out is None:
                     out = []
                 out.extend(found)
-        if t is LLMTurn and ev.text.strip():  # type: ignore[union-attr]
-            self.last_text = ev.text  # type: ignore[union-attr]
+        if isinstance(ev, LLMTurn) and ev.text.strip():
+            self.last_text = ev.text
         if not out:
             return _NONE
         room = MAX_SIGNALS_PER_SESSION - len(self.signals)
