@@ -48,10 +48,9 @@ def main() -> int:
         model = OpenAIChatCompletionsModel(model="gpt-4o-mini-2024-07-18", openai_client=client)
         agent = guard(Agent(name="motd-writer", tools=[write_file], model=model), policy=policy)
         result = Runner.run_sync(agent, "Put a message of the day in place.")
-        for request in server.requests:
-            for message in request["messages"]:
-                if message.get("role") == "tool":
-                    print("tool result the model read:", str(message["content"])[:100])
+        for message in server.requests[-1]["messages"]:  # the last request carries the whole conversation
+            if message.get("role") == "tool":
+                print("tool result the model read:", str(message["content"])[:100])
     telemetry.shutdown()
     print("final output:", result.final_output)
     print("files written:", sorted(str(p.relative_to(WORKDIR)) for p in WORKDIR.rglob("*") if p.is_file()))

@@ -26,12 +26,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
 from . import _safe
@@ -140,7 +137,7 @@ def metric_labels(
 class LlmStep(_Step):
     """One model call in flight."""
 
-    __slots__ = ("action", "capture", "labels", "operation", "provider", "request_model", "started", "token")
+    __slots__ = ("action", "capture", "labels", "operation", "provider", "request_model", "started")
 
     def __init__(
         self,
@@ -153,12 +150,11 @@ class LlmStep(_Step):
         operation: str,
         provider: str,
     ) -> None:
-        super().__init__(guard, run, tool, span)
+        _Step.__init__(self, guard, run, tool, span)
         self.request_model = request_model
         self.operation = operation
         self.provider = provider
         self.capture = guard.capture_content
-        self.token: Token[Context] | None = None
         self.action: Action | None = None
         """The ``llm`` action the policy decided (budget reservations are keyed by it); built by
         :meth:`decide`, so a call without a policy allocates none."""
@@ -186,20 +182,6 @@ class LlmStep(_Step):
             self.span.end()
         except Exception as exc:
             _safe.report("step.llm_blocked", exc)
-
-    # -- the request --------------------------------------------------------------------------------
-    def activate(self) -> None:
-        """Make the span current while the request is sent (the cheap form of :meth:`use`)."""
-        try:
-            self.token = otel_context.attach(trace.set_span_in_context(self.span))
-        except Exception as exc:
-            _safe.report("step.llm_activate", exc)
-
-    def deactivate(self) -> None:
-        token = self.token
-        if token is not None:
-            self.token = None
-            otel_context.detach(token)
 
     # -- the end ------------------------------------------------------------------------------------
     def finish(self, *, response: LlmResponse | None = None, error: BaseException | None = None) -> None:

@@ -37,7 +37,8 @@ The API, as the guard exposes it:
   the spot (span ended, reservation released); a later :meth:`finish` does nothing.
 - ``step.denial_text()``: the text a model gets for a blocked call; ``step.denial()`` the
   :class:`~agentguard.Denied` exception to raise instead.
-- ``with step.use():`` makes the step's span current (so nested spans are its children).
+- ``with step.use():`` makes the step's span current (so nested spans are its children);
+  ``step.activate()`` / ``step.deactivate()`` do the same without a context manager.
 - ``ToolStep.finish(*, result=None, error=None)`` and ``LlmStep.finish(*, response=None, error=None)``
   (``response`` an :class:`LlmResponse`): result or error on the span (exception messages, stack traces
   and status descriptions through :func:`agentguard.redact.redact`), detector events, run totals,
@@ -121,7 +122,7 @@ class _Current:
 class _Step:
     """What tool and LLM steps share: the guard, the run, the span, the decision."""
 
-    __slots__ = ("decision", "done", "guard", "run", "span", "tool")
+    __slots__ = ("decision", "done", "guard", "needs_decision", "run", "span", "token", "tool")
 
     def __init__(self, guard: Guard, run: RunState | None, tool: str, span: trace.Span) -> None:
         self.guard = guard
@@ -131,12 +132,9 @@ class _Step:
         self.decision: Decision = ALLOW
         """The decision :meth:`decide` reached (``ALLOW`` before, and without a policy)."""
         self.done = False
-
-    @property
-    def needs_decision(self) -> bool:
+        self.needs_decision = guard.policy is not None or (run is not None and run.policy is not None)
         """Whether a policy applies (the run's or the guard's); without one :meth:`decide` allows."""
-        run = self.run
-        return self.guard.policy is not None or (run is not None and run.policy is not None)
+        self.token: Token[Context] | None = None
 
     def decide(self) -> Decision:
         """Policy, approval (blocking), budget reservation; records the decision once."""
@@ -184,6 +182,19 @@ class _Step:
     def use(self) -> _Current:
         """A context manager that makes the step's span current for the block."""
         return _Current(self.span)
+
+    def activate(self) -> None:
+        """Make the span current until :meth:`deactivate` (the cheap form of :meth:`use`)."""
+        try:
+            self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        except Exception as exc:
+            _safe.report("step.activate", exc)
+
+    def deactivate(self) -> None:
+        token = self.token
+        if token is not None:
+            self.token = None
+            otel_context.detach(token)
 
     def denial(self) -> Denied:
         """The exception a blocked call raises."""
@@ -236,7 +247,7 @@ class ToolStep(_Step):
         spec: ToolSpec,
         on_deny: OnDeny | None = None,
     ) -> None:
-        super().__init__(guard, run, action.tool, span)
+        _Step.__init__(self, guard, run, action.tool, span)
         self.action = action
         self.spec = spec
         self.on_deny: OnDeny = on_deny or guard.on_deny

@@ -27,7 +27,7 @@ from . import _safe
 from .action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
 from .guard import Guard, OnDeny, default_guard
 from .run import RunState, current_run
-from .step import ToolSpec, ToolStep
+from .step import ToolSpec, ToolStep, start_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,7 +148,7 @@ class ToolWrapper:
             return None
         run = current_run()
         guard = self.guard or (run.guard if run is not None else default_guard())
-        return guard.start_tool(self.build_action(bound, run), run=run, spec=self.spec, on_deny=self.on_deny)
+        return start_tool(guard, self.build_action(bound, run), run=run, spec=self.spec, on_deny=self.on_deny)
 
 
 def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,14 +169,15 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
                 return step.blocked_result()
             error: BaseException | None = None
             result: Any = None
+            step.activate()
             try:
-                with step.use():
-                    result = await wrapped(*args, **kwargs)
+                result = await wrapped(*args, **kwargs)
                 return result
             except BaseException as exc:
                 error = exc
                 raise
             finally:
+                step.deactivate()
                 step.finish(result=result, error=error)
 
         return async_tool(fn)
@@ -192,18 +193,19 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             return wrapped(*args, **kwargs)
         if step is None:  # let the function raise its own TypeError
             return wrapped(*args, **kwargs)
-        if step.decide().blocks:
+        if step.needs_decision and step.decide().blocks:
             return step.blocked_result()
         error: BaseException | None = None
         result: Any = None
+        step.activate()
         try:
-            with step.use():
-                result = wrapped(*args, **kwargs)
+            result = wrapped(*args, **kwargs)
             return result
         except BaseException as exc:
             error = exc
             raise
         finally:
+            step.deactivate()
             step.finish(result=result, error=error)
 
     return sync_tool(fn)

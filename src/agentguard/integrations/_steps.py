@@ -39,7 +39,7 @@ from ..decision import ALLOW, Decision
 from ..detect import online as _detect
 from ..guard import Guard, PolicyLike, default_guard
 from ..normalise import action_from_tool_call
-from ..run import RunScope, RunState, current_run
+from ..run import RunScope, RunState, close_run, current_run
 from ..step import ToolSpec, ToolStep
 
 __all__ = [
@@ -207,8 +207,6 @@ class FrameworkRun:
         except Exception as exc:
             _safe.report("integrations.close_run", exc)
             if not self.run.ended:
-                from ..run import close_run
-
                 close_run(self.run, error)
 
 

@@ -10,7 +10,7 @@ from agents import Agent, Handoff, RunContextWrapper, Tool, handoff
 
 from ...guard import Guard, PolicyLike
 from .._steps import action_for, resolve_guard, start_tool
-from ._tools import ToolGuard
+from ._tools import ToolGuard, parse_arguments
 from ._tracing import processor
 
 A = TypeVar("A", bound=Agent[Any])
@@ -81,10 +81,8 @@ class _Guarding:
         guarding = self
 
         async def on_invoke_handoff(ctx: RunContextWrapper[Any], arguments: str) -> Agent[Any]:
-            from ._tools import _parse
-
             action = action_for(
-                tool_name, {**_parse(arguments), "agent": to_agent}, kinds={tool_name: "agent"}
+                tool_name, {**parse_arguments(arguments), "agent": to_agent}, kinds={tool_name: "agent"}
             )
             step = start_tool(action, guard=guarding.tools.guard)
             decision = await step.adecide()

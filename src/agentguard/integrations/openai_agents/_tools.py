@@ -31,6 +31,7 @@ from agents.tool_context import ToolContext
 from openai.types.responses.tool_param import Mcp
 
 from ...guard import Guard
+from ...run import current_run
 from .._steps import ToolStep, action_for, check, decide_answered, start_tool
 
 APPROVED_BY = "openai-agents RunState"
@@ -59,8 +60,6 @@ class ToolGuard:
         return start_tool(action, guard=self.guard, description=description)
 
     def has_approver(self) -> bool:
-        from ...run import current_run
-
         run = current_run()
         return (run is not None and run.approver is not None) or self.guard.approver is not None
 
@@ -96,7 +95,7 @@ class ToolGuard:
         async def on_approval_request(request: MCPToolApprovalRequest) -> MCPToolApprovalFunctionResult:
             data = request.data
             name = f"{label}.{data.name}" if label else data.name
-            step = self.step(name, _parse(data.arguments), call_id=data.id)
+            step = self.step(name, parse_arguments(data.arguments), call_id=data.id)
             decision = await step.adecide()
             if decision.blocks:
                 step.finish()
@@ -123,7 +122,7 @@ class ToolGuard:
 
         async def on_invoke_tool(ctx: ToolContext[Any], arguments: str) -> Any:
             step = self.step(
-                name, _parse(arguments), call_id=ctx.tool_call_id, kind=kind, description=description
+                name, parse_arguments(arguments), call_id=ctx.tool_call_id, kind=kind, description=description
             )
             if ctx.is_tool_approved(name, ctx.tool_call_id) is True:
                 decision = decide_answered(step, granted=True, by=APPROVED_BY)
@@ -248,7 +247,8 @@ class _GuardedEditor:
         return await self._apply(operation, self._editor.delete_file)
 
 
-def _parse(arguments: str) -> dict[str, Any]:
+def parse_arguments(arguments: str) -> dict[str, Any]:
+    """A tool call's JSON arguments as a dict (anything else under ``input``)."""
     try:
         parsed = json.loads(arguments) if arguments else {}
     except ValueError:
