@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .guarded import guarded as guarded  # light; imported here so that the submodule never shadows it
+from .redact import redact as redact  # the same: the function, not the module of the same name
 
 if TYPE_CHECKING:
     from . import (

@@ -155,8 +155,8 @@ def test_decisions_are_recorded_into_the_local_store(project: Path, tmp_path: Pa
                     break
         time.sleep(0.1)
     assert run is not None and run.tool_calls == 3 and run.conversation_id == "sess-1"
-    tools = [sp for sp in spans if sp.operation == "execute_tool"]
-    decisions = [e["attributes"]["agentguard.policy.decision"] for sp in tools for e in sp.events]
+    tools = [sp for sp in spans if sp.attributes.get("gen_ai.operation.name") == "execute_tool"]
+    decisions = [e.attributes["agentguard.policy.decision"] for sp in tools for e in sp.events]
     assert sorted(decisions) == ["allow", "allow", "deny"]
     assert {sp.attributes.get("gen_ai.tool.call.id") for sp in tools} == {"toolu_0", "toolu_1", "toolu_2"}
 

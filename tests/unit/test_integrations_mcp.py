@@ -208,6 +208,9 @@ def test_any_argument_described_as_a_path_is_the_path_and_the_hint_picks_read_or
     name: str, description: str, read_only: bool
 ) -> None:
     schema = {"type": "object", "properties": {name: {"type": "string", "description": description}}}
-    action = mcp_action("touch_thing", {name: "/etc/shadow"}, schema=schema, read_only=read_only)
+    action = mcp_action("thing", {name: "/etc/shadow"}, schema=schema, read_only=read_only)
     assert action.path == "/etc/shadow"
     assert action.kind == ("file_read" if read_only else "file_write")
+    # a write verb in the tool's name is not downgraded by the server's (untrusted) read-only hint
+    touched = mcp_action("touch_thing", {name: "/etc/shadow"}, schema=schema, read_only=read_only)
+    assert touched.kind == "file_write"

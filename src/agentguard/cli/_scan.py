@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     report = _scan(paths, args, sys.stderr)
     incomplete = report.incomplete
     if report.issues and not report.spans and not report.sessions:
+        if len(report.issues) == 1:
+            raise CommandError(f"nothing could be read: {report.issues[0]}")
         _print_issues(report.issues, prefix="")
         lines = sum(1 for i in report.issues if i.line)
         what = f"{lines:,} line{'s' if lines != 1 else ''} could not be decoded" if lines else "see above"
