@@ -42,6 +42,7 @@ _SESSION_LIKE: Final = re.compile(r"(?:session|conversation|thread|chat)(?:[._-]
 ASSEMBLY_ATTRIBUTES: Final = frozenset({*CONVERSATION_ATTRIBUTES, sc.RUN_ID})
 ASSEMBLY_PREFIXES: Final = (TRACELOOP_ASSOCIATION,)
 _JOINING_KINDS: Final = frozenset({2, 5})  # SERVER, CONSUMER: the receiving side of a propagated context
+_RUN_ID: Final = sc.RUN_ID
 _CONVERSATION: Final = "c"
 _RUN: Final = "r"
 
@@ -84,9 +85,15 @@ def _association_ids(attributes: dict[str, Any]) -> list[str]:
 
 def session_key(attributes: dict[str, Any]) -> tuple[list[str], str | None]:
     """The conversation ids and the run id a span's attributes name (empty list / ``None`` if none)."""
-    found = [v for key in CONVERSATION_ATTRIBUTES if (v := _id(attributes.get(key))) is not None]
-    found.extend(_association_ids(attributes))
-    return found, _id(attributes.get(sc.RUN_ID))
+    found: list[str] = []
+    for key in CONVERSATION_ATTRIBUTES:
+        value = attributes.get(key)
+        if value is not None and (value if type(value) is str else (value := _id(value))):
+            found.append(value)
+    if not _known_keys.issuperset(attributes) or not _session_keys.isdisjoint(attributes):
+        found.extend(_association_ids(attributes))
+    run = attributes.get(_RUN_ID)
+    return found, (run or None) if type(run) is str else _id(run)
 
 
 class _Groups:

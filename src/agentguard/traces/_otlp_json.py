@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
 from ._json import json_loads, orjson_loads
@@ -107,15 +107,23 @@ def _attrs(
     (the rest is never converted)."""
     out: dict[str, Any] = {}
     if items:
-        admit = _admitted(wanted, prefixes) if wanted is not None else None
+        accept: AbstractSet[Any] | None = wanted
+        grow: set[Any] | None = None
+        reject: set[Any] | None = None
+        if wanted is not None and prefixes:
+            grow, reject = _admission(wanted, prefixes)
+            accept = grow
         for kv in items:
             key = kv["key"]
-            if admit is not None:
-                take = admit.get(key)
-                if take is None:
-                    take = _admit(admit, key, wanted, prefixes)
-                if not take:
+            if accept is not None and key not in accept:
+                if grow is None or reject is None or key in reject:
                     continue
+                if not (type(key) is str and key.startswith(prefixes)):
+                    if len(reject) < _MAX_KEYS:
+                        reject.add(key)
+                    continue
+                if len(grow) < _MAX_KEYS:
+                    grow.add(key)
             val = kv.get("value")
             if val:
                 s = val.get("stringValue")
@@ -137,30 +145,17 @@ def _attrs(
     return out
 
 
-_admission: dict[tuple[frozenset[str], tuple[str, ...]], dict[Any, bool]] = {}
+_filters: dict[tuple[frozenset[str], tuple[str, ...]], tuple[set[Any], set[Any]]] = {}
 _MAX_KEYS: Final = 20_000
 
 
-def _admitted(wanted: frozenset[str], prefixes: tuple[str, ...]) -> dict[Any, bool]:
-    """Whether each attribute key seen so far passes the filter (keys repeat: one lookup per key)."""
-    table = _admission.get((wanted, prefixes))
-    if table is None:
-        table = _admission[(wanted, prefixes)] = {}
-    return table
-
-
-def _admit(
-    table: dict[Any, bool], key: Any, wanted: frozenset[str] | None, prefixes: tuple[str, ...]
-) -> bool:
-    take = (
-        wanted is None
-        or key in wanted
-        or (isinstance(key, str) and bool(prefixes) and key.startswith(prefixes))
-    )
-    if len(table) < _MAX_KEYS:
-        with contextlib.suppress(TypeError):  # an unhashable key (a malformed document): not cached
-            table[key] = take
-    return take
+def _admission(wanted: frozenset[str], prefixes: tuple[str, ...]) -> tuple[set[Any], set[Any]]:
+    """The keys a filter admits (``wanted`` and those seen so far that start with a prefix) and those
+    it was seen to refuse: attribute keys repeat, so most keys cost one set lookup."""
+    found = _filters.get((wanted, prefixes))
+    if found is None:
+        found = _filters[(wanted, prefixes)] = (set(wanted), set())
+    return found
 
 
 def key_values(items: Any) -> dict[str, Any]:

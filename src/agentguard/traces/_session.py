@@ -34,7 +34,8 @@ class Session:
 
     @property
     def start(self) -> int:
-        return min((s.start for s in self.spans), default=0)
+        """The first span's start (spans are in start order), 0 for an empty session."""
+        return self.spans[0].start if self.spans else 0
 
     def __iter__(self) -> Iterator[Span]:
         return iter(self.spans)
