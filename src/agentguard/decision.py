@@ -21,7 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .approval import ApprovalResult
+    from .normalise import Facts
 
 Outcome = Literal["allow", "deny", "ask"]
 Mode = Literal["enforce", "shadow"]
@@ -51,9 +55,9 @@ class Decision:
     mode: Mode = "enforce"
     votes: tuple[Vote, ...] = ()
     """Each matching rule's own outcome and reason, in policy order."""
-    facts: Any = field(default=None, compare=False, repr=False)
+    facts: Facts | None = field(default=None, compare=False, repr=False)
     """The normalised facts (:class:`agentguard.normalise.Facts`) the decision was made on, if any."""
-    approval: Any = field(default=None, compare=False, repr=False)
+    approval: ApprovalResult | None = field(default=None, compare=False, repr=False)
     """The approver's answer (``ApprovalResult``) when an ``ask`` was resolved."""
     policy: str = ""
     """The deciding policy's name."""

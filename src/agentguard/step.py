@@ -24,19 +24,23 @@ inside the step::
 
 The API, as the guard exposes it:
 
-- ``guard.start_tool(action, *, run=None, spec=None, on_deny=None) -> ToolStep``: starts the
+- ``guard.start_tool(action, *, run="current", spec=None, on_deny=None) -> ToolStep``: starts the
   ``execute_tool {tool}`` span (not yet current) and feeds the call to the online detectors. ``run``
-  defaults to the current run; outside any run the step still traces and decides. ``spec``
-  (:class:`ToolSpec`) carries what every call of one tool shares; build it once per tool.
-- ``guard.start_llm(*, request_model, attributes=None, tool="openai.chat.completions", run=None,
-  operation="chat", provider="openai", stream=False) -> LlmStep``: starts the ``{operation} {model}``
-  client span.
+  is the current run unless given (``None``: outside any run; the step still traces and decides).
+  ``spec`` (:class:`ToolSpec`) carries what every call of one tool shares; build it once per tool.
+- ``guard.start_llm(*, request_model, attributes=None, tool="openai.chat.completions",
+  run="current", operation="chat", provider="openai") -> LlmStep`` (:mod:`agentguard.llm_step`):
+  starts the ``{operation} {model}`` client span.
+- ``guard.run(name=..., task=..., scope=..., policy=..., approver=..., conversation_id=...,
+  join=False)``: a run for a ``with`` or ``async with`` block (:class:`~agentguard.run.RunScope`);
+  ``join=True`` joins the current run when there is one.
 - ``step.decide() -> Decision`` / ``await step.adecide()``: policy, approval (sync or async approvers),
   budget reservation; the decision's span event, metric and detector event are recorded once. Without a
   policy it returns at once (no event, no metric). When the decision ``blocks`` the step is finished on
   the spot (span ended, reservation released); a later :meth:`finish` does nothing.
 - ``step.denial_text()``: the text a model gets for a blocked call; ``step.denial()`` the
-  :class:`~agentguard.Denied` exception to raise instead.
+  :class:`~agentguard.Denied` exception to raise instead; ``ToolStep.blocked_result()`` does
+  whichever ``on_deny`` says.
 - ``with step.use():`` makes the step's span current (so nested spans are its children);
   ``step.activate()`` / ``step.deactivate()`` do the same without a context manager.
 - ``ToolStep.finish(*, result=None, error=None)`` and ``LlmStep.finish(*, response=None, error=None)``
@@ -247,7 +251,15 @@ class ToolStep(_Step):
         spec: ToolSpec,
         on_deny: OnDeny | None = None,
     ) -> None:
-        _Step.__init__(self, guard, run, action.tool, span)
+        # _Step.__init__, inlined: one Python call less on every tool call
+        self.guard = guard
+        self.run = run
+        self.tool = action.tool
+        self.span = span
+        self.decision = ALLOW
+        self.done = False
+        self.needs_decision = guard.policy is not None or (run is not None and run.policy is not None)
+        self.token = None
         self.action = action
         self.spec = spec
         self.on_deny: OnDeny = on_deny or guard.on_deny

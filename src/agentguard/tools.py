@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from . import _safe
 from .action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
@@ -169,7 +171,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
                 return step.blocked_result()
             error: BaseException | None = None
             result: Any = None
-            step.activate()
+            token = otel_context.attach(trace.set_span_in_context(step.span))
             try:
                 result = await wrapped(*args, **kwargs)
                 return result
@@ -177,7 +179,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
                 error = exc
                 raise
             finally:
-                step.deactivate()
+                otel_context.detach(token)
                 step.finish(result=result, error=error)
 
         return async_tool(fn)
@@ -197,7 +199,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             return step.blocked_result()
         error: BaseException | None = None
         result: Any = None
-        step.activate()
+        token = otel_context.attach(trace.set_span_in_context(step.span))
         try:
             result = wrapped(*args, **kwargs)
             return result
@@ -205,7 +207,7 @@ def _make_wrapper(tw: ToolWrapper, fn: Callable[..., Any]) -> Callable[..., Any]
             error = exc
             raise
         finally:
-            step.deactivate()
+            otel_context.detach(token)
             step.finish(result=result, error=error)
 
     return sync_tool(fn)

@@ -89,12 +89,14 @@ def test_an_async_step_asks_an_async_approver() -> None:
 
 
 def test_an_approval_keeps_the_policys_votes_and_facts() -> None:
+    facts = ag.Policy(rules=[]).check(_shell("git push")).facts
+    assert facts is not None
     asked = ag.Decision(
         outcome="ask",
         reason="push?",
         rule_ids=("ask_push",),
         votes=(ag.Vote(rule_id="ask_push", outcome="ask", reason="push?"),),
-        facts={"kind": "shell"},
+        facts=facts,
     )
     answered = ag.ApprovalResult(granted=False, by="bob").as_decision(asked)
     assert answered.denied

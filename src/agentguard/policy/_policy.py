@@ -24,6 +24,7 @@ from ._index import RuleIndex
 from ._rules._scope import scope_rules
 
 if TYPE_CHECKING:
+    from ..normalise import Facts
     from ..run import RunState
     from ..scope import Scope
 
@@ -140,7 +141,12 @@ def _position(item: tuple[int, Vote]) -> int:
 
 
 def combine(
-    votes: Sequence[Vote], default: Outcome, *, mode: Mode = "enforce", facts: object = None, policy: str = ""
+    votes: Sequence[Vote],
+    default: Outcome,
+    *,
+    mode: Mode = "enforce",
+    facts: Facts | None = None,
+    policy: str = "",
 ) -> Decision:
     """Any deny wins, then ask, then allow, then ``default``; every other vote is listed as matched."""
     if not votes:
