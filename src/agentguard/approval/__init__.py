@@ -23,6 +23,7 @@ Approvers have a sync ``approve(request, *, timeout)`` and an async ``aapprove(r
 from __future__ import annotations
 
 from ._console import ConsoleApprover
+from ._display import visible
 from ._hash import action_hash, summarise
 from ._model import AnyApprover, ApprovalRequest, ApprovalResult, Approver, AsyncApprover, GrantScope
 from ._queue import QueueApprover
@@ -61,4 +62,5 @@ __all__ = [
     "default_db_path",
     "resolve",
     "summarise",
+    "visible",
 ]

@@ -19,7 +19,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from .._version import __version__
-from ._common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from ._common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OUTCOME_SGR,
+    SEVERITY_SGR,
+    CommandError,
+    format_usd,
+    paint,
+    plural,
+    use_color,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -141,4 +152,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = ["COMMANDS", "Command", "CommandError", "build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "OUTCOME_SGR",
+    "SEVERITY_SGR",
+    "Command",
+    "CommandError",
+    "build_parser",
+    "format_usd",
+    "main",
+    "paint",
+    "plural",
+    "use_color",
+]

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from ..approval._display import visible
+from ..approval import visible
 from ._common import Align, CommandError, can_encode, render_table, truncate
 
 if TYPE_CHECKING:

@@ -119,7 +119,7 @@ def decide(policy: PolicyLike, action: Action) -> Decision:
     """The policy's decision on ``action``, with what the hook adds: malformed calls deny, unknown
     effects are never allowed by default."""
     from ..decision import Decision
-    from ..normalise._profiles import problems
+    from ..normalise import problems
     from ._hook_engine import not_allowed_unknown
 
     wrong = problems(action)

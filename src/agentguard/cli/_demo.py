@@ -58,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from ..demo import print_summary, summarize
     from ..demo._run import run_demo
-    from ..demo._summary import print_summary, summarize
 
     store = Path(args.store) if args.store else DEFAULT_STORE
     base_url = args.base_url or os.environ.get("OPENAI_BASE_URL")

@@ -129,7 +129,7 @@ class HookEngine:
 
     def _decide(self, call: HookCall) -> Verdict:
         from ..decision import Decision
-        from ..normalise._profiles import action_from_tool_call, problems
+        from ..normalise import action_from_tool_call, problems
 
         action = action_from_tool_call(
             call.tool, call.tool_input, cwd=call.cwd, profile=self.protocol.profile

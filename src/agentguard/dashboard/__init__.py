@@ -28,6 +28,7 @@ from pathlib import Path
 from ._api import PANELS, DashboardApi, NotFound
 from ._otlp import OtlpFileReader
 from ._page import report_page
+from ._queries import signal_list
 from ._server import DashboardServer
 from ._source import OtlpSource, Source, StoreSource
 
@@ -41,6 +42,7 @@ __all__ = [
     "Source",
     "StoreSource",
     "open_source",
+    "signal_list",
     "write_report",
 ]
 

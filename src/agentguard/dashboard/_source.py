@@ -26,8 +26,7 @@ from typing import Any, Final, Protocol
 
 from .. import semconv as sc
 from ..export._sqlite import connect_reader, connect_writer, has_schema
-from ..traces import Span, assemble
-from ..traces._store_schema import INSERT_RUN, INSERT_SPAN, SPAN_SELECT, span_from_row, span_row
+from ..traces import INSERT_RUN, INSERT_SPAN, SPAN_SELECT, Span, assemble, span_from_row, span_row
 from ._otlp import OtlpFileReader
 
 APPROVALS_ENV: Final = "AGENTGUARD_APPROVALS_DB"

@@ -1,5 +1,6 @@
 """The demo: a scripted OpenAI-compatible endpoint on loopback that plays a coding agent."""
 
 from ._server import ScriptedServer, Step
+from ._summary import print_summary, summarize
 
-__all__ = ["ScriptedServer", "Step"]
+__all__ = ["ScriptedServer", "Step", "print_summary", "summarize"]

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from .. import guarded
 from .. import semconv as sc
 from ..approval import ApprovalRequest, ApprovalResult, CallbackApprover
-from ..cli._common import OUTCOME_SGR, SEVERITY_SGR, format_usd, paint, use_color
+from ..cli import OUTCOME_SGR, SEVERITY_SGR, format_usd, paint, use_color
 from ..decision import Decision
 from ..export import configure
 from ..instrumentation.openai import instrument_openai, uninstrument_openai

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..cli._common import OUTCOME_SGR, SEVERITY_SGR, format_usd, plural, use_color
+from ..cli import OUTCOME_SGR, SEVERITY_SGR, format_usd, plural, use_color
 from ._run import DemoResult, _Style
 
 
@@ -48,8 +48,7 @@ class DemoSummary:
 
 def summarize(result: DemoResult) -> DemoSummary:
     """The numbers of ``result``'s runs, from the store, as the dashboard and the report count them."""
-    from ..dashboard import DashboardApi, open_source
-    from ..dashboard._queries import signal_list
+    from ..dashboard import DashboardApi, open_source, signal_list
 
     source = open_source(store=result.store)
     try:

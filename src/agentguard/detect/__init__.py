@@ -32,6 +32,7 @@ from ._deferral import Deferral
 from ._destructive import Destructive
 from ._engine import Detector, DetectorSet, Session
 from ._events import (
+    UNCAPTURED,
     Event,
     FileChange,
     LLMTurn,
@@ -40,6 +41,8 @@ from ._events import (
     RunStart,
     ToolCall,
     ToolResult,
+    change_from_arguments,
+    change_from_diff,
     make_diff,
     split_diff,
 )
@@ -51,12 +54,13 @@ from ._refusal import Refusal
 from ._reward_hacking import RewardHacking
 from ._scope_creep import ScopeCreep
 from ._self_modification import SelfModification
-from ._signal import CATEGORIES, SEVERITIES, Category, Evidence, Severity, Signal, severity_rank
+from ._signal import CATEGORIES, SEVERITIES, Category, Evidence, Severity, Signal, Source, severity_rank
 
 __all__ = [
     "BUILTIN",
     "CATEGORIES",
     "SEVERITIES",
+    "UNCAPTURED",
     "Category",
     "Circumvention",
     "Deception",
@@ -82,8 +86,11 @@ __all__ = [
     "Session",
     "Severity",
     "Signal",
+    "Source",
     "ToolCall",
     "ToolResult",
+    "change_from_arguments",
+    "change_from_diff",
     "default_detectors",
     "make_diff",
     "online",

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from ..traces._store_schema import SCHEMA_VERSION, SchemaError, connect_reader, create_schema, has_schema
+from ..traces import SCHEMA_VERSION, SchemaError, connect_reader, create_schema, has_schema
 
 # Spans a writer could not store (the store was locked or full, or a queue overflowed), one row per
 # exporter instance, kept up to date whenever the store can be written. Created by writers on connect,

@@ -22,8 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from ..traces import Span
-from ..traces._store_schema import SPAN_SELECT, SchemaError, connect_reader, has_schema, span_from_row
+from ..traces import SPAN_SELECT, SchemaError, Span, connect_reader, has_schema, span_from_row
 from ._sqlite import lost_spans
 
 __all__ = ["DEFAULT_STORE_PATH", "LocalStore", "RunRecord", "SchemaError", "SpanRecord", "default_store_path"]

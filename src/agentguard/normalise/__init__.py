@@ -54,7 +54,8 @@ from ..action import Action
 from . import _profiles, _shell
 from ._facts import Access, CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact, builder
 from ._paths import GLOB_CHARS, PathRef, bounded_glob, default_base, glob_matches, resolve, resolve_root
-from ._profiles import PROFILES, action_from_tool_call
+from ._profiles import PROFILES, action_from_tool_call, problems
+from ._profiles import _strip as strip_tool_prefix
 from ._urls import parse_url
 
 __all__ = [
@@ -70,6 +71,8 @@ __all__ = [
     "bounded_glob",
     "normalise",
     "parse_url",
+    "problems",
+    "strip_tool_prefix",
 ]
 
 

@@ -13,7 +13,7 @@ marked ``shadow`` and never blocks. A rule that raises denies, naming itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from ..action import Action
@@ -131,8 +131,9 @@ class Policy:
 
 
 new_decision = builder(Decision)
-"""``Decision(**fields)`` through the slot descriptors (:func:`~agentguard.normalise._facts.builder`), typed
-with ``Decision``'s own signature (one per decision the policy makes; figures in benchmarks/bench_policy.py)."""
+"""``Decision(**fields)`` through the slot descriptors (:func:`~agentguard.normalise._facts.builder`),
+typed with ``Decision``'s own signature (one per decision the policy makes; figures in
+benchmarks/bench_policy.py)."""
 _DEFAULT_REASONS = {outcome: f"no rule matched; the default is {outcome}" for outcome in _OUTCOMES}
 
 

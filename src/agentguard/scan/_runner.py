@@ -12,8 +12,15 @@ from typing import Any
 
 from ..detect import default_detectors
 from ..detect._engine import DetectorFactory, DetectorSet
-from ..traces import ReadIssue, Session, SessionAssembler, attribute_filter, expand, read_file
-from ..traces._spool import DEFAULT_MEMORY_SPANS
+from ..traces import (
+    DEFAULT_MEMORY_SPANS,
+    ReadIssue,
+    Session,
+    SessionAssembler,
+    attribute_filter,
+    expand,
+    read_file,
+)
 from ._sessions import SessionResult, replay
 
 ScanIssue = ReadIssue

@@ -7,8 +7,7 @@ from typing import Any
 
 from ..detect._engine import DetectorSet
 from ..detect._signal import Signal
-from ..traces import Session, merge_signals, recorded_signals, session_events
-from ..traces._evidence import recorded_decisions
+from ..traces import Session, merge_signals, recorded_decisions, recorded_signals, session_events
 
 MAX_TRANSCRIPT_CHARS = 24_000
 
@@ -70,7 +69,7 @@ def replay(session: Session, detectors: DetectorSet, *, transcripts: bool = Fals
 
 
 def _transcript_line(ev: Any) -> str:
-    from ..detect._events import LLMTurn, PolicyEvent, RunEnd, RunStart, ToolCall, ToolResult
+    from ..detect import LLMTurn, PolicyEvent, RunEnd, RunStart, ToolCall, ToolResult
 
     if isinstance(ev, RunStart):
         return f"[task] {ev.task or ''}\n"

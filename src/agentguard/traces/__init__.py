@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 from ._assembly import CONVERSATION_ATTRIBUTES, SessionAssembler, assemble, session_key
-from ._evidence import merge_signals, recorded_signals
+from ._evidence import merge_signals, recorded_decisions, recorded_signals
 from ._files import FileFormat, ReadIssue, expand, read_file, register_format
 from ._otlp_json import (
     KIND_LOG,
@@ -54,11 +54,29 @@ from ._readers import (
 )
 from ._record import STATUS_ERROR, STATUS_OK, STATUS_UNSET, Span, SpanEvent, SpanLink, make_span
 from ._session import Session
+from ._spool import DEFAULT_MEMORY_SPANS
+from ._store_schema import (
+    INSERT_RUN,
+    INSERT_SPAN,
+    SCHEMA_VERSION,
+    SPAN_SELECT,
+    SchemaError,
+    connect_reader,
+    create_schema,
+    has_schema,
+    span_from_row,
+    span_row,
+)
 
 __all__ = [
     "CONVERSATION_ATTRIBUTES",
+    "DEFAULT_MEMORY_SPANS",
+    "INSERT_RUN",
+    "INSERT_SPAN",
     "KIND_LOG",
     "LOG_BODY",
+    "SCHEMA_VERSION",
+    "SPAN_SELECT",
     "STATUS_ERROR",
     "STATUS_OK",
     "STATUS_UNSET",
@@ -67,6 +85,7 @@ __all__ = [
     "FormatError",
     "ReadIssue",
     "Reader",
+    "SchemaError",
     "Session",
     "SessionAssembler",
     "Span",
@@ -76,23 +95,29 @@ __all__ = [
     "any_value",
     "assemble",
     "attribute_filter",
+    "connect_reader",
+    "create_schema",
     "decode_line",
     "decode_request",
     "decode_spans",
     "encode_records",
     "encode_spans",
     "expand",
+    "has_schema",
     "hex_id",
     "key_values",
     "make_span",
     "merge_signals",
     "read_file",
     "readers",
+    "recorded_decisions",
     "recorded_signals",
     "register_format",
     "register_reader",
     "session_events",
     "session_key",
+    "span_from_row",
+    "span_row",
     "spans_from_request",
     "split_by_trace",
     "trace_keys",

@@ -24,7 +24,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..action import ACTION_KINDS, CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action
-from ..detect._events import (
+from ..detect import (
     UNCAPTURED,
     Event,
     LLMTurn,
@@ -65,7 +65,7 @@ def observe(span: Span) -> Observation | None:
 
 
 def _strip(name: str) -> str:
-    from ..normalise._profiles import _strip as strip_prefix
+    from ..normalise import strip_tool_prefix as strip_prefix
 
     return strip_prefix(name).lower()
 

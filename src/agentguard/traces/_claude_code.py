@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..detect._events import make_diff
+from ..detect import make_diff
 from ._record import Span
 from ._transcript_records import RunRecord, ToolRecord, timestamp_ns
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import semconv as sc
-from ..detect._signal import SEVERITIES, Evidence, Signal, Source
+from ..detect import SEVERITIES, Evidence, Signal, Source
 from ._session import Session
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..detect._events import UNCAPTURED
+from ..detect import UNCAPTURED
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..detect._events import UNCAPTURED
+from ..detect import UNCAPTURED
 from ._messages import Message
 from ._record import Span
 

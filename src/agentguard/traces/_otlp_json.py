@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
 
-from ._json import json_loads, orjson_loads
+from ._json import json_loads
+from ._json import orjson_loads as orjson_loads  # noqa: PLC0414 - re-exported for the tests to swap
 from ._record import Span, SpanEvent, SpanLink, make_span
 
 LOG_BODY: Final = "log.body"

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import semconv as sc
 from ..action import ACTION_KINDS, CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action
-from ..detect._events import (
+from ..detect import (
     UNCAPTURED,
     Event,
     LLMTurn,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import semconv as sc
-from ..detect._events import UNCAPTURED
+from ..detect import UNCAPTURED
 from ._messages import arguments
 from ._observations import Observation, ToolObservation, content, error_of
 from ._read_genai import result_text

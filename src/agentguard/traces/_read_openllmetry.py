@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..detect._events import UNCAPTURED
+from ..detect import UNCAPTURED
 from ._messages import Message, RequestedCall, ToolResponse, arguments, loads, text_of
 from ._observations import (
     AgentObservation,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from ._session import Session
 
 if TYPE_CHECKING:
-    from ..detect._events import Event
+    from ..detect import Event
 
 _log = logging.getLogger(__name__)
 
