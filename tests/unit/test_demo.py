@@ -167,11 +167,6 @@ def test_demo_json_reports_this_demo_only_and_cleans_up(tmp_path: Path) -> None:
     assert len(runs) == 2
 
 
-@pytest.mark.xfail(
-    reason="scan replays the detectors over the spans and does not yet count the signals already "
-    "recorded on them (DESIGN.md section 6); without captured content it cannot re-derive them",
-    strict=False,
-)
 def test_scan_reports_the_signals_recorded_in_the_store(demo: Demo) -> None:
     _, tmp = demo
     store = tmp / "store.db"
