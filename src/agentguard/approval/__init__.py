@@ -37,6 +37,7 @@ from ._store import (
     RequestRecord,
     UnknownIdError,
     default_db_path,
+    request_status,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "aresolve",
     "build_request",
     "default_db_path",
+    "request_status",
     "resolve",
     "summarise",
     "visible",

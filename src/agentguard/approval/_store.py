@@ -509,6 +509,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def request_status(row: sqlite3.Row, now: float | None = None) -> Status:
+    """The status of a ``requests`` row as the queue reads it: the stored one, or, for an unanswered
+    request, ``expired`` / ``orphaned`` once its waiter gave up or is gone (any reader of the file)."""
+    return _status(row, time.time() if now is None else now)
+
+
 def _status(row: sqlite3.Row, now: float) -> Status:
     """The stored status, or for an unanswered request whether its waiter gave up or is gone."""
     status = cast(Status, row["status"])

@@ -466,6 +466,14 @@ def _quantile(sorted_values: list[float], q: float) -> float | None:
     return sorted_values[index]
 
 
+def _still_pending(row: sqlite3.Row, now: float, status: Any) -> bool:
+    try:
+        return bool(status(row, now) == "pending")
+    except (IndexError, KeyError):  # a queue written before waiters were recorded: expiry only
+        expires = row["expires"]
+        return not (isinstance(expires, int | float) and expires <= now)
+
+
 def _pending(source: Source) -> list[dict[str, Any]]:
     """Pending requests of the durable approval queue next to the store, read-only (if there is one)."""
     path = source.approvals_path
@@ -475,16 +483,22 @@ def _pending(source: Source) -> list[dict[str, Any]]:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
     except sqlite3.Error:
         return []
+    from ..approval import request_status
+
+    conn.row_factory = sqlite3.Row
+    now = time.time()
     try:
-        rows = conn.execute(
-            "SELECT id, tool, kind, summary, reason, agent, run_id, created, expires FROM requests"
-            " WHERE status = 'pending' ORDER BY created LIMIT 20"
-        ).fetchall()
+        # unanswered requests whose waiter gave up (expired) or is gone (orphaned) are not pending
+        rows = [
+            (r["id"], r["tool"], r["kind"], r["summary"], r["reason"], r["agent"], r["run_id"], r["created"],
+             r["expires"])
+            for r in conn.execute("SELECT * FROM requests WHERE status = 'pending' ORDER BY created")
+            if _still_pending(r, now, request_status)
+        ][:20]  # fmt: skip
     except sqlite3.Error:
         return []
     finally:
         conn.close()
-    now = time.time()
     return [
         {
             "id": rid,
