@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ..traces import Span, decode_request, encode_records, session_key, spans_from_request, split_by_trace
+from ..traces import (
+    Span,
+    UnionFind,
+    decode_request,
+    encode_records,
+    session_key,
+    spans_from_request,
+    split_by_trace,
+)
 from ..traces import trace_keys as summarise_request
 
 SCHEMA: Final = """
@@ -209,28 +217,6 @@ class _Batch:
     keys: set[str] = field(default_factory=set)
 
 
-class _Groups:
-    """Union-find over strings (trace ids and ``k:``-prefixed session keys)."""
-
-    __slots__ = ("parent",)
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        parent = self.parent
-        root = parent.setdefault(x, x)
-        while root != parent[root]:
-            parent[root] = parent[parent[root]]
-            root = parent[root]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _chunks(items: Sequence[str], size: int = 500) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -377,7 +363,7 @@ class Journal:
     ) -> list[Component]:
         """The sessions these traces belong to: every trace sharing a session key with them,
         transitively, with which of those are still open and whether all the open ones are due."""
-        groups = _Groups()
+        groups = UnionFind()
         seen = set(trace_ids)
         frontier = list(trace_ids)
         states: dict[str, tuple[str, int, float]] = {}

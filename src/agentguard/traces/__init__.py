@@ -25,7 +25,7 @@
 
 from __future__ import annotations
 
-from ._assembly import CONVERSATION_ATTRIBUTES, SessionAssembler, assemble, session_key
+from ._assembly import CONVERSATION_ATTRIBUTES, SessionAssembler, UnionFind, assemble, session_key
 from ._evidence import merge_signals, recorded_decisions, recorded_signals
 from ._files import FileFormat, ReadIssue, expand, read_file, register_format
 from ._otlp_json import (
@@ -92,6 +92,7 @@ __all__ = [
     "SpanEvent",
     "SpanLink",
     "TimedEvent",
+    "UnionFind",
     "any_value",
     "assemble",
     "attribute_filter",

@@ -96,8 +96,9 @@ def session_key(attributes: dict[str, Any]) -> tuple[list[str], str | None]:
     return found, (run or None) if type(run) is str else _id(run)
 
 
-class _Groups:
-    """Union-find over string nodes; ``(kind, value)`` keys share a node namespace with trace ids."""
+class UnionFind:
+    """Union-find over string nodes (trace ids and prefixed keys share one namespace); the smaller
+    string becomes the root, so the result does not depend on the order of the unions."""
 
     __slots__ = ("parent",)
 
@@ -136,7 +137,7 @@ class SessionAssembler:
     ) -> None:
         self.sources = list(sources)
         self.spool = Spool(memory_spans=memory_spans, directory=spill_dir)
-        self.groups = _Groups()
+        self.groups = UnionFind()
         self._links: list[tuple[str, str, str]] = []
         self._last: tuple[str, list[str], str | None] = ("", [], None)
 
