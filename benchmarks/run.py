@@ -80,7 +80,7 @@ class Bench:
 
 # The benchmarks `make bench` runs, in order. Add new ones here, e.g.
 #   Bench("bench_policy", "policy decision time (issue 3)"),
-#   Bench("bench_scan", "scan throughput (issue 4)"),
+#   Bench("bench_scan", "scan throughput"),
 BENCHMARKS: list[Bench] = [
     Bench("bench_tool", "tool call overhead and memory (dev venv)"),
     Bench(
@@ -90,7 +90,7 @@ BENCHMARKS: list[Bench] = [
     ),
     Bench(
         "bench_scan",
-        "scan throughput, spans/s per core (issue 4)",
+        "scan throughput, spans/s per core",
         quick_args=("--sessions", "100", "--memory-mb", "8"),
     ),
     Bench("bench_monitor", "agentguard monitor: ingest with review", quick_args=("--spans", "20000")),
