@@ -55,11 +55,12 @@ denies.
 
 from __future__ import annotations
 
+import inspect
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -73,6 +74,8 @@ from .content import to_text
 from .decision import ALLOW, Decision, Denied
 from .detect import online as _detect
 from .redact import redact
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from .guard import Guard, OnDeny
@@ -280,6 +283,32 @@ class ToolStep(_Step):
         if self.on_deny == "return":
             return self.denial_text()
         raise self.denial()
+
+    def call(self, tool: Callable[[], R], *, record: Callable[[R], Any] | None = None) -> R:
+        """Run ``tool`` (the call itself, after :meth:`decide` allowed it) with the span current, then
+        finish: with the error it raised (re-raised unchanged) or with its result (``record`` maps the
+        result to what the span and detectors see, e.g. a framework message's text)."""
+        try:
+            with self.use():
+                result = tool()
+        except BaseException as exc:
+            self.finish(error=exc)
+            raise
+        self.finish(result=result if record is None else record(result))
+        return result
+
+    async def acall(self, tool: Callable[[], Any], *, record: Callable[[Any], Any] | None = None) -> Any:
+        """:meth:`call` for a tool that returns an awaitable (or, from a sync tool, a plain value)."""
+        try:
+            with self.use():
+                result = tool()
+                if inspect.isawaitable(result):
+                    result = await result
+        except BaseException as exc:
+            self.finish(error=exc)
+            raise
+        self.finish(result=result if record is None else record(result))
+        return result
 
     def finish(self, *, result: Any = None, error: BaseException | None = None) -> None:
         """Result or error on the span, detector events, run totals, metrics, span end; once."""

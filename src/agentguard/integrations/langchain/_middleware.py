@@ -126,13 +126,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
             step.decide()
         if step.decision.blocks:
             return self._denial(step, request)
-        try:
-            with step.use():
-                result = handler(request)
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=_content(result))
+        result: Result = step.call(lambda: handler(request), record=_content)
         return result
 
     async def awrap_tool_call(
@@ -143,13 +137,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
             await step.adecide()
         if step.decision.blocks:
             return self._denial(step, request)
-        try:
-            with step.use():
-                result = await handler(request)
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=_content(result))
+        result: Result = await step.acall(lambda: handler(request), record=_content)
         return result
 
     def _start(self, request: ToolCallRequest) -> tuple[ToolStep, bool]:

@@ -54,27 +54,18 @@ class GuardedTool(BaseTool):
         step, call_id = self._step(input)
         if step.decide().blocks:
             return self._denied(step, call_id)
-        try:
-            with step.use():
-                result = self.tool.invoke(input, config, **kwargs)
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=result.content if isinstance(result, ToolMessage) else result)
-        return result
+        return step.call(lambda: self.tool.invoke(input, config, **kwargs), record=_recorded)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         step, call_id = self._step(input)
         if (await step.adecide()).blocks:
             return self._denied(step, call_id)
-        try:
-            with step.use():
-                result = await self.tool.ainvoke(input, config, **kwargs)
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=result.content if isinstance(result, ToolMessage) else result)
-        return result
+        return await step.acall(lambda: self.tool.ainvoke(input, config, **kwargs), record=_recorded)
+
+
+def _recorded(result: Any) -> Any:
+    """What the span and detectors see of a tool's result: a ToolMessage's content."""
+    return result.content if isinstance(result, ToolMessage) else result
 
 
 def guard_tools(

@@ -87,16 +87,7 @@ def guard_tool(
             if (await step.adecide()).blocks:
                 step.finish()
                 return denial_result(step)
-            try:
-                with step.use():
-                    result = func(*args, **kwargs)
-                    if inspect.isawaitable(result):
-                        result = await result
-            except BaseException as exc:
-                step.finish(error=exc)
-                raise
-            step.finish(result=result)
-            return result
+            return await step.acall(lambda: func(*args, **kwargs))
 
         return guarded  # type: ignore[return-value]
 

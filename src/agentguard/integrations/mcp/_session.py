@@ -82,14 +82,9 @@ class GuardedSession(wrapt.ObjectProxy):  # type: ignore[type-arg]
         if (await step.adecide()).blocks:
             step.finish()
             return denial_result(step)
-        try:
-            with step.use():
-                result = await self.__wrapped__.call_tool(name, arguments, *args, **kwargs)
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=_text(result))
-        return result
+        return await step.acall(
+            lambda: self.__wrapped__.call_tool(name, arguments, *args, **kwargs), record=_text
+        )
 
 
 def denial_result(step: ToolStep) -> CallToolResult:

@@ -131,15 +131,7 @@ class ToolGuard:
             if decision.blocks:
                 step.finish()
                 return step.denial_text()
-            result: Any = None
-            try:
-                with step.use():
-                    result = await invoke(ctx, arguments)
-            except BaseException as exc:
-                step.finish(error=exc)
-                raise
-            step.finish(result=result)
-            return result
+            return await step.acall(lambda: invoke(ctx, arguments))
 
         on_invoke_tool._agentguard = True  # type: ignore[attr-defined]
         guarded = copy.copy(tool)
@@ -193,17 +185,7 @@ class ToolGuard:
             if decision.blocks:
                 step.finish()
                 return step.denial_text()
-            result: Any = None
-            try:
-                with step.use():
-                    result = executor(request)
-                    if inspect.isawaitable(result):
-                        result = await result
-            except BaseException as exc:
-                step.finish(error=exc)
-                raise
-            step.finish(result=result)
-            return result
+            return await step.acall(lambda: executor(request))
 
         return run
 
@@ -225,17 +207,7 @@ class _GuardedEditor:
         if decision.blocks:
             step.finish()
             return step.denial_text()
-        result: Any = None
-        try:
-            with step.use():
-                result = method(op)
-                if inspect.isawaitable(result):
-                    result = await result
-        except BaseException as exc:
-            step.finish(error=exc)
-            raise
-        step.finish(result=result)
-        return result
+        return await step.acall(lambda: method(op))
 
     async def create_file(self, operation: ApplyPatchOperation) -> Any:
         return await self._apply(operation, self._editor.create_file)
