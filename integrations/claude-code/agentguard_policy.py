@@ -8,7 +8,8 @@ scope's root ``"."`` is the project: ``$CLAUDE_PROJECT_DIR``, else the repositor
         '{"tool": "Bash", "arguments": {"command": "git push -f"}}'
 """
 
-from agentguard import Policy, Scope, rules
+from agentguard import Policy, Scope
+from agentguard.policy import rules
 
 policy = Policy(
     name="claude-code",

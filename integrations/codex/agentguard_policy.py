@@ -8,7 +8,8 @@ Codex:
         '{"tool": "Bash", "profile": "codex", "arguments": {"command": "git push -f"}}'
 """
 
-from agentguard import Policy, Scope, rules
+from agentguard import Policy, Scope
+from agentguard.policy import rules
 
 policy = Policy(
     name="codex",

@@ -8,7 +8,8 @@ scope's root ``"."`` is the project: ``$GEMINI_PROJECT_DIR``, else the repositor
         '{"tool": "run_shell_command", "profile": "gemini_cli", "arguments": {"command": "git push -f"}}'
 """
 
-from agentguard import Policy, Scope, rules
+from agentguard import Policy, Scope
+from agentguard.policy import rules
 
 policy = Policy(
     name="gemini-cli",

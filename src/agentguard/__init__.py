@@ -22,22 +22,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .guarded import guarded as guarded  # light; imported here so that the submodule never shadows it
-from .redact import redact as redact  # the same: the function, not the module of the same name
 
 if TYPE_CHECKING:
-    from . import (
-        rules as rules,
-    )
     from ._threads import (
         uninstrument_threading as uninstrument_threading,
     )
-    from .action import (
-        Action as Action,
-    )
-    from .action import (
-        ActionKind as ActionKind,
-    )
+    from .action import Action as Action
+    from .action import ActionKind as ActionKind
+    from .action import Decision as Decision
+    from .action import Denied as Denied
+    from .action import Scope as Scope
+    from .action import Vote as Vote
     from .approval import (
         AnyApprover as AnyApprover,
     )
@@ -71,24 +66,6 @@ if TYPE_CHECKING:
     from .approval import (
         action_hash as action_hash,
     )
-    from .cost import (
-        Price as Price,
-    )
-    from .cost import (
-        PriceBook as PriceBook,
-    )
-    from .cost import (
-        TokenUsage as TokenUsage,
-    )
-    from .decision import (
-        Decision as Decision,
-    )
-    from .decision import (
-        Denied as Denied,
-    )
-    from .decision import (
-        Vote as Vote,
-    )
     from .detect import (
         Detector as Detector,
     )
@@ -98,6 +75,7 @@ if TYPE_CHECKING:
     from .detect import (
         Signal as Signal,
     )
+    from .detect import TranscriptMonitor as TranscriptMonitor
     from .export import (
         LocalStore as LocalStore,
     )
@@ -107,29 +85,19 @@ if TYPE_CHECKING:
     from .export import (
         configure as configure,
     )
-    from .guard import (
-        Guard as Guard,
-    )
-    from .guard import (
-        PolicyLike as PolicyLike,
-    )
-    from .guard import (
-        default_guard as default_guard,
-    )
-    from .guard import (
-        set_default_guard as set_default_guard,
-    )
+    from .guard import Guard as Guard
+    from .guard import PolicyLike as PolicyLike
+    from .guard import RunState as RunState
+    from .guard import current_run as current_run
+    from .guard import default_guard as default_guard
+    from .guard import set_default_guard as set_default_guard
+    from .instrumentation import guarded as guarded
+    from .instrumentation import tool as tool
     from .instrumentation.openai import (
         instrument_openai as instrument_openai,
     )
     from .instrumentation.openai import (
         uninstrument_openai as uninstrument_openai,
-    )
-    from .ledger import (
-        Budget as Budget,
-    )
-    from .monitor import (
-        TranscriptMonitor as TranscriptMonitor,
     )
     from .policy import (
         Policy as Policy,
@@ -137,21 +105,12 @@ if TYPE_CHECKING:
     from .policy import (
         Rule as Rule,
     )
-    from .redact import (
-        redact as redact,
-    )
-    from .run import (
-        RunState as RunState,
-    )
-    from .run import (
-        current_run as current_run,
-    )
-    from .scope import (
-        Scope as Scope,
-    )
-    from .tools import (
-        tool as tool,
-    )
+    from .policy import rules as rules
+    from .spend import Budget as Budget
+    from .spend import Price as Price
+    from .spend import PriceBook as PriceBook
+    from .spend import TokenUsage as TokenUsage
+    from .telemetry import redact as redact
 
 # The public API: each name and the module that defines it. This one table drives `__all__`, the
 # lazy loading below and tests/unit/test_public_api.py (which also checks the TYPE_CHECKING imports
@@ -168,38 +127,38 @@ PUBLIC: dict[str, str] = {
     "Approver": ".approval",
     "AsyncApprover": ".approval",
     "AutoApprover": ".approval",
-    "Budget": ".ledger",
+    "Budget": ".spend",
     "CallbackApprover": ".approval",
     "ConsoleApprover": ".approval",
-    "Decision": ".decision",
-    "Denied": ".decision",
+    "Decision": ".action",
+    "Denied": ".action",
     "Detector": ".detect",
     "DetectorSet": ".detect",
     "Guard": ".guard",
     "LocalStore": ".export",
     "Policy": ".policy",
     "PolicyLike": ".guard",
-    "Price": ".cost",
-    "PriceBook": ".cost",
+    "Price": ".spend",
+    "PriceBook": ".spend",
     "QueueApprover": ".approval",
     "Rule": ".policy",
-    "RunState": ".run",
-    "Scope": ".scope",
+    "RunState": ".guard",
+    "Scope": ".action",
     "Signal": ".detect",
     "Telemetry": ".export",
-    "TokenUsage": ".cost",
-    "TranscriptMonitor": ".monitor",
-    "Vote": ".decision",
+    "TokenUsage": ".spend",
+    "TranscriptMonitor": ".detect",
+    "Vote": ".action",
     "action_hash": ".approval",
     "configure": ".export",
-    "current_run": ".run",
+    "current_run": ".guard",
     "default_guard": ".guard",
-    "guarded": ".guarded",
+    "guarded": ".instrumentation",
     "instrument_openai": ".instrumentation.openai",
-    "redact": ".redact",
-    "rules": ".rules",
+    "redact": ".telemetry",
+    "rules": ".policy.rules",
     "set_default_guard": ".guard",
-    "tool": ".tools",
+    "tool": ".instrumentation",
     "uninstrument_openai": ".instrumentation.openai",
     "uninstrument_threading": "._threads",
 }

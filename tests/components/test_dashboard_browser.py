@@ -65,7 +65,7 @@ from openai import OpenAI
 
 import agentguard as ag
 from agentguard.approval import ApprovalResult, CallbackApprover
-from agentguard.decision import Decision
+from agentguard.action import Decision
 from agentguard.demo import ScriptedServer
 from agentguard.demo import _scenario as scenario
 from agentguard.policy import Policy

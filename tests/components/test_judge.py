@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from agentguard.monitor import TranscriptMonitor
+from agentguard.detect import TranscriptMonitor
 
 TRANSCRIPT = """[task] Fix the failing test in tests/test_parser.py
 [tool run (shell)] python -m pytest -q

@@ -20,7 +20,7 @@ from openai import AsyncOpenAI, OpenAI
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentguard
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 pytestmark = pytest.mark.components

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import agentguard
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 
 pytestmark = pytest.mark.components
 

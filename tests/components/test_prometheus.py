@@ -34,7 +34,7 @@ class Scraped:
     """A guard whose metrics Prometheus scrapes from a fresh registry on a free port."""
 
     def __init__(self, prometheus: Prometheus, model: str) -> None:
-        from agentguard.cost import Price, PriceBook  # here, not at import: a missing name fails one test
+        from agentguard.spend import Price, PriceBook  # here, not at import: a missing name fails one test
 
         self.registry = CollectorRegistry()  # not the global REGISTRY: nothing else leaks in
         self.meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=self.registry)])

@@ -18,10 +18,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.cli import build_parser, main
 from agentguard.cli._common import EXIT_USAGE
 from agentguard.export import LocalStoreSpanExporter
+from agentguard.telemetry import semconv as sc
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -11,7 +11,7 @@ from genai_prices import Usage, calc_price, data_snapshot
 from genai_prices import update_prices as genai_update_prices
 
 from agentguard._safe import reset_warnings
-from agentguard.cost import Price, PriceBook, TokenUsage
+from agentguard.spend import Price, PriceBook, TokenUsage
 
 PLAIN = TokenUsage(input_tokens=1_000, output_tokens=500)
 CACHED = TokenUsage(input_tokens=10_000, output_tokens=300, cache_read_tokens=8_000)

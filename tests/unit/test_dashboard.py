@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from agentguard import semconv as sc
 from agentguard.cli import main as cli
 from agentguard.dashboard import (
     PANELS,
@@ -25,6 +24,7 @@ from agentguard.dashboard import (
 )
 from agentguard.dashboard._page import asset, report_page
 from agentguard.export._sqlite import connect_writer
+from agentguard.telemetry import semconv as sc
 
 EVIL = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
 T0 = 1_750_000_000_000_000_000

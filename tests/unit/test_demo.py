@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from agentguard import semconv as sc
 from agentguard.dashboard import DashboardApi, StoreSource
 from agentguard.demo._scenario import EXPECTED
 from agentguard.export import LocalStore
+from agentguard.telemetry import semconv as sc
 
 Demo = tuple[subprocess.CompletedProcess[str], Path]
 

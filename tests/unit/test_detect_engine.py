@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentguard import semconv as sc
-from agentguard.decision import Denied
+from agentguard.action import Denied
 from agentguard.detect import (
     Detector,
     DetectorSet,
@@ -26,11 +25,11 @@ from agentguard.detect import (
     split_diff,
 )
 from agentguard.detect.rules import after_signal, no_egress_after_secret_read
-from agentguard.guarded import guarded
+from agentguard.guard import current_run
+from agentguard.instrumentation import guarded, tool
 from agentguard.policy import Policy
-from agentguard.run import current_run
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
-from agentguard.tools import tool
 
 
 def test_signal_model() -> None:

@@ -15,9 +15,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentguard as ag
 from agentguard import _safe
-from agentguard import semconv as sc
 from agentguard.export import LocalStore, LocalStoreSpanExporter, SchemaError
 from agentguard.export._sqlite import SCHEMA_VERSION
+from agentguard.telemetry import semconv as sc
 
 
 class Pipeline:

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 import agentguard as ag
+from agentguard.detect import JudgeResult
 from agentguard.fleet import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -41,7 +42,6 @@ from agentguard.fleet import (
     verify,
 )
 from agentguard.fleet._alerts import Dispatcher
-from agentguard.monitor import JudgeResult
 from agentguard.traces import Span, encode_records
 
 ENCODED = "echo cm0gLXJmIH4= | base64 -d | sh"

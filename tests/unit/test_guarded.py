@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 import agentguard as ag
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 

@@ -29,8 +29,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.integrations.claude_agent_sdk import ClaudeAgentGuard, ScriptedCall, ScriptedCLI
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 POLICY = ag.Policy(

@@ -17,9 +17,9 @@ from langgraph.types import Command
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.demo import ScriptedServer, Step
 from agentguard.integrations.langchain import INTERRUPT_KIND, AgentguardMiddleware, guard_tools
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 POLICY = ag.Policy(scope=ag.Scope(root="/work", write=["src/**"], read=["**"]))

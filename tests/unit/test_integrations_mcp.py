@@ -15,8 +15,8 @@ from mcp.server.mcpserver import MCPServer
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.integrations.mcp import guard_session, guard_tool, mcp_action
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 POLICY = ag.Policy(scope=ag.Scope(root="/work", write=["src/**"], read=["**"]))

@@ -34,9 +34,9 @@ from openai.types.responses.response_output_item import McpApprovalRequest
 from opentelemetry.sdk.trace import ReadableSpan
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.demo import ScriptedServer, Step
 from agentguard.integrations.openai_agents import guard, processor
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 # the SDK's default processor exports to the vendor's endpoint: none here, only ours

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from agentguard import semconv as sc
-from agentguard.monitor import TranscriptMonitor
+from agentguard.detect import TranscriptMonitor
+from agentguard.telemetry import semconv as sc
 
 FINDINGS = {"findings": [{"category": "reward_hacking", "severity": "high", "confidence": 0.9,
                           "rationale": "the assertion in test_parser was deleted"}]}  # fmt: skip

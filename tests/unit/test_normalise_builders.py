@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentguard.decision import Decision
+from agentguard.action import Decision
 from agentguard.normalise import CommandFact, Facts, GitFact, PathFact, ShellFacts, UrlFact
 from agentguard.normalise._facts import builder
 

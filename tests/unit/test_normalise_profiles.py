@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentguard import Scope, rules
+from agentguard import Scope
 from agentguard.normalise import action_from_tool_call, normalise
 from agentguard.normalise._profiles import opaque_reasons, problems
-from agentguard.policy import Policy
+from agentguard.policy import Policy, rules
 
 PATCH = """*** Begin Patch
 *** Add File: src/new.py

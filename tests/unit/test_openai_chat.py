@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from test_openai_fakes import BASE_URL, FakeServer, chat_completion, tool_call
 
 import agentguard as ag
-from agentguard import llm_step
-from agentguard import semconv as sc
+from agentguard.guard import _llm_step as llm_step
 from agentguard.instrumentation.openai import _chat
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
@@ -341,10 +341,10 @@ def test_content_is_not_captured_by_default(cap: CapturingGuard, server: FakeSer
 
 
 def test_captured_content_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
-    import agentguard.content
+    import agentguard.telemetry._content
 
     monkeypatch.setattr(
-        agentguard.content, "redact", lambda text: re.sub(r"sk-[A-Za-z0-9]+", "[REDACTED]", text)
+        agentguard.telemetry._content, "redact", lambda text: re.sub(r"sk-[A-Za-z0-9]+", "[REDACTED]", text)
     )
     cap = CapturingGuard(capture_content=True)
     server = FakeServer()

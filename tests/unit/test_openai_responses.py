@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from test_openai_fakes import FakeServer, function_call_item, message_item, response_events, response_obj, sse
 
 import agentguard as ag
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 SPAN = "chat gpt-4.1"

@@ -13,7 +13,7 @@ from opentelemetry.trace import StatusCode
 from test_openai_fakes import FakeServer, chunk, sse, text_chunks
 
 import agentguard as ag
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Count to three"}]

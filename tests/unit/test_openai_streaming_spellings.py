@@ -24,7 +24,7 @@ from test_openai_fakes import (
 )
 
 import agentguard as ag
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Count to three"}]

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 import agentguard as ag
-from agentguard import rules
 from agentguard.normalise import bounded_glob
-from agentguard.policy import Policy
+from agentguard.policy import Policy, rules
 
 _serial = itertools.count()
 

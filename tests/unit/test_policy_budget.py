@@ -10,8 +10,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from test_openai_fakes import FakeServer, chat_completion
 
 import agentguard as ag
-from agentguard import rules
-from agentguard.policy import Budget, Policy, reconcile, release
+from agentguard.policy import Budget, Policy, reconcile, release, rules
 from agentguard.testing import CapturingGuard
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]

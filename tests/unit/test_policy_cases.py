@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 import agentguard as ag
-from agentguard import rules
 from agentguard.normalise import action_from_tool_call
-from agentguard.policy import Policy
+from agentguard.policy import Policy, rules
 
 Case = tuple[str, dict[str, Any], str | None, str | None]
 

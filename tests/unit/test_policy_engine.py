@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 import agentguard as ag
-from agentguard import rules
-from agentguard.decision import Decision
-from agentguard.policy import Policy, combine
+from agentguard.action import Decision
+from agentguard.policy import Policy, combine, rules
 from agentguard.policy._base import facts_of
 
 
@@ -257,7 +256,7 @@ def test_equal_actions_have_equal_digests_and_different_ones_differ() -> None:
 
 
 def test_combine_is_usable_on_its_own() -> None:
-    from agentguard.decision import Vote
+    from agentguard.action import Vote
 
     d = combine([Vote(rule_id="a", outcome="ask", reason="hm"), Vote(rule_id="b", outcome="allow")], "deny")
     assert (d.outcome, d.rule_ids, d.matched) == ("ask", ("a",), ("b",))

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 import agentguard as ag
-from agentguard import rules
-from agentguard.policy import Policy
+from agentguard.policy import Policy, rules
 
 
 def shell(command: str, cwd: str | None = None) -> ag.Action:

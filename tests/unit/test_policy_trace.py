@@ -12,10 +12,9 @@ from opentelemetry.trace import StatusCode
 from test_openai_fakes import FakeServer, chat_completion
 
 import agentguard as ag
-from agentguard import rules
-from agentguard import semconv as sc
 from agentguard.approval import ApprovalResult, CallbackApprover
-from agentguard.policy import Policy
+from agentguard.policy import Policy, rules
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentguard.redact import REDACTED, redact
+from agentguard.telemetry import REDACTED, redact
 
 R = REDACTED
 OPENAI_KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUvWxYz012345"

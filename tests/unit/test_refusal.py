@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentguard.refusal import NEGATIONS, REFUSAL_VERBS, looks_like_refusal
+from agentguard.telemetry import NEGATIONS, REFUSAL_VERBS, looks_like_refusal
 
 REFUSALS = {
     "openai-canonical": "I'm sorry, but I can't help with that.",

@@ -183,8 +183,7 @@ def test_workers_give_the_same_report(tmp_path: Path, files: int) -> None:
 
 def test_local_store(tmp_path: Path) -> None:
     from agentguard.export import LocalStoreSpanExporter
-    from agentguard.guarded import guarded
-    from agentguard.tools import tool
+    from agentguard.instrumentation import guarded, tool
 
     db = tmp_path / "agentguard.db"
     cap = CapturingGuard(capture_content=True)

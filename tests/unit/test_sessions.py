@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentguard import semconv as sc
+from agentguard.telemetry import semconv as sc
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures" / "sessions"))
 import session_harness as harness

@@ -9,8 +9,8 @@ from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 import agentguard as ag
-from agentguard import semconv as sc
-from agentguard.llm_step import LlmResponse
+from agentguard.guard import LlmResponse
+from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 
 

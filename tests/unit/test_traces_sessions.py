@@ -17,9 +17,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import agentguard as ag
-from agentguard import semconv as sc
 from agentguard.cli import main
 from agentguard.scan import OtlpJsonFileExporter, scan
+from agentguard.telemetry import semconv as sc
 from agentguard.traces import Span, assemble, read_file
 
 sys.path.insert(0, str(Path(__file__).parent))

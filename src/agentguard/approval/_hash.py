@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from ..action import Action
 from ..normalise import normalise, parse_url
-from ..redact import redact
+from ..telemetry import redact
 
 _HASH_VERSION: Final = 2
 _SUMMARY_LIMIT: Final = 64 * 1024

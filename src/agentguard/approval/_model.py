@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
-from ..decision import Decision
+from ..action import Decision
 
 GrantScope = Literal["once", "run", "always"]
 """How far an answer reaches: this one call, identical actions for the rest of the run, or for good."""

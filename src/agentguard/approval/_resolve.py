@@ -35,9 +35,8 @@ from ._model import ApprovalRequest, ApprovalResult, timed_out
 from ._store import ApprovalStore, new_id
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..decision import Decision
-    from ..run import RunState
+    from ..action import Action, Decision
+    from ..guard import RunState
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
-from ..redact import redact
+from ..telemetry import redact
 from ._model import SCOPES, ApprovalRequest, GrantScope
 
 SCHEMA_VERSION: Final = 2

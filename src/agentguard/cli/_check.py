@@ -32,8 +32,7 @@ from ._common import CommandError
 from ._policy_file import load_policy, parse_json
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..decision import Decision
+    from ..action import Action, Decision
     from ..guard import PolicyLike
 
 HELP = "Decide one action (JSON) with a policy file; exit 0 allow, 2 deny, 3 ask, 1 bad input."
@@ -118,7 +117,7 @@ def action_from_json(data: Mapping[str, Any]) -> Action:
 def decide(policy: PolicyLike, action: Action) -> Decision:
     """The policy's decision on ``action``, with what the hook adds: malformed calls deny, unknown
     effects are never allowed by default."""
-    from ..decision import Decision
+    from ..action import Decision
     from ..normalise import problems
     from ._hook_engine import not_allowed_unknown
 

@@ -22,8 +22,7 @@ from ._common import CommandError
 from ._hook_protocols import HookCall, HookProtocol, Outcome
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..decision import Decision
+    from ..action import Action, Decision
     from ..guard import PolicyLike
 
 _AGENT_DIRS = frozenset({".claude", ".codex", ".gemini", ".agentguard"})
@@ -68,8 +67,8 @@ def project_root(protocol: HookProtocol, policy_path: str, environ: Any = None) 
 
 def pin_root(policy: PolicyLike, project: str) -> PolicyLike:
     """``policy`` with a relative scope root taken against ``project`` (other policies as they are)."""
+    from ..action import Scope
     from ..policy import Policy
-    from ..scope import Scope
 
     if not isinstance(policy, Policy):
         return policy
@@ -128,7 +127,7 @@ class HookEngine:
             return Verdict("deny", f"agentguard: hook failed: {type(exc).__name__}: {exc}", "deny")
 
     def _decide(self, call: HookCall) -> Verdict:
-        from ..decision import Decision
+        from ..action import Decision
         from ..normalise import action_from_tool_call, problems
 
         action = action_from_tool_call(
@@ -161,7 +160,7 @@ def not_allowed_unknown(action: Action, decision: Decision) -> Decision:
     """
     if decision.outcome != "allow" or decision.rule_ids:
         return decision
-    from ..decision import Decision
+    from ..action import Decision
     from ..policy import facts_of
 
     facts = action.facts if action.facts is not None else facts_of(action)

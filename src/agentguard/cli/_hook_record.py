@@ -61,9 +61,9 @@ def _record(agent: str, call: HookCall, verdict: Verdict, project: str, path: st
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from .. import semconv as sc
-    from ..decision import Decision
+    from ..action import Decision
     from ..export import LocalStoreSpanExporter
+    from ..telemetry import semconv as sc
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     session = call.session_id or "unknown-session"

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         webhook = Webhook(url=args.webhook, secret=secret)
     judges: list[Any] = []
     if args.judge:
-        from ..monitor import TranscriptMonitor
+        from ..detect import TranscriptMonitor
 
         judges = [
             TranscriptMonitor(model=m, base_url=args.judge_base_url, timeout=args.judge_timeout)

@@ -220,7 +220,7 @@ def _print_issues(issues: list[ScanIssue], *, prefix: str) -> None:
 def _judge(report: ScanReport, args: argparse.Namespace) -> None:
     import asyncio
 
-    from ..monitor import TranscriptMonitor
+    from ..detect import TranscriptMonitor
 
     monitor = TranscriptMonitor(model=args.judge, base_url=args.judge_base_url, timeout=args.judge_timeout)
 

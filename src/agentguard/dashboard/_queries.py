@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._source import Source
 
 # Detector signal attributes, as in agentguard.semconv (the names are fixed by the event schema).

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from .. import semconv as sc
 from ..export._sqlite import connect_reader, connect_writer, has_schema
+from ..telemetry import semconv as sc
 from ..traces import INSERT_RUN, INSERT_SPAN, SPAN_SELECT, Span, assemble, span_from_row, span_row
 from ._otlp import OtlpFileReader
 

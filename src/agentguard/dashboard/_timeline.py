@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._queries import SIGNAL_CATEGORY, SIGNAL_CODE, SIGNAL_CONFIDENCE, SIGNAL_MESSAGE, SIGNAL_SEVERITY
 from ._source import Source
 

@@ -27,18 +27,16 @@ from typing import Any, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
-from .. import guarded
-from .. import semconv as sc
+from ..action import Decision, Scope
 from ..approval import ApprovalRequest, ApprovalResult, CallbackApprover
 from ..cli import OUTCOME_SGR, SEVERITY_SGR, format_usd, paint, use_color
-from ..decision import Decision
 from ..export import configure
+from ..guard import RunState
+from ..instrumentation import guarded, tool
 from ..instrumentation.openai import instrument_openai, uninstrument_openai
 from ..policy import Policy
-from ..rules import budget, destructive_commands, no_agent_spawn, protect, secrets
-from ..run import RunState
-from ..scope import Scope
-from ..tools import tool
+from ..policy.rules import budget, destructive_commands, no_agent_spawn, protect, secrets
+from ..telemetry import semconv as sc
 from . import _scenario as scenario
 from ._repo import write_sample_repo
 from ._server import ScriptedServer, Step

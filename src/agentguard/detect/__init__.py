@@ -48,6 +48,7 @@ from ._events import (
 )
 from ._exfiltration import Exfiltration
 from ._hallucination import Hallucination
+from ._judge import RUBRIC, JudgeResult, TranscriptMonitor
 from ._loop import Loop
 from ._online import LiveDetection, default_detectors
 from ._refusal import Refusal
@@ -59,6 +60,7 @@ from ._signal import CATEGORIES, SEVERITIES, Category, Evidence, Severity, Signa
 __all__ = [
     "BUILTIN",
     "CATEGORIES",
+    "RUBRIC",
     "SEVERITIES",
     "UNCAPTURED",
     "Category",
@@ -73,6 +75,7 @@ __all__ = [
     "Exfiltration",
     "FileChange",
     "Hallucination",
+    "JudgeResult",
     "LLMTurn",
     "LiveDetection",
     "Loop",
@@ -89,6 +92,7 @@ __all__ = [
     "Source",
     "ToolCall",
     "ToolResult",
+    "TranscriptMonitor",
     "change_from_arguments",
     "change_from_diff",
     "default_detectors",

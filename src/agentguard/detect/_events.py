@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..action import Action
-from ..content import to_text
+from ..telemetry import to_text
 
 MAX_DIFF_SOURCE_BYTES = 64 * 1024
 

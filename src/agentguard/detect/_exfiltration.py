@@ -20,8 +20,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from ..content import to_text
-from ..redact import REDACTED
+from ..telemetry import REDACTED, to_text
 from ._engine import Detector, Session, contains_any, signal
 from ._events import ToolCall
 from ._signal import Signal

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry import trace
 
 from .. import _safe
-from .. import semconv as sc
-from ..content import to_text
+from ..telemetry import semconv as sc
+from ..telemetry import to_text
 from ._engine import DetectorSet, Session
 from ._events import (
     MAX_DIFF_SOURCE_BYTES,
@@ -37,10 +37,8 @@ from ._events import (
 from ._signal import Signal
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..decision import Decision
-    from ..guard import Guard
-    from ..run import RunState
+    from ..action import Action, Decision
+    from ..guard import Guard, RunState
 
 MAX_RUN_SIGNALS: Final = 1024
 _default: DetectorSet | None = None

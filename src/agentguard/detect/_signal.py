@@ -100,7 +100,7 @@ def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
     """A one-line, redacted excerpt of at most ``limit`` characters."""
     if not text:
         return ""
-    from ..redact import redact
+    from ..telemetry import redact
 
     one = " ".join(text.split())
     if len(one) > limit * 4:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
-from ..decision import Decision
+from ..action import Decision
 from ._signal import CATEGORIES, severity_rank
 
 if TYPE_CHECKING:
     from ..action import Action
-    from ..run import RunState
+    from ..guard import RunState
 
 _NON_LLM = frozenset({"file_read", "file_write", "shell", "network", "agent", "other"})
 _EGRESS = frozenset({"shell", "network", "other", "agent"})

@@ -40,7 +40,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, StatusCode
 
 from .. import _safe
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._sqlite import connect_writer, record_losses
 
 _INSERT_SPAN = """

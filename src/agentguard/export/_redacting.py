@@ -2,7 +2,7 @@
 
 Whatever recorded a span (agentguard's own code, the SDK's ``record_exception``, another
 instrumentation), this step passes every string that leaves the process through
-:func:`agentguard.redact.redact`: span and event attribute values (so ``exception.message`` and
+:func:`agentguard.telemetry.redact`: span and event attribute values (so ``exception.message`` and
 ``exception.stacktrace``), the status description, the span name, link attributes and the resource's
 attributes. Numbers and booleans pass unchanged. ``configure()`` puts it in front of the local store
 and the OTLP exporter::
@@ -34,8 +34,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import AttributeValue
 
-from .. import semconv as sc
-from ..redact import redact
+from ..telemetry import redact
+from ..telemetry import semconv as sc
 
 _CACHED_LEN: Final = 256
 _OWN_SCOPE: Final = "agentguard"
@@ -57,7 +57,7 @@ _cached_redact = functools.lru_cache(maxsize=8192)(redact)
 
 
 def redact_value(value: str) -> str:
-    """:func:`~agentguard.redact.redact`, with results for short strings cached."""
+    """:func:`~agentguard.telemetry.redact`, with results for short strings cached."""
     return _cached_redact(value) if len(value) <= _CACHED_LEN else redact(value)
 
 

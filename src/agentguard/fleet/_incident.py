@@ -20,8 +20,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from .. import semconv as sc
 from ..detect import SEVERITIES
+from ..telemetry import semconv as sc
 from ..traces import Span
 from ._journal import Journal
 

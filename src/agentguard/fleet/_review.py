@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from ..detect import SEVERITIES, DetectorSet, Signal
-from ..monitor import JudgeResult
+from ..detect import SEVERITIES, DetectorSet, JudgeResult, Signal
 from ..scan import replay
 from ..traces import Session
 from ._journal import Finding

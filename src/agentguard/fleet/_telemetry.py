@@ -19,8 +19,8 @@ from opentelemetry import _logs, metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from .. import _safe
-from .. import semconv as sc
 from .._version import __version__
+from ..telemetry import semconv as sc
 from ._journal import Finding
 
 LATENCY_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0)

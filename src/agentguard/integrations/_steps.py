@@ -1,7 +1,7 @@
-"""What the framework adapters share on top of the guard's steps (:mod:`agentguard.step`).
+"""What the framework adapters share on top of the guard's steps (:mod:`agentguard.guard`).
 
 Every adapter under :mod:`agentguard.integrations` builds an :class:`~agentguard.action.Action` for a
-framework's tool call, then drives the guard's :class:`~agentguard.step.ToolStep`::
+framework's tool call, then drives the guard's :class:`~agentguard.guard.ToolStep`::
 
     step = start_tool(action, guard=guard)
     decision = await step.adecide()          # policy, approver; the decision event on the span
@@ -33,14 +33,21 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .. import _safe
-from .. import semconv as sc
-from ..action import Action, ActionKind, normalise_kind
-from ..decision import ALLOW, Decision
+from ..action import ALLOW, Action, ActionKind, Decision, normalise_kind
 from ..detect import online as _detect
-from ..guard import Guard, PolicyLike, default_guard
+from ..guard import (
+    Guard,
+    PolicyLike,
+    RunScope,
+    RunState,
+    ToolSpec,
+    ToolStep,
+    close_run,
+    current_run,
+    default_guard,
+)
 from ..normalise import action_from_tool_call
-from ..run import RunScope, RunState, close_run, current_run
-from ..step import ToolSpec, ToolStep
+from ..telemetry import semconv as sc
 
 __all__ = [
     "FrameworkRun",

@@ -14,12 +14,12 @@
 
 A rule is any callable ``(action, run) -> Decision | None``; the built-ins live in
 :mod:`agentguard.rules`. ``Budget``, ``reconcile`` and ``release`` are re-exported from
-:mod:`agentguard.ledger`, the run's spend ledger the ``budget`` rule reserves against.
+:mod:`agentguard.spend`, the run's spend ledger the ``budget`` rule reserves against.
 """
 
 from __future__ import annotations
 
-from ..ledger import Budget, reconcile, release
+from ..spend import Budget, reconcile, release
 from ._base import Rule, facts_of, resolve_root, rule_id_of
 from ._globs import GlobSet
 from ._policy import Policy, combine

@@ -13,12 +13,11 @@ from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
-from ..action import ACTION_KINDS, Action
-from ..decision import Decision
+from ..action import ACTION_KINDS, Action, Decision
 
 if TYPE_CHECKING:
+    from ..guard import RunState
     from ..normalise import Facts
-    from ..run import RunState
 
 Rule: TypeAlias = Callable[[Action, "RunState | None"], Decision | None]
 """A policy rule: a plain callable returning a decision, or ``None`` when it has no opinion."""

@@ -1,17 +1,16 @@
-"""The ``budget`` rule: reserves against the run's spend ledger (:mod:`agentguard.ledger`) before
+"""The ``budget`` rule: reserves against the run's spend ledger (:mod:`agentguard.spend`) before
 each LLM call, and denies the call when it would not fit."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..ledger import Budget, format_usd, key_of
+from ..spend import Budget, format_usd, key_of
 from ._base import BuiltinRule
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..decision import Decision
-    from ..run import RunState
+    from ..action import Action, Decision
+    from ..guard import RunState
 
 
 class BudgetRule(BuiltinRule):

@@ -21,16 +21,15 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
-from ..action import ACTION_KINDS
-from ..decision import Decision, Outcome, Vote
+from ..action import ACTION_KINDS, Decision, Outcome, Vote
 from ..normalise._urls import parse_host
 from ._base import facts_of
 from ._globs import GlobSet, normalise_pattern
 
 if TYPE_CHECKING:
     from ..action import Action
+    from ..guard import RunState
     from ..normalise import Facts
-    from ..run import RunState
 
 PathAccess = Literal["read", "write", "delete", "exec"]
 _ACCESSES: tuple[str, ...] = get_args(PathAccess)

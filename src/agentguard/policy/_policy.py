@@ -16,17 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from ..action import Action
-from ..decision import Decision, Mode, Outcome, Vote
+from ..action import Action, Decision, Mode, Outcome, Vote
 from ..normalise._facts import builder
 from ._base import Rule, facts_of
 from ._index import RuleIndex
 from ._rules._scope import scope_rules
 
 if TYPE_CHECKING:
+    from ..action import Scope
+    from ..guard import RunState
     from ..normalise import Facts
-    from ..run import RunState
-    from ..scope import Scope
 
 Default = Literal["allow", "deny", "ask"]
 _OUTCOMES = ("allow", "deny", "ask")

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Final
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._record import Span
 from ._session import Session
 from ._spool import DEFAULT_MEMORY_SPANS, Spool

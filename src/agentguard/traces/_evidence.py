@@ -12,8 +12,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .. import semconv as sc
 from ..detect import SEVERITIES, Evidence, Signal, Source
+from ..telemetry import semconv as sc
 from ._session import Session
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._messages import Message, RequestedCall, arguments, parse_messages, text_of
 from ._observations import (
     AgentObservation,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._messages import Message, message, parse_messages
 from ._observations import ModelObservation, Observation
 from ._otlp_json import KIND_LOG, LOG_BODY

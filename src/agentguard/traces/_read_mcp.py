@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import semconv as sc
 from ..detect import UNCAPTURED
+from ..telemetry import semconv as sc
 from ._messages import arguments
 from ._observations import Observation, ToolObservation, content, error_of
 from ._read_genai import result_text

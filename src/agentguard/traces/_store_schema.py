@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._record import KIND_NAMES, STATUS_NAMES, Span, SpanEvent, make_span
 
 SCHEMA_VERSION: Final = 1

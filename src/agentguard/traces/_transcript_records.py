@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import semconv as sc
+from ..telemetry import semconv as sc
 from ._record import STATUS_ERROR, STATUS_UNSET, Span
 
 

@@ -2,8 +2,8 @@
 
 Shared by Chat Completions and Responses, sync and async, plain and streamed. The API-specific
 modules (``_chat``, ``_responses``) turn requests into attributes and responses into a
-:class:`~agentguard.llm_step.LlmResponse` (``Summary`` here); the guard's
-:class:`~agentguard.llm_step.LlmStep` does the rest (decision, span, usage, cost, refusal, metrics,
+:class:`~agentguard.guard.LlmResponse` (``Summary`` here); the guard's
+:class:`~agentguard.guard.LlmStep` does the rest (decision, span, usage, cost, refusal, metrics,
 run totals, budget settlement).
 """
 
@@ -15,10 +15,8 @@ from typing import Any
 from opentelemetry import trace
 
 from ... import _safe
-from ... import semconv as sc
-from ...guard import Guard, default_guard
-from ...llm_step import LlmResponse, LlmStep
-from ...run import current_run
+from ...guard import Guard, LlmResponse, LlmStep, current_run, default_guard
+from ...telemetry import semconv as sc
 
 _RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"
 

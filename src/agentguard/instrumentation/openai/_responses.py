@@ -13,8 +13,8 @@ from typing import Any
 
 from opentelemetry import trace
 
-from ... import semconv as sc
-from ...content import to_text
+from ...telemetry import semconv as sc
+from ...telemetry import to_text
 from ._record import ApiSpec, StreamState, Summary
 
 _NUMBER = (int, float)

@@ -36,9 +36,8 @@ from claude_agent_sdk import (
 )
 from claude_agent_sdk.types import HookEvent, PreToolUseHookSpecificOutput
 
-from ... import semconv as sc
-from ...guard import Guard, PolicyLike
-from ...run import current_run
+from ...guard import Guard, PolicyLike, current_run
+from ...telemetry import semconv as sc
 from .._steps import ToolStep, action_for, check, resolve_guard, start_tool
 
 _MAX_OPEN = 256

@@ -29,9 +29,7 @@ from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from opentelemetry import trace
 
-from ...guard import Guard, PolicyLike
-from ...llm_step import LlmResponse, LlmStep
-from ...run import current_run
+from ...guard import Guard, LlmResponse, LlmStep, PolicyLike, current_run
 from .._steps import ToolStep, action_for, check, decide_answered, resolve_guard, start_tool
 
 INTERRUPT_KIND = "agentguard.approval"

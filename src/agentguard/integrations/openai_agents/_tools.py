@@ -30,8 +30,7 @@ from agents.editor import ApplyPatchEditor, ApplyPatchOperation
 from agents.tool_context import ToolContext
 from openai.types.responses.tool_param import Mcp
 
-from ...guard import Guard
-from ...run import current_run
+from ...guard import Guard, current_run
 from .._steps import ToolStep, action_for, check, decide_answered, start_tool
 
 APPROVED_BY = "openai-agents RunState"

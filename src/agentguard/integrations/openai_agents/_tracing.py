@@ -31,9 +31,8 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ... import _safe
-from ... import semconv as sc
-from ...guard import Guard
-from ...run import RunState, current_run
+from ...guard import Guard, RunState, current_run
+from ...telemetry import semconv as sc
 from .._steps import FrameworkRun, attach_span, detach_span, open_run
 
 EVENT_HANDOFF = "agentguard.handoff"

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
-    from ...run import RunState
+    from ...action import Action, Decision
+    from ...guard import RunState
 
 AGENT_PROGRAMS: frozenset[str] = frozenset(
     {

@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING, Literal
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
+    from ...action import Action, Decision
+    from ...guard import RunState
     from ...normalise import CommandFact, Facts, PathFact
-    from ...run import RunState
 
 _DISK_TOOLS = frozenset(
     {"mkswap", "wipefs", "fdisk", "sfdisk", "cfdisk", "gdisk", "sgdisk", "parted", "blkdiscard", "badblocks"}

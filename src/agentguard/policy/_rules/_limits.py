@@ -14,9 +14,8 @@ from ...action import ACTION_KINDS, normalise_kind
 from .._base import NON_LLM_KINDS, BuiltinRule
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
-    from ...run import RunState
+    from ...action import Action, Decision
+    from ...guard import RunState
 
 _MAX_RUNS = 4096
 

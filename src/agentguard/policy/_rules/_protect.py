@@ -18,10 +18,9 @@ from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 from .._globs import GlobSet
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
+    from ...action import Action, Decision
+    from ...guard import RunState
     from ...normalise import PathFact
-    from ...run import RunState
 
 
 class Protect(BuiltinRule):

@@ -16,11 +16,9 @@ from .._base import NON_LLM_KINDS, BuiltinRule, Rule, facts_of
 from .._globs import GlobSet
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
+    from ...action import Action, Decision, Scope
+    from ...guard import RunState
     from ...normalise import PathFact
-    from ...run import RunState
-    from ...scope import Scope
 
 COMPANION_HOSTS: dict[str, tuple[str, ...]] = {
     "pypi.org": ("files.pythonhosted.org",),

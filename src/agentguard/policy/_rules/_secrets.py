@@ -24,10 +24,9 @@ from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 from .._globs import GlobSet
 
 if TYPE_CHECKING:
-    from ...action import Action
-    from ...decision import Decision
+    from ...action import Action, Decision
+    from ...guard import RunState
     from ...normalise import Facts, PathFact
-    from ...run import RunState
 
 SECRET_FILES: tuple[str, ...] = (
     ".env",

@@ -22,25 +22,24 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from opentelemetry import metrics, trace
 
-from . import _safe
-from . import semconv as sc
-from ._version import __version__
-from .content import capture_from_env
-from .cost import PriceBook
-from .decision import ALLOW, Decision
-from .detect import DetectorSet, default_detectors
-from .llm_step import LlmStep
-from .llm_step import start_llm as _start_llm
-from .metrics import Instruments
-from .run import RunScope, RunState, current_run
-from .step import ToolSpec, ToolStep
-from .step import start_tool as _start_tool
+from .. import _safe
+from .._version import __version__
+from ..action import ALLOW, Decision
+from ..detect import DetectorSet, default_detectors
+from ..spend import PriceBook
+from ..telemetry import capture_from_env
+from ..telemetry import semconv as sc
+from ._llm_step import LlmStep
+from ._llm_step import start_llm as _start_llm
+from ._metrics import Instruments
+from ._run import RunScope, RunState, current_run
+from ._step import ToolSpec, ToolStep
+from ._step import start_tool as _start_tool
 
 if TYPE_CHECKING:
-    from .action import Action
-    from .approval import AnyApprover, ApprovalResult
-    from .detect import Detector
-    from .scope import Scope
+    from ..action import Action, Scope
+    from ..approval import AnyApprover, ApprovalResult
+    from ..detect import Detector
 
 OnDeny = Literal["raise", "return"]
 
@@ -143,7 +142,7 @@ class Guard:
         if approver is None:
             return _no_approver(decision)
         try:
-            from .approval import resolve
+            from ..approval import resolve
 
             result = resolve(approver, action, decision, run, timeout=self.approval_timeout)
         except Exception as exc:
@@ -156,7 +155,7 @@ class Guard:
         if approver is None:
             return _no_approver(decision)
         try:
-            from .approval import aresolve
+            from ..approval import aresolve
 
             result = await aresolve(approver, action, decision, run, timeout=self.approval_timeout)
         except Exception as exc:

@@ -3,7 +3,7 @@
 Off by default. On with ``Guard(capture_content=True)`` or the standard environment variable
 ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (``true``, ``span_only`` or ``span_and_event``;
 ``false``, ``no_content`` and ``event_only`` leave span content off). Captured text is always passed
-through :func:`agentguard.redact.redact` first, and cut to ``max_chars``.
+through :func:`agentguard.telemetry.redact` first, and cut to ``max_chars``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from .redact import redact
+from ._redact import redact
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _ON = frozenset({"true", "1", "yes", "on", "span_only", "span_and_event"})

@@ -6,7 +6,7 @@ model and asks for findings as structured output (a JSON schema; servers that do
 ``judge``, carrying the GenAI evaluation attributes (``gen_ai.evaluation.name``, ``.score.label``,
 ``.score.value``, ``.explanation``)::
 
-    from agentguard.monitor import TranscriptMonitor
+    from agentguard import TranscriptMonitor
 
     monitor = TranscriptMonitor(model="gpt-4.1-mini", base_url="http://127.0.0.1:8000/v1", timeout=30)
     result = monitor.evaluate(transcript)          # or: await monitor.aevaluate(transcript)
@@ -26,8 +26,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from . import semconv as sc
-from .detect._signal import CATEGORIES, SEVERITIES, Evidence, Signal, excerpt
+from ..telemetry import semconv as sc
+from ._signal import CATEGORIES, SEVERITIES, Evidence, Signal, excerpt
 
 __all__ = ["RUBRIC", "JudgeResult", "TranscriptMonitor"]
 

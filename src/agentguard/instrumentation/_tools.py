@@ -11,7 +11,7 @@ Each call builds an :class:`~agentguard.action.Action` (the canonical arguments 
 ``command``, ``cwd`` and ``url`` are found by parameter name, or through ``args=`` mapping a canonical
 name to the function's parameter), asks the guard for a decision, and runs inside an
 ``execute_tool {name}`` span: the wrapper is a thin adapter over the guard's
-:class:`~agentguard.step.ToolStep`. A denied call never runs: it raises :class:`~agentguard.Denied`, or,
+:class:`~agentguard.guard.ToolStep`. A denied call never runs: it raises :class:`~agentguard.Denied`, or,
 with ``on_deny="return"``, returns the denial text so the model can recover.
 """
 
@@ -25,11 +25,9 @@ import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from . import _safe
-from .action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
-from .guard import Guard, OnDeny, default_guard
-from .run import RunState, current_run
-from .step import ToolSpec, ToolStep, start_tool
+from .. import _safe
+from ..action import CANONICAL_ARGUMENTS, CANONICAL_BY_KIND, Action, ActionKind, normalise_kind
+from ..guard import Guard, OnDeny, RunState, ToolSpec, ToolStep, current_run, default_guard, start_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from . import semconv as sc
+from ..telemetry import semconv as sc
 
 
 class TallyCounter:

@@ -4,7 +4,7 @@ A :class:`PriceBook` turns the token counts of one LLM call into US dollars. Pri
 overrides first, then from the ``genai-prices`` package's bundled table; a model neither knows costs
 ``None`` (no cost attribute), never a guessed number.
 
->>> from agentguard.cost import Price, PriceBook, TokenUsage
+>>> from agentguard.spend import Price, PriceBook, TokenUsage
 >>> book = PriceBook(overrides={"my-model": Price(input=1.0, output=2.0, cache_read=0.5)})
 >>> book.cost(model="my-model", provider=None, usage=TokenUsage(input_tokens=1_000_000, output_tokens=10))
 1.00002
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from ._safe import report
+from .._safe import report
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -18,10 +18,9 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
-    from .approval import AnyApprover
-    from .guard import Guard, PolicyLike
-    from .run import RunState
-    from .scope import Scope
+    from ..action import Scope
+    from ..approval import AnyApprover
+    from ..guard import Guard, PolicyLike, RunState
 
 # This module is imported with the package (``agentguard.guarded`` is the decorator, and a submodule of
 # the same name must not replace it), so everything heavy is imported when a function is decorated.
@@ -54,8 +53,7 @@ class _RunSpec:
         self.conversation_id = conversation_id
 
     def open(self) -> RunState:
-        from .guard import default_guard
-        from .run import open_run
+        from ..guard import default_guard, open_run
 
         return open_run(
             self.guard or default_guard(),
@@ -78,7 +76,7 @@ def _make_wrapper(spec: _RunSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
 
     import wrapt
 
-    from .run import close_run
+    from ..guard import close_run
 
     if inspect.isasyncgenfunction(fn):
 

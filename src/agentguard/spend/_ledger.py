@@ -14,7 +14,7 @@ not happen)::
     >>> round(ledger.spent_usd, 2), ledger.spent_tokens
     (0.25, 1200)
 
-The ledger sits below the guard: every :class:`~agentguard.run.RunState` holds one, the ``budget``
+The ledger sits below the guard: every :class:`~agentguard.guard.RunState` holds one, the ``budget``
 policy rule reserves against it, and the guard's LLM step reconciles (or releases) the reservation of
 each call it decided. A call whose price is unknown is counted at its estimate.
 """
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .action import Action
-    from .run import RunState
+    from ..action import Action
+    from ..guard import RunState
 
 _TTL_S = 3600.0
 _EPSILON = 1e-9  # sums of float estimates may land a hair above a limit they exactly meet

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from .approval import ApprovalResult
-    from .normalise import Facts
+    from ..approval import ApprovalResult
+    from ..normalise import Facts
 
 Outcome = Literal["allow", "deny", "ask"]
 Mode = Literal["enforce", "shadow"]
@@ -173,8 +173,8 @@ class Decision:
     # -- telemetry ----------------------------------------------------------------------------------
     def event_attributes(self) -> dict[str, Any]:
         """Attributes of the ``agentguard.policy.decision`` span event (redacted, bounded)."""
-        from . import semconv as sc
-        from .redact import redact
+        from ..telemetry import redact
+        from ..telemetry import semconv as sc
 
         attrs: dict[str, Any] = {
             sc.POLICY_DECISION: self.outcome,
@@ -193,7 +193,7 @@ class Decision:
 
     def approval_attributes(self) -> dict[str, Any]:
         """Who answered an ``ask`` and how long it waited (empty when nobody was asked)."""
-        from . import semconv as sc
+        from ..telemetry import semconv as sc
 
         a = self.approval
         if a is None:
@@ -213,7 +213,7 @@ class Decision:
 
     def metric_attributes(self) -> dict[str, str]:
         """Low-cardinality labels: outcome, mode and the first deciding rule."""
-        from . import semconv as sc
+        from ..telemetry import semconv as sc
 
         return {
             # an ask an approver answered is counted as the policy's ask; its answer is in approval.wait
@@ -249,7 +249,7 @@ class Decision:
 
 
 def _redacted(summary: dict[str, Any]) -> dict[str, Any]:
-    from .redact import redact
+    from ..telemetry import redact
 
     commands = summary.get("commands")
     if commands:

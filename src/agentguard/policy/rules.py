@@ -36,16 +36,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from .policy._base import BuiltinRule
-from .policy._budget import BudgetRule
-from .policy._match import Match, PathAccess, match
-from .policy._rules._agents import AGENT_PROGRAMS, NoAgentSpawn
-from .policy._rules._destructive import DestructiveCommands
-from .policy._rules._limits import Models, RateLimit, Tools
-from .policy._rules._protect import Protect
-from .policy._rules._scope import ScopeHosts, ScopeOpaque, ScopeRead, ScopeWrite, scope_rules
-from .policy._rules._secrets import NOT_SECRET, SECRET_FILES, Secrets
-from .scope import Scope
+from ..action import Scope
+from ._base import BuiltinRule
+from ._budget import BudgetRule
+from ._match import Match, PathAccess, match
+from ._rules._agents import AGENT_PROGRAMS, NoAgentSpawn
+from ._rules._destructive import DestructiveCommands
+from ._rules._limits import Models, RateLimit, Tools
+from ._rules._protect import Protect
+from ._rules._scope import ScopeHosts, ScopeOpaque, ScopeRead, ScopeWrite, scope_rules
+from ._rules._secrets import NOT_SECRET, SECRET_FILES, Secrets
 
 
 def destructive_commands(*, opaque: Literal["ask", "deny"] = "ask") -> DestructiveCommands:

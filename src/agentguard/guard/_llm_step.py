@@ -1,7 +1,7 @@
 """The LLM step: one model call's span, decision, budget settlement, usage, cost and refusal.
 
 Started by :meth:`agentguard.Guard.start_llm`; the shape is the tool step's (see
-:mod:`agentguard.step`)::
+:mod:`agentguard.guard`)::
 
     step = guard.start_llm(request_model="gpt-4o-mini", attributes=attrs, tool="openai.chat.completions")
     if step.needs_decision:
@@ -31,19 +31,17 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from . import _safe
-from . import semconv as sc
-from .action import Action
-from .content import to_text
-from .cost import TokenUsage
-from .detect import online as _detect
-from .ledger import reconcile, release
-from .refusal import looks_like_refusal
-from .step import _Step, record_error
+from .. import _safe
+from ..action import Action
+from ..detect import online as _detect
+from ..spend import TokenUsage, reconcile, release
+from ..telemetry import looks_like_refusal, to_text
+from ..telemetry import semconv as sc
+from ._step import _Step, record_error
 
 if TYPE_CHECKING:
-    from .guard import Guard
-    from .run import RunState
+    from ._guard import Guard
+    from ._run import RunState
 
 __all__ = ["LlmResponse", "LlmStep", "MetricLabels", "metric_labels", "start_llm"]
 
@@ -89,7 +87,7 @@ class MetricLabels:
     """The metric attribute dicts of one (operation, provider, request model, response model).
 
     Built once, never mutated: the SDK copies attributes on every measurement, so sharing these dicts
-    is safe; ``key`` is the precomputed :class:`~agentguard.metrics.TallyCounter` key of ``base``.
+    is safe; ``key`` is the precomputed :class:`~agentguard.guard.TallyCounter` key of ``base``.
     """
 
     __slots__ = ("base", "input", "key", "output")

@@ -25,20 +25,19 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
-from . import _safe
-from . import semconv as sc
-from ._threads import ensure_thread_propagation
-from .detect import online as _detect
-from .ledger import Budget
-from .redact import redact
-from .step import record_error
+from .. import _safe
+from .._threads import ensure_thread_propagation
+from ..detect import online as _detect
+from ..spend import Budget
+from ..telemetry import redact
+from ..telemetry import semconv as sc
+from ._step import record_error
 
 if TYPE_CHECKING:
-    from .action import Action
-    from .approval import AnyApprover
-    from .detect import LiveDetection as Detection
-    from .guard import Guard, PolicyLike
-    from .scope import Scope
+    from ..action import Action, Scope
+    from ..approval import AnyApprover
+    from ..detect import LiveDetection as Detection
+    from ._guard import Guard, PolicyLike
 
 _current: ContextVar[RunState | None] = ContextVar("agentguard_run", default=None)
 

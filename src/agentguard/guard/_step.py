@@ -29,10 +29,10 @@ The API, as the guard exposes it:
   is the current run unless given (``None``: outside any run; the step still traces and decides).
   ``spec`` (:class:`ToolSpec`) carries what every call of one tool shares; build it once per tool.
 - ``guard.start_llm(*, request_model, attributes=None, tool="openai.chat.completions",
-  run="current", operation="chat", provider="openai") -> LlmStep`` (:mod:`agentguard.llm_step`):
+  run="current", operation="chat", provider="openai") -> LlmStep`` (:mod:`agentguard.guard`):
   starts the ``{operation} {model}`` client span.
 - ``guard.run(name=..., task=..., scope=..., policy=..., approver=..., conversation_id=...,
-  join=False)``: a run for a ``with`` or ``async with`` block (:class:`~agentguard.run.RunScope`);
+  join=False)``: a run for a ``with`` or ``async with`` block (:class:`~agentguard.guard.RunScope`);
   ``join=True`` joins the current run when there is one.
 - ``step.decide() -> Decision`` / ``await step.adecide()``: policy, approval (sync or async approvers),
   budget reservation; the decision's span event, metric and detector event are recorded once. Without a
@@ -45,7 +45,7 @@ The API, as the guard exposes it:
   ``step.activate()`` / ``step.deactivate()`` do the same without a context manager.
 - ``ToolStep.finish(*, result=None, error=None)`` and ``LlmStep.finish(*, response=None, error=None)``
   (``response`` an :class:`LlmResponse`): result or error on the span (exception messages, stack traces
-  and status descriptions through :func:`agentguard.redact.redact`), detector events, run totals,
+  and status descriptions through :func:`agentguard.telemetry.redact`), detector events, run totals,
   metrics, budget settlement, span end. Idempotent; never raises.
 
 Telemetry never breaks the call: every failure inside a step is reported through
@@ -67,19 +67,17 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from . import _safe
-from . import semconv as sc
-from .action import Action
-from .content import to_text
-from .decision import ALLOW, Decision, Denied
-from .detect import online as _detect
-from .redact import redact
+from .. import _safe
+from ..action import ALLOW, Action, Decision, Denied
+from ..detect import online as _detect
+from ..telemetry import redact, to_text
+from ..telemetry import semconv as sc
 
 R = TypeVar("R")
 
 if TYPE_CHECKING:
-    from .guard import Guard, OnDeny
-    from .run import RunState
+    from ._guard import Guard, OnDeny
+    from ._run import RunState
 
 __all__ = ["ToolSpec", "ToolStep", "error_attributes", "record_error", "start_tool"]
 

@@ -1,0 +1,31 @@
+"""The guard: runs, and one :class:`ToolStep` or :class:`LlmStep` per call from action to span.
+
+Adapters (``@tool``, ``@guarded``, the instrumentations and integrations) build steps through
+``guard.start_tool(...)`` / ``guard.start_llm(...)``, decide, run the call and finish the step; the
+guard owns everything in between (policy, approval, budget, detectors, telemetry).
+"""
+
+from __future__ import annotations
+
+from ._guard import Guard, OnDeny, PolicyLike, default_guard, set_default_guard
+from ._llm_step import LlmResponse, LlmStep
+from ._run import RunScope, RunState, close_run, current_run, open_run
+from ._step import ToolSpec, ToolStep, start_tool
+
+__all__ = [
+    "Guard",
+    "LlmResponse",
+    "LlmStep",
+    "OnDeny",
+    "PolicyLike",
+    "RunScope",
+    "RunState",
+    "ToolSpec",
+    "ToolStep",
+    "close_run",
+    "current_run",
+    "default_guard",
+    "open_run",
+    "set_default_guard",
+    "start_tool",
+]
