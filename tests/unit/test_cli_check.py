@@ -87,8 +87,8 @@ def test_exit_status_and_json(
 ) -> None:
     action = {"cwd": str(policy_file.parent), **action}
     got, out, err = check(policy_file, json.dumps(action), capsys)
-    assert (got, out["decision"]) == (status, decision), err
-    assert set(out) >= {"decision", "reason", "rules", "matched", "facts", "facts_digest", "explanation"}
+    assert (got, out["outcome"]) == (status, decision), err
+    assert set(out) >= {"outcome", "reason", "rules", "matched", "facts", "facts_digest", "explanation"}
     assert out["facts"]["cwd"] == str(policy_file.parent.resolve())
 
 
@@ -161,7 +161,7 @@ def test_python_dash_m_agentguard_check(policy_file: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2, proc.stderr
-    assert json.loads(proc.stdout)["decision"] == "deny"
+    assert json.loads(proc.stdout)["outcome"] == "deny"
     assert proc.stdout.count("\n") == 1
 
 

@@ -240,7 +240,7 @@ def test_to_dict_is_json_with_decision_rules_matched_and_facts() -> None:
     policy = Policy(scope=ag.Scope(root="."), rules=[rules.destructive_commands(), answer("allow", "also")])
     out = policy.check(shell("git reset --hard")).to_dict()
     json.dumps(out)
-    assert out["decision"] == "deny"
+    assert out["outcome"] == "deny"
     assert out["rules"] == ["destructive_commands"]
     assert out["matched"] == ["also"]
     assert out["facts"]["commands"][0]["program"] == "git"

@@ -223,14 +223,14 @@ class Decision:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: decision, reason, rules, matched, mode, votes, facts and their digest."""
+        """A JSON-ready dict: outcome, reason, rules, matched, mode, votes, facts and their digest."""
         out: dict[str, Any] = {
-            "decision": self.outcome,
+            "outcome": self.outcome,
             "reason": self.reason,
             "rules": list(self.rule_ids),
             "matched": list(self.matched),
             "mode": self.mode,
-            "votes": [{"rule": v.rule_id, "decision": v.outcome, "reason": v.reason} for v in self.votes],
+            "votes": [{"rule": v.rule_id, "outcome": v.outcome, "reason": v.reason} for v in self.votes],
             "facts": self.facts_summary(),
             "facts_digest": self.facts_digest,
         }

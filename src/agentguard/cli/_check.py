@@ -3,7 +3,7 @@
 ::
 
     $ agentguard check --policy p.py '{"kind": "shell", "tool": "run", "command": "git push -f"}'
-    {"decision": "deny", "reason": "git push force-pushes (-f)", "rules": ["destructive_commands"], ...}
+    {"outcome": "deny", "reason": "git push force-pushes (-f)", "rules": ["destructive_commands"], ...}
     $ echo '{"tool": "Bash", "arguments": {"command": "cat .env"}}' | agentguard check --policy p.py -
     $ echo $?
     2
