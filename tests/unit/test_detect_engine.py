@@ -24,10 +24,10 @@ from agentguard.detect import (
     severity_rank,
     split_diff,
 )
-from agentguard.detect.rules import after_signal, no_egress_after_secret_read
 from agentguard.guard import current_run
 from agentguard.instrumentation import guarded, tool
 from agentguard.policy import Policy
+from agentguard.policy.rules import after_signal, no_egress_after_secret_read
 from agentguard.telemetry import semconv as sc
 from agentguard.testing import CapturingGuard
 

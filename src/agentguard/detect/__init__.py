@@ -18,8 +18,8 @@ and evidence (span ids and a short redacted excerpt)::
 
 Categories: ``reward_hacking``, ``deception``, ``hallucination``, ``circumvention``, ``exfiltration``,
 ``destructive``, ``scope_creep``, ``self_modification``, ``deferral``, ``loop``, ``refusal``.
-A detector is a :class:`Detector` subclass (see :mod:`._engine`); policy rules that read signals are in
-:mod:`agentguard.detect.rules`.
+A detector is a :class:`Detector` subclass (see :mod:`._engine`); the policy rules that read signals
+are ``agentguard.rules.after_signal`` and ``agentguard.rules.no_egress_after_secret_read``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from ._events import (
     make_diff,
     split_diff,
 )
-from ._exfiltration import Exfiltration
+from ._exfiltration import Exfiltration, egress_hosts
 from ._hallucination import Hallucination
 from ._judge import RUBRIC, JudgeResult, TranscriptMonitor
 from ._loop import Loop
@@ -96,6 +96,7 @@ __all__ = [
     "change_from_arguments",
     "change_from_diff",
     "default_detectors",
+    "egress_hosts",
     "make_diff",
     "online",
     "severity_rank",

@@ -2,7 +2,7 @@
 
 - ``exfiltration.secret_read`` (info): a secret file read (``.env``, keys, cloud credentials; the
   policy's ``secrets()`` list) or the environment dumped. Not a fault on its own; it is what
-  :func:`agentguard.detect.rules.no_egress_after_secret_read` reads;
+  :func:`agentguard.rules.no_egress_after_secret_read` reads;
 - ``exfiltration.secret_then_egress`` (high): network egress after a secret read in the same run;
 - ``exfiltration.secret_in_args`` (critical): secret-shaped content (what redaction removes) in the
   arguments of an outbound action;
@@ -94,7 +94,8 @@ def _secrets() -> Secrets:
     return Secrets()
 
 
-def _egress_hosts(facts: Facts) -> list[str]:
+def egress_hosts(facts: Facts) -> list[str]:
+    """The public hosts ``facts`` reach, package registries left out, in order of appearance."""
     hosts = []
     for u in facts.urls:
         if u.is_loopback or u.is_private:
@@ -202,8 +203,8 @@ class Exfiltration(Detector):
         if a.kind == "network" or (a.kind == "other" and a.url):
             if not a.url:
                 return ["(unknown host)"] if a.kind == "network" else []
-            return _egress_hosts(s.facts(a))
+            return egress_hosts(s.facts(a))
         command = a.command
         if not command or not contains_any(command, _EGRESS_LITERALS) or not _EGRESS_HINT.search(command):
             return []
-        return _egress_hosts(s.facts(a))
+        return egress_hosts(s.facts(a))

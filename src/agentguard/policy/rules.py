@@ -14,6 +14,8 @@ the action ``kinds`` it applies to) to put in ``Policy(rules=[...])``::
         ag.rules.rate_limit(30, per_seconds=60, kinds=["shell"]),
         ag.rules.tools(deny=["delete_*"]),
         ag.rules.models(allow=["gpt-4.1*"]),
+        ag.rules.after_signal(severity="critical", then="ask"),  # detector signals: a human looks first
+        ag.rules.no_egress_after_secret_read(),
     ])
 
 Most rules of a large policy are data: deny this program, ask before that path, block those hosts.
@@ -46,6 +48,7 @@ from ._rules._limits import Models, RateLimit, Tools
 from ._rules._protect import Protect
 from ._rules._scope import ScopeHosts, ScopeOpaque, ScopeRead, ScopeWrite, scope_rules
 from ._rules._secrets import NOT_SECRET, SECRET_FILES, Secrets
+from ._rules._signals import AfterSignal, NoEgressAfterSecretRead
 
 
 def destructive_commands(*, opaque: Literal["ask", "deny"] = "ask") -> DestructiveCommands:
@@ -100,6 +103,22 @@ def models(*, allow: Iterable[str]) -> Models:
     return Models(allow=allow)
 
 
+def after_signal(
+    *,
+    severity: str = "critical",
+    then: Literal["ask", "deny"] = "ask",
+    categories: Iterable[str] | None = None,
+) -> AfterSignal:
+    """After a detector signal of at least ``severity`` (in ``categories``, default any), ask or deny
+    every further action of the run."""
+    return AfterSignal(severity=severity, then=then, categories=categories)
+
+
+def no_egress_after_secret_read() -> NoEgressAfterSecretRead:
+    """After a secret file was read or the environment dumped in the run, deny network egress."""
+    return NoEgressAfterSecretRead()
+
+
 def scope(scope: Scope) -> tuple[BuiltinRule, ...]:
     """The rules a :class:`~agentguard.Scope` stands for (a policy given ``scope=`` adds them itself)."""
     return tuple(r for r in scope_rules(scope) if isinstance(r, BuiltinRule))
@@ -109,12 +128,14 @@ __all__ = [
     "AGENT_PROGRAMS",
     "NOT_SECRET",
     "SECRET_FILES",
+    "AfterSignal",
     "BudgetRule",
     "BuiltinRule",
     "DestructiveCommands",
     "Match",
     "Models",
     "NoAgentSpawn",
+    "NoEgressAfterSecretRead",
     "PathAccess",
     "Protect",
     "RateLimit",
@@ -124,11 +145,13 @@ __all__ = [
     "ScopeWrite",
     "Secrets",
     "Tools",
+    "after_signal",
     "budget",
     "destructive_commands",
     "match",
     "models",
     "no_agent_spawn",
+    "no_egress_after_secret_read",
     "protect",
     "rate_limit",
     "scope",

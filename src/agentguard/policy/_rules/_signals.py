@@ -1,17 +1,8 @@
-"""Policy rules fed by detector signals: plain ``(action, run) -> Decision | None`` callables.
-
-::
-
-    import agentguard as ag
-    from agentguard.detect import rules as detect_rules
-
-    policy = ag.Policy(rules=[
-        detect_rules.after_signal(severity="critical", then="ask"),  # a human looks first
-        detect_rules.no_egress_after_secret_read(),                  # secrets stay home
-    ])
+"""``after_signal`` and ``no_egress_after_secret_read``: rules that read the run's detector signals.
 
 They read ``run.signals``, which the online detectors fill as the run goes, so a signal raised by an
 action counts from that very action's decision on (detectors see an action before the policy does).
+The detector package is imported when such a rule is made or first needs facts, not with the policy.
 """
 
 from __future__ import annotations
@@ -19,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
-from ..action import Decision
-from ._signal import CATEGORIES, severity_rank
+from ...action import Decision
+from .._base import NON_LLM_KINDS, facts_of
 
 if TYPE_CHECKING:
-    from ..action import Action
-    from ..guard import RunState
+    from ...action import Action
+    from ...guard import RunState
 
-_NON_LLM = frozenset({"file_read", "file_write", "shell", "network", "agent", "other"})
 _EGRESS = frozenset({"shell", "network", "other", "agent"})
 
 
@@ -41,8 +31,10 @@ class AfterSignal:
         severity: str = "critical",
         then: Literal["ask", "deny"] = "ask",
         categories: Iterable[str] | None = None,
-        kinds: Iterable[str] = _NON_LLM,
+        kinds: Iterable[str] = NON_LLM_KINDS,
     ) -> None:
+        from ...detect import CATEGORIES, severity_rank
+
         if then not in ("ask", "deny"):
             raise ValueError(f"then must be 'ask' or 'deny', not {then!r}")
         self.rank = severity_rank(severity)
@@ -81,10 +73,9 @@ class NoEgressAfterSecretRead:
             return Decision.deny("network egress after a secret was read in this run", rule_id=self.rule_id)
         if not action.command and not action.url:
             return None
-        from ..policy import facts_of
-        from ._exfiltration import _egress_hosts
+        from ...detect import egress_hosts
 
-        hosts = _egress_hosts(facts_of(action))
+        hosts = egress_hosts(facts_of(action))
         if not hosts:
             return None
         return Decision.deny(
@@ -93,21 +84,3 @@ class NoEgressAfterSecretRead:
 
     def __repr__(self) -> str:
         return f"<rule {self.rule_id}>"
-
-
-def after_signal(
-    *,
-    severity: str = "critical",
-    then: Literal["ask", "deny"] = "ask",
-    categories: Iterable[str] | None = None,
-) -> AfterSignal:
-    """After a signal of at least ``severity`` (in ``categories``, default any), ask or deny every action."""
-    return AfterSignal(severity=severity, then=then, categories=categories)
-
-
-def no_egress_after_secret_read() -> NoEgressAfterSecretRead:
-    """After a secret file was read or the environment dumped, deny network egress."""
-    return NoEgressAfterSecretRead()
-
-
-__all__ = ["AfterSignal", "NoEgressAfterSecretRead", "after_signal", "no_egress_after_secret_read"]
