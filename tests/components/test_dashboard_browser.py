@@ -805,3 +805,91 @@ def test_screenshots_at_three_widths(
     open_first_run(cdp)
     cdp.screenshot(DOCS / "report-1400.png", width=1400)
     assert all((DOCS / f"dashboard-{w}.png").stat().st_size > 10_000 for w in WIDTHS)
+
+
+# --- the monitor's findings, triaged by clicking ---------------------------------------------------
+def _monitor_journal(state: Path) -> None:
+    """A monitor journal with one reviewed session whose tool span carries two recorded signals."""
+    from agentguard.fleet import Monitor, MonitorConfig
+    from agentguard.traces import Span, SpanEvent
+
+    ns = 1_000_000_000
+    root = Span(
+        trace_id="c" * 32,
+        span_id="1" * 16,
+        name="invoke_agent coder",
+        start=10 * ns,
+        end=20 * ns,
+        attributes={"gen_ai.conversation.id": "conv-browser", "gen_ai.agent.name": "coder"},
+    )
+    tool = Span(
+        trace_id="c" * 32,
+        span_id="2" * 16,
+        parent_id="1" * 16,
+        name="execute_tool run",
+        start=11 * ns,
+        end=12 * ns,
+        attributes={"gen_ai.tool.name": "run", "agentguard.tool.kind": "shell"},
+    )
+    for code, severity in (("circumvention.decode_exec", "critical"), ("loop.repeated_call", "low")):
+        tool.events.append(
+            SpanEvent(
+                "agentguard.signal",
+                11 * ns,
+                {
+                    "agentguard.signal.code": code,
+                    "agentguard.signal.severity": severity,
+                    "agentguard.signal.message": f"{code} <b>seen</b>",
+                    "agentguard.signal.evidence.span_ids": ["2" * 16],
+                },
+            )
+        )
+    monitor = Monitor(MonitorConfig(state_dir=state, port=None, settle_s=0.0))
+    try:
+        monitor.journal.append([tool, root], now=time.time() - 1)
+        assert monitor.review_due() == 1
+    finally:
+        monitor.stop()  # fmt: skip
+
+
+def test_a_reviewer_sets_a_findings_state_by_clicking(tmp_path: Path, browser: Callable[[str], CDP]) -> None:
+    from agentguard.dashboard import MonitorView
+    from agentguard.fleet import Journal
+
+    state = tmp_path / "monitor"
+    _monitor_journal(state)
+    view = MonitorView(state)
+    source = StoreSource(tmp_path / "missing" / "agentguard.db")
+    try:
+        with DashboardServer(DashboardApi(source, monitor=view), token="browser-test-token") as server:
+            cdp = browser(server.url)
+            cdp.wait_for(
+                "document.querySelector('[data-monitor-panel=findings]').dataset.state === 'data'",
+                what="the monitor findings",
+            )
+            rows = cdp.evaluate(
+                "[...document.querySelectorAll('#findings-table tr[data-finding]')].map(tr =>"
+                " [Number(tr.getAttribute('data-finding')), tr.textContent])"
+            )
+            assert len(rows) == 2 and "circumvention.decode_exec" in rows[0][1]
+            assert "<b>seen</b>" in rows[0][1]  # agent text stays text
+            critical = rows[0][0]
+            cdp.click(f"button.tbtn[data-finding='{critical}'][data-state='confirmed']")
+            cdp.wait_for(
+                f"document.querySelector(\".tstate[data-finding='{critical}']\").dataset.state"
+                " === 'confirmed'",
+                what="the confirmed state on the page",
+            )
+            journal = Journal(state / "monitor.db")
+            try:
+                [found] = journal.query_findings(finding_id=critical)
+                assert found.state == "confirmed"
+                assert [h["by"] for h in journal.triage_history(critical)] == ["dashboard"]
+                assert {f.state for f in journal.query_findings() if f.id != critical} == {"new"}
+            finally:
+                journal.close()
+            cdp.screenshot(OUTPUT / "dashboard-monitor-findings.png")
+            assert cdp.errors() == []
+    finally:
+        source.close()
+        view.close()

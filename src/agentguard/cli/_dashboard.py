@@ -10,6 +10,12 @@ in a container; ``--json``: print ``{"url", "source"}`` as one JSON line instead
 itself every few seconds while agents run. It listens on 127.0.0.1 only. A store that does not exist
 yet is not an error here: the page waits for an agent to create it (``report`` and ``runs``, which
 read once, fail on a missing store instead).
+
+``--monitor DIR`` (the monitor's ``--state-dir``) adds the monitor's panels: its findings per session
+with their triage state, which a reviewer sets from the page (the same change as ``agentguard triage
+set``), and the fleet trends. A state change is a ``POST`` carrying the per-install token (the one
+``agentguard serve`` uses; ``$AGENTGUARD_TOKEN_FILE`` or ``~/.config/agentguard/serve-token``) from
+the dashboard's own page only.
 """
 
 from __future__ import annotations
@@ -108,17 +114,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only print the URL (by default the dashboard also opens it in your browser)",
     )
     parser.add_argument("--json", action="store_true", help='print {"url", "source"} as one JSON line')
+    parser.add_argument(
+        "--monitor",
+        metavar="DIR",
+        help="the monitor's journal directory (agentguard monitor --state-dir): its findings, triage, trends",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dashboard import DashboardApi, DashboardServer
+    from ..dashboard import DashboardApi, DashboardServer, MonitorView
+    from ._serve import install_token
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"not a port: {args.port}")
+    monitor = None
+    if args.monitor:
+        try:
+            monitor = MonitorView(args.monitor)
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
     source = open_source(args)
     try:
         try:
-            server = DashboardServer(DashboardApi(source), port=args.port)
+            token = install_token() if monitor is not None else None
+            server = DashboardServer(DashboardApi(source, monitor=monitor), port=args.port, token=token)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise CommandError(
@@ -147,4 +166,6 @@ def run(args: argparse.Namespace) -> int:
             server.close()
     finally:
         source.close()
+        if monitor is not None:
+            monitor.close()
     return 0
