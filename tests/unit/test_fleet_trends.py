@@ -264,3 +264,47 @@ def test_the_monitor_journal_feeds_the_trends_and_keeps_the_spike_as_a_finding(t
         assert again.state == "confirmed"
     finally:
         monitor.stop()
+
+
+def test_the_monitor_exports_the_trends_as_gauges_per_agent_and_repository(tmp_path: Path) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    plans = steady("coder", "parser", range(7), 6, 0.3, seed=8)
+    plans += [Plan(day=7, passed=True, writes=("tests/test_parser.py",), cost=0.5) for _ in range(8)]
+    plans += [Plan(agent="fixer", repo="web", day=7, passed=False, refusals=1, cost=0.2, sudo=True)]
+    reader = InMemoryMetricReader()
+    config = MonitorConfig(
+        state_dir=tmp_path / "m", port=None, settle_s=0.0, trends_every_s=0.05, tick_s=0.02
+    )
+    monitor = Monitor(config, meter_provider=MeterProvider(metric_readers=[reader]))
+    try:
+        monitor.journal.append([s for n, p in enumerate(plans) for s in spans_of(p, n)], now=time.time() - 1)
+        with monitor:
+            deadline = time.monotonic() + 30
+            while (monitor.trends.last is None or monitor.trends.last.sessions < len(plans)) and (
+                time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
+            data = reader.get_metrics_data()
+    finally:
+        monitor.stop()
+    assert data is not None
+    points: dict[str, dict[tuple[str, str], float]] = {}
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                if metric.name.startswith("agentguard.fleet."):
+                    points[metric.name] = {
+                        (str(a["gen_ai.agent.name"]), str(a["vcs.repository.name"])): p.value  # type: ignore[union-attr]
+                        for p in metric.data.data_points
+                        if (a := dict(p.attributes or {}))
+                    }
+    coder, fixer = ("coder", "parser"), ("fixer", "web")
+    assert points["agentguard.fleet.test.pass_rate"] == {coder: 1.0, fixer: 0.0}
+    assert points["agentguard.fleet.change.source_share"] == {coder: 0.0, fixer: 1.0}
+    assert points["agentguard.fleet.refusal.rate"] == {coder: 0.0, fixer: 1.0}
+    assert points["agentguard.fleet.session.cost"] == pytest.approx({coder: 0.5, fixer: 0.2})
+    assert points["agentguard.fleet.escalation.unapproved.rate"] == {coder: 0.0, fixer: 1.0}
+    assert points["agentguard.fleet.deferral.rate"] == {coder: 0.0, fixer: 0.0}
+    assert points["agentguard.fleet.pass_rate_spikes"] == {coder: 1, fixer: 0}
