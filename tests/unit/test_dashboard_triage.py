@@ -270,3 +270,46 @@ def test_only_the_live_page_carries_the_token(served: tuple[DashboardServer, Pat
 def test_the_dashboard_command_takes_the_monitor_directory(tmp_path: Path) -> None:
     done = cli("dashboard", "--monitor", str(tmp_path / "absent"), "--no-open", "--port", "0")
     assert done.returncode == 1 and "no monitor journal" in done.stderr
+
+
+def test_the_trends_panel_shows_each_agent_and_repository_and_its_spike(tmp_path: Path) -> None:
+    from test_fleet_trends import Plan, spans_of, steady
+
+    from agentguard.fleet import SPIKE_CODE
+
+    plans = steady("coder", "parser", range(7), 6, 0.3, seed=9) + steady(
+        "fixer", "web", range(8), 6, 0.5, seed=10
+    )
+    plans += [Plan(day=7, passed=True, writes=("tests/test_parser.py",)) for _ in range(8)]
+    state = tmp_path / "monitor"
+    m = Monitor(MonitorConfig(state_dir=state, port=None, settle_s=0.0))
+    try:
+        m.journal.append([s for n, p in enumerate(plans) for s in spans_of(p, n)], now=time.time() - 1)
+        assert m.review_due() == len(plans)
+    finally:
+        m.stop()
+    view = MonitorView(state)
+    try:
+        with DashboardServer(
+            DashboardApi(StoreSource(tmp_path / "s.db"), monitor=view), token=TOKEN
+        ) as server:
+            status, data = request(server.url + "api/monitor/trends")
+            assert status == 200 and data["bucket_ms"] == 86_400_000 and data["n"] == 8
+            assert [(s["agent"], s["repo"]) for s in data["series"]] == [
+                ("coder", "parser"),
+                ("fixer", "web"),
+            ]
+            assert data["series"][0]["buckets"][-1]["pass_rate"] == 1.0
+            [spike] = data["spikes"]
+            assert spike["code"] == SPIKE_CODE and spike["evidence"]["agent"] == "coder"
+            hourly = request(server.url + "api/monitor/trends?bucket=3600")[1]
+            assert hourly["bucket_ms"] == 3_600_000 and hourly["n"] > 24 * 7
+            assert request(server.url + "api/monitor/trends?bucket=5")[0] == 400
+            # the spike is a finding like any other: listed per (fleet) session and triaged the same way
+            _, page = request(server.url + "api/monitor/findings")
+            [fleet] = [s for s in page["items"] if s["fleet"]]
+            assert fleet["session_id"] == spike["session_id"]
+            got, done = post(server, {"session_id": fleet["session_id"], "state": "acknowledged"})
+            assert got == 200 and done["findings"][0]["state"] == "acknowledged"
+    finally:
+        view.close()

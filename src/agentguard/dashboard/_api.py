@@ -138,6 +138,12 @@ class DashboardApi:
         except UnknownSession as exc:
             raise NotFound(str(exc)) from None
 
+    def monitor_trends(self, bucket_s: int | None = None) -> dict[str, Any]:
+        """The Fleet trends panel (``bucket_s`` seconds a bucket; ``None``: the configured size)."""
+        view = self._monitor()
+        result: dict[str, Any] = self._cached(("trends", bucket_s), lambda: view.trend_panel(bucket_s))
+        return result
+
     def _monitor(self) -> MonitorView:
         if self.monitor is None:
             raise NotFound("no monitor journal (start the dashboard with --monitor DIR)")

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Final
 
-from ..fleet import TRIAGE_STATES, Journal
+from ..fleet import TRIAGE_STATES, FleetTrends, Journal, TrendConfig
 
 SEVERITY_ORDER: Final = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
 MAX_NOTE: Final = 2000
@@ -27,12 +27,13 @@ class UnknownSession(LookupError):
 class MonitorView:
     """The monitor journal at ``state_dir`` as the dashboard reads and triages it."""
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], *, trends: TrendConfig | None = None) -> None:
         path = Path(state_dir) / "monitor.db"
         if not path.is_file():
             raise FileNotFoundError(f"no monitor journal in {state_dir} (agentguard monitor writes one)")
         self.state_dir = Path(state_dir)
         self.journal = Journal(path)
+        self.trends = FleetTrends(self.journal, trends)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -96,6 +97,13 @@ class MonitorView:
                 if f.id is not None
             ]
         return {"session_id": session_id, "state": state, "findings": [_public(f.to_dict()) for f in changed]}
+
+    def trend_panel(self, bucket_s: int | None = None) -> dict[str, Any]:
+        """The Fleet trends panel: one series per agent and repository, and the spikes found."""
+        with self._lock:
+            data = self.trends.snapshot(bucket_s=bucket_s).to_dict()
+        data["default_bucket_ms"] = self.trends.config.bucket_s * 1000
+        return data
 
 
 def _public(d: dict[str, Any]) -> dict[str, Any]:

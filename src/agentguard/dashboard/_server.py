@@ -11,6 +11,8 @@ Routes::
     GET /api/run/RUN_ID            one run's timeline
     GET /api/monitor/findings?state=STATE&offset=N&limit=N
                                    the monitor's findings per session (with ``--monitor DIR``)
+    GET /api/monitor/trends?bucket=S
+                                   the fleet trends per agent and repository (S seconds a bucket)
     POST /api/monitor/triage       {"session_id", "state", "finding_id"?, "note"?, "by"?}: set the
                                    triage state of a session's findings (or one of them)
 
@@ -314,6 +316,11 @@ class DashboardServer:
                     offset = _int(params, "offset", 0, low=0, high=_MAX_COUNT)
                     limit = _int(params, "limit", 25, low=1, high=_MAX_COUNT)
                     self._send_json(HTTPStatus.OK, api.monitor_findings(state, offset, limit))
+                elif path == "/api/monitor/trends":
+                    bucket = _int(params, "bucket", 0, low=0, high=_MAX_RANGE_S)
+                    if 0 < bucket < 60:
+                        raise BadRequest(f"bucket must be at least 60 seconds, not {bucket}")
+                    self._send_json(HTTPStatus.OK, api.monitor_trends(bucket or None))
                 elif path.startswith("/api/run/"):
                     self._send_json(HTTPStatus.OK, api.run(unquote(path[len("/api/run/") :])))
                 elif path == "/favicon.ico":

@@ -472,12 +472,14 @@ class FleetTrends:
             return [f for _, f in self._facts.values()]
 
     def update(self, *, bucket_s: int | None = None) -> TrendSnapshot:
-        """Recompute; new spikes are stored in the journal. Returns the snapshot."""
-        cfg = self.config if bucket_s is None else _with_bucket(self.config, bucket_s)
+        """Recompute (in ``bucket_s`` buckets when given); returns the snapshot. Spikes in the
+        configured buckets are stored in the journal as findings (once each: triage keeps its state)."""
+        own = bucket_s is None or bucket_s == self.config.bucket_s
+        cfg = self.config if own or bucket_s is None else _with_bucket(self.config, bucket_s)
         snapshot = trends(self.facts(), cfg)
-        if snapshot.spikes:
+        if snapshot.spikes and own:  # findings are kept for the configured buckets only
             self.journal.record_fleet_findings(snapshot.spikes)
-        if bucket_s is None:
+        if own:
             self._last, self._last_at = snapshot, time.monotonic()
         return snapshot
 
