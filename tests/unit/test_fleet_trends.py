@@ -308,3 +308,54 @@ def test_the_monitor_exports_the_trends_as_gauges_per_agent_and_repository(tmp_p
     assert points["agentguard.fleet.escalation.unapproved.rate"] == {coder: 0.0, fixer: 1.0}
     assert points["agentguard.fleet.deferral.rate"] == {coder: 0.0, fixer: 0.0}
     assert points["agentguard.fleet.pass_rate_spikes"] == {coder: 1, fixer: 0}
+
+
+def test_trends_over_a_local_store_written_by_guarded_runs(tmp_path: Path) -> None:
+    """Real runs: @guarded agents with @tool tools, recorded into the local store and read back."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    import agentguard as ag
+    from agentguard.export import LocalStoreSpanExporter
+    from agentguard.fleet import session_trends
+    from agentguard.traces import read_file
+
+    store = tmp_path / "agentguard.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(LocalStoreSpanExporter(store)))
+    guard = ag.Guard(tracer_provider=provider, capture_content=True)
+    repo = tmp_path / "parser-repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "tests").mkdir()
+    policy = ag.Policy(scope=ag.Scope(root=str(repo), write=["**"], read=["**"]))
+
+    @ag.tool(kind="file_write", guard=guard)
+    def write_file(path: str, content: str) -> str:
+        (repo / path).write_text(content)
+        return "ok"
+
+    outcomes = iter(["1 failed, 2 passed in 0.1s", "3 passed in 0.1s", "3 passed in 0.1s"])
+
+    @ag.tool(kind="shell", guard=guard)
+    def run(command: str) -> str:
+        return next(outcomes)
+
+    def agent_named(name: str, path: str) -> None:
+        @ag.guarded(guard=guard, name=name, policy=policy)
+        def agent() -> None:
+            write_file(path=path, content="def parse():\n    return 1\n")
+            run(command="python -m pytest -q")
+
+        agent()
+
+    agent_named("coder", "src/parser.py")
+    agent_named("coder", "tests/test_parser.py")
+    agent_named("fixer", "src/parser.py")
+    provider.shutdown()
+    snapshot = session_trends(assemble(read_file(store, issues=[])))
+    assert snapshot.sessions == 3 and snapshot.spikes == []
+    by = {(s.agent, s.repo): s.buckets[-1] for s in snapshot.series}
+    assert set(by) == {("coder", "parser-repo"), ("fixer", "parser-repo")}
+    coder = by[("coder", "parser-repo")]
+    assert (coder.sessions, coder.tested, coder.passed, coder.source_share) == (2, 2, 1, 0.5)
+    assert by[("fixer", "parser-repo")].pass_rate == 1.0

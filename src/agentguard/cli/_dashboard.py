@@ -51,6 +51,14 @@ def parse_range(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+def parse_bucket(text: str) -> int:
+    """A trend bucket size such as ``1h``, ``1d``, ``7d`` (at least a minute) as seconds."""
+    seconds = parse_range(text)
+    if seconds < 60:
+        raise argparse.ArgumentTypeError(f"a bucket is at least a minute, not {text!r} (use 1h, 1d, 7d, ...)")
+    return seconds
+
+
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """``--store PATH | --otlp FILE``, shared with ``agentguard report``."""
     group = parser.add_mutually_exclusive_group()
@@ -117,12 +125,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--monitor",
         metavar="DIR",
-        help="the monitor's journal directory (agentguard monitor --state-dir): its findings, triage, trends",
+        help="the monitor's journal directory (agentguard monitor --state): its findings, triage, trends",
+    )
+    parser.add_argument(
+        "--trend-bucket",
+        metavar="DURATION",
+        type=parse_bucket,
+        default=86400,
+        help="the fleet trends' bucket size with --monitor (1h, 1d, 7d...; default 1d)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from ..dashboard import DashboardApi, DashboardServer, MonitorView
+    from ..fleet import TrendConfig
     from ._serve import install_token
 
     if not 0 <= args.port <= 65535:
@@ -130,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     monitor = None
     if args.monitor:
         try:
-            monitor = MonitorView(args.monitor)
+            monitor = MonitorView(args.monitor, trends=TrendConfig(bucket_s=args.trend_bucket))
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
     source = open_source(args)

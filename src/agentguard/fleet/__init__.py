@@ -57,6 +57,7 @@ from ._trends import (
     TrendSnapshot,
     fleet_key,
     session_facts,
+    session_trends,
     trends,
     wilson,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "incident_record",
     "sampled",
     "session_facts",
+    "session_trends",
     "sign",
     "trends",
     "verify",

@@ -2,13 +2,17 @@
 
 ::
 
-    from agentguard.fleet import FleetTrends, Journal, TrendConfig
+    from agentguard.fleet import FleetTrends, Journal, TrendConfig, session_trends
 
     trends = FleetTrends(Journal(".agentguard/monitor/monitor.db"), TrendConfig(bucket_s=86400))
     snapshot = trends.snapshot()
     for series in snapshot.series:           # one per (agent, repository)
         print(series.agent, series.repo, [b.pass_rate for b in series.buckets])
     print([f.message for f in snapshot.spikes])
+
+    # or over any recorded sessions, e.g. the local store:
+    from agentguard.traces import assemble, read_file
+    snapshot = session_trends(assemble(read_file(".agentguard/agentguard.db", issues=[])))
 
 Each session becomes one :class:`SessionFacts` (:func:`session_facts`): its agent (``gen_ai.agent.name``,
 else the service name) and repository (``vcs.repository.name``, ``vcs.repository.url.full``, else the
@@ -44,8 +48,18 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..action import Action
-from ..detect import LLMTurn, ToolCall, ToolResult, classify_path, is_test_command, test_outcome
+from ..detect import (
+    DetectorSet,
+    LLMTurn,
+    ToolCall,
+    ToolResult,
+    classify_path,
+    default_detectors,
+    is_test_command,
+    test_outcome,
+)
 from ..normalise import normalise
+from ..scan import replay
 from ..telemetry import semconv as sc
 from ..traces import Session, Span, session_events
 from ._journal import Finding, Journal
@@ -432,6 +446,19 @@ def trends(facts: Iterable[SessionFacts], config: TrendConfig | None = None) -> 
         series.append(Series(agent=agent, repo=repo, buckets=buckets))
     found = [f for s in series for f in spikes(s, cfg)]
     return TrendSnapshot(bucket_s=size, start_s=first, series=series, spikes=found, sessions=count)
+
+
+def session_trends(
+    sessions: Iterable[Session], config: TrendConfig | None = None, *, detectors: DetectorSet | None = None
+) -> TrendSnapshot:
+    """Trends over assembled sessions (a local store or OTLP files read by :mod:`agentguard.traces`),
+    each replayed through ``detectors`` (default: the built-in ones) for its findings."""
+    chosen = detectors if detectors is not None else default_detectors()
+    facts = []
+    for session in sessions:
+        found = [(s.code, s.category) for s in replay(session, chosen).signals]
+        facts.append(session_facts(session, found))
+    return trends(facts, config)
 
 
 # -- from the monitor's journal ----------------------------------------------------------------------
