@@ -298,24 +298,18 @@ def _job(
     )
     blobs: Iterator[dict[str, Any]]
     if judge is not None:
+        from ray.data.expressions import col
+
         results = results.materialize()
-        judged = results.filter(_flagged).map_batches(
+        judged = results.filter(expr=col("flagged")).map_batches(
             _judge, fn_args=(judge,), batch_size=_JUDGE_BATCH, batch_format="numpy", num_cpus=0.25
         )
-        blobs = _chain(results.filter(_not_flagged).iter_rows, judged.iter_rows)
+        blobs = _chain(results.filter(expr=~col("flagged")).iter_rows, judged.iter_rows)
     else:
         blobs = results.iter_rows()
     report.sessions.extend(pickle.loads(row["result"]) for row in blobs)
     report.sessions.sort(key=lambda s: (s.source, s.start, s.id))
     return report
-
-
-def _flagged(row: dict[str, Any]) -> bool:
-    return bool(row["flagged"])
-
-
-def _not_flagged(row: dict[str, Any]) -> bool:
-    return not row["flagged"]
 
 
 def _chain(*parts: Callable[[], Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
