@@ -38,8 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ..detect import default_detectors
-from ..detect._engine import DetectorFactory, DetectorSet
+from ..detect import Detector, DetectorSet, default_detectors
 from ..traces import (
     AttributeFilter,
     ReadIssue,
@@ -62,6 +61,8 @@ if TYPE_CHECKING:
 
     from ..detect import TranscriptMonitor
 
+Factories = tuple[Callable[[], Detector], ...]
+"""A detector set's factories, as the workers rebuild it."""
 EXTRA_HINT: Final = "pip install 'agentguard[ray]'"
 _CHUNK: Final = 0  # a row holding the spans of one trace read from one file
 _FILE: Final = 1  # a row holding one file's span count and issues
@@ -155,10 +156,10 @@ def _assign(batch: pyarrow.Table, sessions_ref: Any) -> pyarrow.Table:
 
 
 # -- stage 3: replay ----------------------------------------------------------------------------------
-_detectors: dict[tuple[DetectorFactory, ...] | None, DetectorSet] = {}
+_detectors: dict[Factories | None, DetectorSet] = {}
 
 
-def _detector_set(factories: tuple[DetectorFactory, ...] | None) -> DetectorSet:
+def _detector_set(factories: Factories | None) -> DetectorSet:
     found = _detectors.get(factories)
     if found is None:
         found = DetectorSet(list(factories)) if factories is not None else default_detectors()
@@ -168,7 +169,7 @@ def _detector_set(factories: tuple[DetectorFactory, ...] | None) -> DetectorSet:
 
 def _replay(
     group: pyarrow.Table,
-    factories: tuple[DetectorFactory, ...] | None,
+    factories: Factories | None,
     transcripts: bool,
     sources: Sequence[str],
 ) -> dict[str, list[Any]]:
