@@ -1,6 +1,6 @@
 # agentguard developer tasks. GNU make; every target works from a fresh clone with no stdin.
 #
-#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus,scan,postgres] + dev tools, pinned
+#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus,scan,ray,postgres] + dev tools, pinned
 #   make components   the real components the tests start: local LLM server (llama-cpp-python + SmolLM2),
 #                     Arize Phoenix (own venv), Prometheus, PostgreSQL and Chromium (Debian packages)
 #   make lint         ruff format --check, ruff check, mypy --strict, the import contract
@@ -103,10 +103,10 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 venv: $(VENV)/.stamp-dev
 
 $(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS) $(VENV)/.stamp-demo
-	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan,postgres] and dev tools"
+	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan,ray,postgres] and dev tools"
 	start=$$SECONDS
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade --default-pip >/dev/null
-	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan,postgres]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
+	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan,ray,postgres]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
 	$(PY) -c 'import pytest, mypy, ruff' || { echo "error: the development environment is incomplete" >&2; exit 1; }
 	touch $@
 	echo "    venv ready in $$((SECONDS - start)) s: $$($(PY) --version)"
@@ -286,7 +286,7 @@ constraints: llama-wheel
 	tmp=$$(mktemp -d)
 	trap 'rm -rf "$$tmp"' EXIT
 	$(PYTHON) -m venv $$tmp/venv
-	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus,scan,postgres]' -r requirements/dev.txt $(QUIET_PIP)
+	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus,scan,ray,postgres]' -r requirements/dev.txt $(QUIET_PIP)
 	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q --only-binary llama-cpp-python --find-links $(WHEEL_DIR) -r requirements/llm.txt $(QUIET_PIP)
 	{ sed -n '1,3p' $(CONSTRAINTS)
 	  $$tmp/venv/bin/python -m pip freeze --exclude-editable | grep -v -e '^#' -e '^llama[-_]cpp[-_]python'

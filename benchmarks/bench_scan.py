@@ -146,11 +146,13 @@ class _Gen:
         return spans
 
 
-def generate(path: Path, sessions: int, per_line: int = 8) -> int:
-    gen = _Gen(7)
+def generate(path: Path, sessions: int, per_line: int = 8, first: int = 0) -> int:
+    """``sessions`` sessions numbered from ``first`` (files with different ``first`` hold different
+    sessions) into ``path``; returns the number of spans."""
+    gen = _Gen(7 + first)
     total = 0
     with path.open("w") as f:
-        for i in range(sessions):
+        for i in range(first, first + sessions):
             spans = gen.session(i)
             total += len(spans)
             for j in range(0, len(spans), per_line):

@@ -93,6 +93,11 @@ BENCHMARKS: list[Bench] = [
         "scan throughput, spans/s per core",
         quick_args=("--sessions", "100", "--memory-mb", "8"),
     ),
+    Bench(
+        "bench_ray",
+        "Ray scan on a local cluster vs the local --workers scan, throughput per worker",
+        quick_args=("--sessions", "400", "--files", "4"),
+    ),
     Bench("bench_monitor", "agentguard monitor: ingest with review", quick_args=("--spans", "20000")),
     Bench(
         "bench_policy",

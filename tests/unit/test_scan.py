@@ -181,6 +181,17 @@ def test_workers_give_the_same_report(tmp_path: Path, files: int) -> None:
     assert sum(len(s.signals) for s in one.sessions) == 10 * files
 
 
+def test_workers_read_sessions_spilled_to_disk(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    with path.open("w") as f:
+        for i in range(40):
+            f.write(line(*session(f"{i:032x}", None, ["git commit --no-verify -m x", "ls"])) + "\n")
+    one = scan([path], memory_spans=20, spill_dir=tmp_path)
+    two = scan([path], workers=2, memory_spans=20, spill_dir=tmp_path)
+    assert [s.to_dict() for s in two.sessions] == [s.to_dict() for s in one.sessions]
+    assert len(one.sessions) == 40
+
+
 def test_local_store(tmp_path: Path) -> None:
     from agentguard.export import LocalStoreSpanExporter
     from agentguard.instrumentation import guarded, tool

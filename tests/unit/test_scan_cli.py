@@ -90,6 +90,9 @@ def test_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["scan", "--workers", "0", "x"], 64, ""),
         (["scan", "--fail-on", "severe", "x"], 64, ""),
         (["scan", "--judge-base-url", "http://127.0.0.1:1/v1", "x"], 64, "needs --judge"),
+        (["scan", "--ray-address", "auto", "x"], 64, "needs --engine ray"),
+        (["scan", "--engine", "ray", "--workers", "2", "x"], 64, "--workers is for --engine local"),
+        (["scan", "--engine", "spark", "x"], 64, "invalid choice"),
     ],
 )
 def test_usage_errors(
@@ -97,6 +100,17 @@ def test_usage_errors(
 ) -> None:
     assert main(args) == status
     assert message in capsys.readouterr().err
+
+
+def test_the_ray_engine_without_ray_names_the_extra(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_session(tmp_path, ["ls"])
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` does where Ray is not installed
+    assert main(["scan", "--engine", "ray", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'agentguard[ray]'" in err
+    assert "Traceback" not in err
 
 
 def test_python_m(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import agentguard as ag
 from agentguard.cli import main
 from agentguard.scan import OtlpJsonFileExporter, scan
 from agentguard.telemetry import semconv as sc
-from agentguard.traces import Span, assemble, read_file
+from agentguard.traces import SessionIndex, Span, assemble, read_file, summarise
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_scan import line, span
@@ -113,6 +113,34 @@ def test_shuffling_or_splitting_the_spans_never_changes_the_report(
         paths.append(p)
     random.Random(seed + 1).shuffle(paths)
     assert _report(paths) == want
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), parts=st.integers(1, 5))
+def test_summaries_of_parts_give_the_assemblers_sessions(seed: int, parts: int) -> None:
+    """Trace summaries of the spans in parts (as parallel readers see them), joined by a SessionIndex,
+    name the sessions SessionAssembler names."""
+    spans = [s for doc in corpus() for s in read_file_line(doc)]
+    want = {t: s.id for s in assemble(spans) for t in s.traces}
+    rnd = random.Random(seed)
+    rnd.shuffle(spans)
+    index = SessionIndex()
+    held: dict[str, set[str]] = {}
+    for n in range(parts):
+        part = spans[n::parts]
+        for trace in sorted({s.trace_id for s in part}):
+            summary = summarise(s for s in part if s.trace_id == trace)
+            index.add(summary)
+            for span_id in summary.span_ids:
+                held.setdefault(span_id, set()).add(trace)
+    wanted = index.wanted()
+    assert index.resolve({k: v for k, v in held.items() if k in wanted}) == want
+
+
+def read_file_line(doc: dict[str, Any]) -> list[Span]:
+    from agentguard.traces import decode_line
+
+    return decode_line(line(doc).encode())
 
 
 def test_spilling_to_disk_gives_the_same_sessions(tmp_path: Path) -> None:

@@ -17,6 +17,10 @@ file and line and skipped (the first few per file, then a count). ``--json`` pri
 ``{"sessions": [{"id", "signals": [...]}], ...}``. On a terminal, stderr shows what is being read and
 for how long; piped, it shows nothing but the skipped lines.
 
+``--engine ray`` runs the same scan as a Ray Data job (the ``ray`` extra) on the cluster at
+``--ray-address`` (else ``$RAY_ADDRESS``, else a local cluster started for the scan), with the same
+report; its judge (``--judge``) sees only the sessions the detectors flagged.
+
 Exit status: 0; 1 when a signal reaches ``--fail-on``, when a file is missing, when an input could not
 be read to its end (a truncated or corrupt gzip file: the sessions read before the damage are still
 reported), or when nothing could be decoded at all (e.g. ``agentguard scan README.md``); 64 for a
@@ -75,6 +79,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", metavar="N", type=_workers, default=1, help="scan with N processes")
     parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine (default); ray: a Ray Data job on a Ray cluster (agentguard[ray])",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster to run on (auto, HOST:PORT or ray://HOST:10001; default: $RAY_ADDRESS, "
+        "else a local cluster started for the scan)",
+    )
+    parser.add_argument(
         "--judge", metavar="MODEL", help="also ask an LLM judge (any OpenAI-compatible model)"
     )
     parser.add_argument("--judge-base-url", metavar="URL", help="the judge's OpenAI-compatible endpoint")
@@ -89,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.judge_base_url and not args.judge:
         raise CommandError("--judge-base-url needs --judge MODEL", status=EXIT_USAGE)
+    if args.ray_address and args.engine != "ray":
+        raise CommandError("--ray-address needs --engine ray", status=EXIT_USAGE)
+    if args.engine == "ray" and args.workers != 1:
+        raise CommandError(
+            "--workers is for --engine local (a Ray job uses the cluster's CPUs)", status=EXIT_USAGE
+        )
     paths: list[str] = list(args.paths)
     if not paths:
         from ..export.store import default_store_path
@@ -111,7 +133,13 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"nothing could be read ({what}): not OTLP JSON lines or a local store?")
     _print_issues([i for i in report.issues if not i.fatal], prefix="skipped ")
     _print_issues([i for i in report.issues if i.fatal], prefix="incomplete ")
-    if args.judge:
+    if args.judge and args.engine == "ray":
+        for session in report.sessions:
+            if session.judge_error:
+                print(
+                    f"agentguard scan: judge on session {session.id}: {session.judge_error}", file=sys.stderr
+                )
+    elif args.judge:
         _judge(report, args)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -128,11 +156,31 @@ def _scan(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport
     from ..traces import expand
 
     transcripts = bool(args.judge)
+    if args.engine == "ray":
+        return _scan_ray(paths, args, err)
     if not err.isatty():
         return scan(paths, workers=args.workers, transcripts=transcripts)
     files = expand(paths)
     with _ticker(err, f"scanning {_describe(files)}", files):
         return scan(paths, workers=args.workers, transcripts=transcripts)
+
+
+def _scan_ray(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport:
+    """``scan_ray(paths)``: the same report from a Ray Data job; the judge is its second stage."""
+    from ..scan import scan_ray
+
+    judge = None
+    if args.judge:
+        from ..detect import TranscriptMonitor
+
+        judge = TranscriptMonitor(model=args.judge, base_url=args.judge_base_url, timeout=args.judge_timeout)
+    try:
+        if not err.isatty():
+            return scan_ray(paths, address=args.ray_address, judge=judge)
+        with _ticker(err, f"scanning {len(paths)} input{'s' if len(paths) != 1 else ''} on Ray"):
+            return scan_ray(paths, address=args.ray_address, judge=judge)
+    except ImportError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _describe(files: list[Path]) -> str:

@@ -22,12 +22,16 @@ extra installed (orjson), lines are read faster; the reports are the same withou
 
 :class:`OtlpJsonFileExporter` writes the OTLP JSON format from an SDK pipeline (useful in tests and for
 runs without a collector). The command line is ``agentguard scan``.
+
+:func:`scan_ray` runs the same scan as a Ray Data job (``agentguard scan --engine ray``, the ``ray``
+extra) on a local or multi-node Ray cluster, with the same report.
 """
 
 from __future__ import annotations
 
 from ..traces import FormatError, decode_request, encode_spans
 from ._exporter import OtlpJsonFileExporter
+from ._ray import scan_ray
 from ._runner import ScanIssue, ScanReport, scan, scan_file
 from ._sessions import SessionResult, replay
 
@@ -42,4 +46,5 @@ __all__ = [
     "replay",
     "scan",
     "scan_file",
+    "scan_ray",
 ]

@@ -29,6 +29,8 @@ GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
 GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
 GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+"""Seconds from the request to the first chunk of a streamed response."""
 GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
@@ -60,6 +62,7 @@ EVENT_TOOL_CALL: Final = "gen_ai.tool.call"
 # GenAI metrics
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
 # Bucket boundaries the semantic conventions advise for the two metrics above.
 TOKEN_USAGE_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
@@ -70,6 +73,8 @@ DURATION_BUCKETS: Final = (
 
 # --- agentguard --------------------------------------------------------------------------------
 RUN_ID: Final = "agentguard.run.id"
+BORROWED: Final = "agentguard.borrowed"
+"""True on another instrumentation's span of a call that agentguard recorded on instead of its own span."""
 TASK: Final = "agentguard.task"
 SCOPE_ROOT: Final = "agentguard.scope.root"
 SCOPE_READ: Final = "agentguard.scope.read"
@@ -173,4 +178,13 @@ SPAN_MONITOR_REVIEW: Final = "agentguard.monitor.review"
 MONITOR_SESSION_ID: Final = "agentguard.monitor.session.id"
 MONITOR_SPANS: Final = "agentguard.monitor.session.spans"
 MONITOR_REVIEWER: Final = "agentguard.monitor.reviewer"
+# fleet trends (gauges per agent and repository: the latest bucket with sessions)
+METRIC_FLEET_PASS_RATE: Final = "agentguard.fleet.test.pass_rate"
+METRIC_FLEET_SOURCE_SHARE: Final = "agentguard.fleet.change.source_share"
+METRIC_FLEET_REFUSAL_RATE: Final = "agentguard.fleet.refusal.rate"
+METRIC_FLEET_SESSION_COST: Final = "agentguard.fleet.session.cost"
+METRIC_FLEET_DEFERRAL_RATE: Final = "agentguard.fleet.deferral.rate"
+METRIC_FLEET_ESCALATION_RATE: Final = "agentguard.fleet.escalation.unapproved.rate"
+METRIC_FLEET_SPIKES: Final = "agentguard.fleet.pass_rate_spikes"
+VCS_REPOSITORY_NAME: Final = "vcs.repository.name"
 """``rules`` or the judge model's name."""

@@ -16,7 +16,8 @@
   local stores and directories of them (:func:`read_file`, :func:`expand`); :func:`decode_line` and
   :func:`encode_spans` are the JSON codec itself.
 - :func:`assemble` / :class:`SessionAssembler` group spans into sessions independently of order and of
-  which span carries the conversation id, spilling to a temporary SQLite file on large inputs.
+  which span carries the conversation id, spilling to a temporary SQLite file on large inputs;
+  :func:`summarise` and :class:`SessionIndex` apply the same rule to inputs read in parallel parts.
 - A :class:`Reader` turns one convention's spans into detector events; :func:`register_reader` adds
   one, :func:`session_events` runs them all. :func:`recorded_signals` reads the signals already on
   the spans. A :class:`FileFormat` (:func:`register_format`) adds an input format.
@@ -25,7 +26,17 @@
 
 from __future__ import annotations
 
-from ._assembly import CONVERSATION_ATTRIBUTES, SessionAssembler, UnionFind, assemble, session_key
+from ._assembly import (
+    CONVERSATION_ATTRIBUTES,
+    SessionAssembler,
+    UnionFind,
+    assemble,
+    build_session,
+    joining_links,
+    key_nodes,
+    session_id,
+    session_key,
+)
 from ._evidence import merge_signals, recorded_decisions, recorded_signals
 from ._files import FileFormat, ReadIssue, expand, read_file, register_format
 from ._otlp_json import (
@@ -52,9 +63,19 @@ from ._readers import (
     session_events,
     unregister_reader,
 )
-from ._record import STATUS_ERROR, STATUS_OK, STATUS_UNSET, Span, SpanEvent, SpanLink, make_span
+from ._record import (
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_UNSET,
+    Span,
+    SpanEvent,
+    SpanLink,
+    make_span,
+    span_from_tuple,
+    span_tuple,
+)
 from ._session import Session
-from ._spool import DEFAULT_MEMORY_SPANS
+from ._spool import DEFAULT_MEMORY_SPANS, Row
 from ._store_schema import (
     INSERT_RUN,
     INSERT_SPAN,
@@ -67,6 +88,7 @@ from ._store_schema import (
     span_from_row,
     span_row,
 )
+from ._summaries import SessionIndex, TraceSummary, summarise
 
 __all__ = [
     "CONVERSATION_ATTRIBUTES",
@@ -85,17 +107,21 @@ __all__ = [
     "FormatError",
     "ReadIssue",
     "Reader",
+    "Row",
     "SchemaError",
     "Session",
     "SessionAssembler",
+    "SessionIndex",
     "Span",
     "SpanEvent",
     "SpanLink",
     "TimedEvent",
+    "TraceSummary",
     "UnionFind",
     "any_value",
     "assemble",
     "attribute_filter",
+    "build_session",
     "connect_reader",
     "create_schema",
     "decode_line",
@@ -106,6 +132,8 @@ __all__ = [
     "expand",
     "has_schema",
     "hex_id",
+    "joining_links",
+    "key_nodes",
     "key_values",
     "make_span",
     "merge_signals",
@@ -116,11 +144,15 @@ __all__ = [
     "register_format",
     "register_reader",
     "session_events",
+    "session_id",
     "session_key",
     "span_from_row",
+    "span_from_tuple",
     "span_row",
+    "span_tuple",
     "spans_from_request",
     "split_by_trace",
+    "summarise",
     "trace_keys",
     "unregister_reader",
 ]

@@ -33,7 +33,7 @@ from typing import Any, Final
 from ..telemetry import semconv as sc
 from ._record import Span
 from ._session import Session
-from ._spool import DEFAULT_MEMORY_SPANS, Spool
+from ._spool import DEFAULT_MEMORY_SPANS, Row, Spool
 
 CONVERSATION_ATTRIBUTES: Final = (sc.GEN_AI_CONVERSATION_ID, "session.id", "langfuse.session.id")
 """Span attributes that name a conversation, in every convention read."""
@@ -158,14 +158,11 @@ class SessionAssembler:
                 key = (trace_id, conversations, run)
                 if key != self._last:  # the spans of a trace mostly repeat the same ids
                     self._last = key
-                    for conversation in conversations:
-                        groups.union(trace_id, f"{_CONVERSATION}\0{conversation}")
-                    if run is not None:
-                        groups.union(trace_id, f"{_RUN}\0{run}")
-        if span.links and (not span.parent_id or span.kind in _JOINING_KINDS):
-            for link in span.links:
-                if link.trace_id and link.trace_id != trace_id:
-                    self._links.append((trace_id, link.trace_id, link.span_id))
+                    for node in key_nodes(conversations, run):
+                        groups.union(trace_id, node)
+        if span.links:
+            for other, span_id in joining_links(span):
+                self._links.append((trace_id, other, span_id))
 
     def _join_by_context(self) -> None:
         for trace_id, other in self.spool.cross_trace_parents():
@@ -192,29 +189,65 @@ class SessionAssembler:
             self.spool.close()
 
     def _session(self, nodes: list[str], traces: list[str]) -> Session:
-        conversations = sorted(n[2:] for n in nodes if n.startswith(_CONVERSATION + "\0"))
-        runs = sorted(n[2:] for n in nodes if n.startswith(_RUN + "\0"))
-        sid = conversations[0] if conversations else runs[0] if runs else traces[0]
-        rows = self.spool.fetch(traces)
-        rows.sort(key=_ROW_ORDER)
-        spans: list[Span] = []
-        used: set[int] = set()
-        prev: tuple[int, str, str] | None = None
-        for start, span_id, trace_id, source, span in rows:
-            key = (start, span_id, trace_id)
-            if key == prev:  # the same span read twice (one file given twice, a store and its export)
-                continue
-            prev = key
-            spans.append(span)
-            used.add(source)
-        names = tuple(self.sources[i] if i < len(self.sources) else str(i) for i in sorted(used))
-        return Session(id=sid, spans=spans, traces=tuple(traces), sources=names)
+        return build_session(session_id(nodes), traces, self.spool.fetch(traces), self.sources)
 
     def close(self) -> None:
         self.spool.close()
 
 
 _ROW_ORDER: Final = itemgetter(0, 1, 2, 3)
+
+
+def key_nodes(conversations: Iterable[str], run: str | None) -> list[str]:
+    """The union-find nodes a span's conversation ids and run id (:func:`session_key`) join its
+    trace to; a trace's own node is its trace id."""
+    nodes = [f"{_CONVERSATION}\0{c}" for c in conversations]
+    if run is not None:
+        nodes.append(f"{_RUN}\0{run}")
+    return nodes
+
+
+def joining_links(span: Span) -> list[tuple[str, str]]:
+    """``(other trace, span id)`` for each link of ``span`` that joins its trace to the other trace's
+    session when that trace holds the span: links of a root span, or of a server or consumer span
+    (the receiving side of a propagated context), to another trace."""
+    if not span.links or (span.parent_id and span.kind not in _JOINING_KINDS):
+        return []
+    return [(x.trace_id, x.span_id) for x in span.links if x.trace_id and x.trace_id != span.trace_id]
+
+
+def session_id(nodes: Iterable[str]) -> str:
+    """A session's id from the nodes of its component: the smallest conversation id, else the
+    smallest run id, else the smallest trace id."""
+    conversations: list[str] = []
+    runs: list[str] = []
+    traces: list[str] = []
+    for n in nodes:
+        if n.startswith(_CONVERSATION + "\0"):
+            conversations.append(n[2:])
+        elif n.startswith(_RUN + "\0"):
+            runs.append(n[2:])
+        else:
+            traces.append(n)
+    return min(conversations) if conversations else min(runs) if runs else min(traces)
+
+
+def build_session(sid: str, traces: Sequence[str], rows: list[Row], sources: Sequence[str] = ()) -> Session:
+    """The session ``sid`` of ``traces`` from its spool rows (in any order; sorted here): spans in
+    start order, the same span read twice kept once, ``sources`` naming the source numbers."""
+    rows.sort(key=_ROW_ORDER)
+    spans: list[Span] = []
+    used: set[int] = set()
+    prev: tuple[int, str, str] | None = None
+    for start, span_id, trace_id, source, span in rows:
+        key = (start, span_id, trace_id)
+        if key == prev:  # the same span read twice (one file given twice, a store and its export)
+            continue
+        prev = key
+        spans.append(span)
+        used.add(source)
+    names = tuple(sources[i] if i < len(sources) else str(i) for i in sorted(used))
+    return Session(id=sid, spans=spans, traces=tuple(sorted(traces)), sources=names)
 
 
 def assemble(

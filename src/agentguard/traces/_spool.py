@@ -68,7 +68,9 @@ class Spool:
 
     def _spill(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="agentguard-spool-", dir=self.directory)
-        db = sqlite3.connect(Path(self._dir) / "spool.db", isolation_level=None)
+        # one reader at a time, but not always the thread that spilled: scan(workers=N) hands the
+        # sessions to its process pool from the pool's feeder thread
+        db = sqlite3.connect(Path(self._dir) / "spool.db", isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA temp_store = FILE")
