@@ -26,10 +26,11 @@ original text, from which all values are read, and the same grammar role (a word
 
 from __future__ import annotations
 
-import re
 import threading
 
 import tree_sitter
+
+from .._lazyre import lazy_compile
 
 MAX_BYTES = 65_536
 """Longer commands are analysed up to this many bytes and flagged opaque."""
@@ -52,8 +53,8 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
-_FOUR_BYTE = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
-_STRAY_LEAD = re.compile(rb"[\xf0-\xff]")
+_FOUR_BYTE = lazy_compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
+_STRAY_LEAD = lazy_compile(rb"[\xf0-\xff]")
 
 
 def safe_source(source: bytes) -> bytes:

@@ -16,6 +16,7 @@ import re
 
 from tree_sitter import Node
 
+from .._lazyre import lazy_compile
 from . import _inline
 from ._facts import Access, UrlFact
 from ._paths import is_stdin
@@ -28,7 +29,7 @@ from ._wrappers import unwrap
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "rbash", "yash", "fish", "csh", "tcsh", "busybox"}
 )
-PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
+PYTHON = lazy_compile(r"^(?:python|pypy)[0-9.]*$")
 INTERPRETERS: dict[str, tuple[str, frozenset[str]]] = {
     "perl": ("perl", frozenset({"-e", "-E"})),
     "ruby": ("ruby", frozenset({"-e"})),

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
+from .._lazyre import lazy_compile
+
 # Quoted characters that must not take part in brace, glob or tilde expansion.
 _PROTECT = str.maketrans(
     {"{": "\ue000", "}": "\ue001", ",": "\ue002", "*": "\ue003", "?": "\ue004", "[": "\ue005", "~": "\ue006"}
@@ -35,7 +37,7 @@ _RESTORE = str.maketrans(
 _SPECIAL = frozenset("\\{*?[~")
 _GLOB = frozenset("*?[")
 _BRACE_LIMIT = 64
-_ANSI = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
+_ANSI = lazy_compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
 _ANSI_SIMPLE = {
     "a": "\a",
     "b": "\b",
