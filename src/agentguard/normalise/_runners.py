@@ -13,8 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING
 
 from .._lazyre import lazy_compile
 from . import _inline
@@ -25,6 +24,9 @@ from ._state import Env, Out, Stdin
 from ._urls import parse_url, urls_in_text
 from ._words import Word, decode_ansi_c, literal, words
 from ._wrappers import unwrap
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "rbash", "yash", "fish", "csh", "tcsh", "busybox"}

@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._lazyre import lazy_compile
 from . import _git, _parser, _plain
@@ -56,6 +54,9 @@ from ._state import Env, Out, Stdin
 from ._urls import host_fact
 from ._words import Word, literal, text, words
 from ._wrappers import RUNNERS, WRAPPER_NAMES, unwrap
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 MAX_DEPTH = 5
 """Nested shell strings (``bash -c "eval '...'"``) analysed before giving up (opaque)."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._lazyre import lazy_compile
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # Quoted characters that must not take part in brace, glob or tilde expansion.
 _PROTECT = str.maketrans(
