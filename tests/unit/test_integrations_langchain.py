@@ -265,6 +265,78 @@ def test_with_openinference_installed_the_tool_span_is_theirs_enriched_not_a_sec
     )
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_outside_a_guarded_run_the_invocation_is_one_run_and_one_trace(
+    cap: CapturingGuard, llm: None, mode: str
+) -> None:
+    script = [
+        Step(tool_calls=[("write_file", {"path": "src/a.py", "content": "x"})], prompt_tokens=300),
+        Step(text="done", prompt_tokens=700, completion_tokens=30),
+    ]
+    middleware = AgentguardMiddleware(policy=POLICY, guard=cap.guard, agent_name="fixer")
+    with ScriptedServer(script) as server:
+        agent = create_agent(chat(server), [write_file], middleware=[middleware])
+        request: Any = {"messages": [{"role": "user", "content": "fix it"}]}
+        out = agent.invoke(request) if mode == "sync" else asyncio.run(agent.ainvoke(request))
+    assert "agentguard_run" not in out  # private to the graph
+    spans = cap.spans()
+    run = cap.span("invoke_agent fixer")
+    assert {s.context.trace_id for s in spans} == {run.context.trace_id}
+    chats = [s for s in spans if s.name.startswith("chat ")]
+    assert len(chats) == 2 and all(s.parent is not None for s in chats)
+    totals = attrs(run)
+    assert (
+        totals[sc.RUN_INPUT_TOKENS] == 1000 == sum(int(attrs(s)[sc.GEN_AI_USAGE_INPUT_TOKENS]) for s in chats)
+    )
+    assert totals[sc.RUN_TOOL_CALLS] == 1 and totals[sc.RUN_LLM_CALLS] == 2
+    assert sc.GEN_AI_CONVERSATION_ID not in totals
+    assert ag.current_run() is None
+
+
+def test_the_langgraph_thread_is_the_runs_conversation_and_each_invocation_a_run(
+    cap: CapturingGuard, llm: None
+) -> None:
+    script = [Step(text="one"), Step(text="two")]
+    middleware = AgentguardMiddleware(guard=cap.guard, agent_name="chatty")
+    with ScriptedServer(script) as server:
+        agent = create_agent(chat(server), [], middleware=[middleware], checkpointer=InMemorySaver())
+        config: Any = {"configurable": {"thread_id": "thread-42"}}
+        agent.invoke({"messages": [{"role": "user", "content": "hi"}]}, config)
+        agent.invoke({"messages": [{"role": "user", "content": "again"}]}, config)
+    runs = [s for s in cap.spans() if s.name == "invoke_agent chatty"]
+    assert len(runs) == 2
+    assert {attrs(r)[sc.GEN_AI_CONVERSATION_ID] for r in runs} == {"thread-42"}
+    assert len({attrs(r)[sc.RUN_ID] for r in runs}) == 2
+
+
+def test_inside_a_guarded_run_the_middleware_opens_no_run_of_its_own(cap: CapturingGuard, llm: None) -> None:
+    middleware = AgentguardMiddleware(guard=cap.guard, agent_name="inner")
+    with ScriptedServer([Step(text="done")]) as server:
+        agent = create_agent(chat(server), [], middleware=[middleware])
+
+        @ag.guarded(guard=cap.guard, name="outer")
+        def run() -> Any:
+            return agent.invoke({"messages": [{"role": "user", "content": "hi"}]})
+
+        run()
+    names = [s.name for s in cap.spans()]
+    assert "invoke_agent inner" not in names and names.count("invoke_agent outer") == 1
+    assert attrs(cap.span("invoke_agent outer"))[sc.RUN_LLM_CALLS] == 1
+
+
+def test_a_graph_that_raises_leaves_no_run_current(cap: CapturingGuard) -> None:
+    class Broken(ScriptedChatModel):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("model down")
+
+    agent = create_agent(
+        Broken(messages=iter([])), [], middleware=[AgentguardMiddleware(guard=cap.guard, agent_name="b")]
+    )
+    with pytest.raises(RuntimeError, match="model down"):
+        agent.invoke({"messages": [{"role": "user", "content": "hi"}]})
+    assert ag.current_run() is None
+
+
 def test_without_the_extra_the_import_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
     import sys

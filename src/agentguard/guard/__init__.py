@@ -7,7 +7,13 @@ guard owns everything in between (policy, approval, budget, detectors, telemetry
 
 from __future__ import annotations
 
-from ._borrowed import Borrowed, borrow, foreign_llm_span, foreign_tool_span
+from ._borrowed import (
+    Borrowed,
+    borrow,
+    foreign_llm_span,
+    foreign_tool_span,
+    openinference_langchain_span,
+)
 from ._guard import Guard, OnDeny, PolicyLike, default_guard, set_default_guard
 from ._llm_step import LlmResponse, LlmStep
 from ._run import RunScope, RunState, close_run, current_run, open_run
@@ -31,6 +37,7 @@ __all__ = [
     "foreign_llm_span",
     "foreign_tool_span",
     "open_run",
+    "openinference_langchain_span",
     "set_default_guard",
     "start_tool",
 ]

@@ -11,6 +11,7 @@ retries or several calls) gets a span of its own.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -38,8 +39,17 @@ class Borrowed(wrapt.ObjectProxy[trace.Span]):
         return None
 
 
-def _foreign_attributes() -> tuple[trace.Span, Mapping[str, Any]] | None:
-    span = trace.get_current_span()
+def openinference_langchain_span() -> trace.Span | None:
+    """OpenInference's LangChain tracer keeps its spans out of the OpenTelemetry context and exposes
+    the span of the running LangChain runnable (a graph node, not the chat model's own run) as
+    ``get_current_span()``; ``None`` when it is not loaded."""
+    module = sys.modules.get("openinference.instrumentation.langchain")
+    current = getattr(module, "get_current_span", None)
+    span = current() if callable(current) else None
+    return span if isinstance(span, trace.Span) else None
+
+
+def _foreign(span: trace.Span) -> Mapping[str, Any] | None:
     if not span.is_recording():
         return None
     scope = getattr(span, "instrumentation_scope", None)
@@ -48,29 +58,32 @@ def _foreign_attributes() -> tuple[trace.Span, Mapping[str, Any]] | None:
     attributes = getattr(span, "attributes", None)
     if not isinstance(attributes, Mapping) or sc.BORROWED in attributes:
         return None
-    return span, attributes
+    return attributes
+
+
+def _is_llm(a: Mapping[str, Any]) -> bool:
+    return (
+        a.get(_OPENINFERENCE_KIND) == "LLM"
+        or a.get(_TRACELOOP_KIND) == "llm"
+        or a.get(sc.GEN_AI_OPERATION_NAME) in _LLM_OPERATIONS
+        or a.get(_LLM_REQUEST_TYPE) in _LLM_OPERATIONS
+    )
 
 
 def foreign_llm_span() -> trace.Span | None:
     """The current span when it is another instrumentation's span of a model call, not yet borrowed."""
-    found = _foreign_attributes()
-    if found is None:
-        return None
-    span, a = found
-    if a.get(_OPENINFERENCE_KIND) == "LLM" or a.get(_TRACELOOP_KIND) == "llm":
-        return span
-    if a.get(sc.GEN_AI_OPERATION_NAME) in _LLM_OPERATIONS or a.get(_LLM_REQUEST_TYPE) in _LLM_OPERATIONS:
-        return span
-    return None
+    span = trace.get_current_span()
+    a = _foreign(span)
+    return span if a is not None and _is_llm(a) else None
 
 
 def foreign_tool_span(tool: str) -> trace.Span | None:
     """The current span when it is another instrumentation's span of a call of ``tool``, not yet
     borrowed (and without a decision of its own)."""
-    found = _foreign_attributes()
-    if found is None:
+    span = trace.get_current_span()
+    a = _foreign(span)
+    if a is None:
         return None
-    span, a = found
     if a.get(_OPENINFERENCE_KIND) == "TOOL":
         return span if a.get(_OPENINFERENCE_TOOL_NAME) in (None, tool) else None
     if a.get(sc.GEN_AI_OPERATION_NAME) == sc.OP_EXECUTE_TOOL and sc.POLICY_DECISION not in a:

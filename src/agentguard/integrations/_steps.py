@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Mapping
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, cast
 
@@ -48,10 +51,12 @@ from ..guard import (
     default_guard,
     foreign_tool_span,
 )
+from ..guard import open_run as _open_guard_run
 from ..normalise import action_from_tool_call
 from ..telemetry import semconv as sc
 
 __all__ = [
+    "DetachedRuns",
     "FrameworkRun",
     "ToolStep",
     "action_for",
@@ -208,3 +213,65 @@ def attach_span(span: trace.Span) -> object:
 def detach_span(token: object) -> None:
     with contextlib.suppress(Exception):
         otel_context.detach(token)  # type: ignore[arg-type]
+
+
+class DetachedRuns:
+    """Runs a framework opens and closes from callbacks that each run in a context of their own (the
+    nodes of a LangGraph graph): a run is opened, not made current, and kept under a key the
+    framework carries in its own state; each call made for it activates it for its duration.
+
+    At most ``limit`` runs are kept: past that the oldest is closed (a graph that raised or was
+    abandoned never reaches its end callback).
+    """
+
+    def __init__(self, *, limit: int = 256) -> None:
+        self._runs: OrderedDict[str, RunState] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def open(self, *, name: str, guard: Guard, conversation_id: str | None = None) -> str | None:
+        """Open a run, not current anywhere; its key, or ``None`` if opening failed."""
+        try:
+            run = _open_guard_run(guard, name=name, conversation_id=conversation_id)
+        except Exception as exc:
+            _safe.report("integrations.open_detached_run", exc)
+            return None
+        key = uuid.uuid4().hex
+        evicted: list[RunState] = []
+        with self._lock:
+            self._runs[key] = run
+            while len(self._runs) > self._limit:
+                evicted.append(self._runs.popitem(last=False)[1])
+        for old in evicted:
+            close_run(old, None)
+        return key
+
+    def get(self, key: Any) -> RunState | None:
+        if not isinstance(key, str):
+            return None
+        with self._lock:
+            run = self._runs.get(key)
+        return run if run is not None and not run.ended else None
+
+    @contextlib.contextmanager
+    def active(self, key: Any) -> Iterator[RunState | None]:
+        """The run under ``key`` current for the block, unless a run is current already."""
+        run = self.get(key) if current_run() is None else None
+        if run is None:
+            yield None
+            return
+        with run.activate():
+            yield run
+
+    def close(self, key: Any, *, result: Any = None, error: BaseException | None = None) -> None:
+        """Close the run under ``key`` (once; an unknown key is ignored). Never raises."""
+        if not isinstance(key, str):
+            return
+        with self._lock:
+            run = self._runs.pop(key, None)
+        if run is not None and not run.ended:
+            close_run(run, error, result)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._runs)

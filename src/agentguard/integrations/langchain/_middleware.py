@@ -14,23 +14,28 @@ the graph goes on. An ``ask`` goes to the approver when one is configured (the m
 guard's or the enclosing run's); without one, and with a checkpointer, it is a LangGraph
 ``interrupt`` whose resume value answers it (``True``/``"approve"``/``{"approved": True}`` approve,
 anything else rejects); without either it is denied.
+
+Outside a guarded run, the agent's invocation is a run of its own (``invoke_agent {name}``; the
+LangGraph thread id, when the config gives one, is its ``gen_ai.conversation.id``): opened before the
+agent starts, closed when it ends, and current around each of its model and tool calls. Inside a
+guarded run (``@ag.guarded``, ``guard.run(...)``) the calls join that run.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
-from langchain.agents.middleware import AgentMiddleware, ModelRequest
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest
+from langchain.agents.middleware.types import PrivateStateAttr
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from opentelemetry import trace
 
-from ...guard import Guard, LlmResponse, LlmStep, PolicyLike, current_run
-from .._steps import ToolStep, action_for, check, decide_answered, resolve_guard, start_tool
+from ...guard import Guard, LlmResponse, LlmStep, PolicyLike, current_run, openinference_langchain_span
+from .._steps import DetachedRuns, ToolStep, action_for, check, decide_answered, resolve_guard, start_tool
 
 INTERRUPT_KIND = "agentguard.approval"
 """The ``type`` of the value an ``ask`` interrupts the graph with."""
@@ -42,13 +47,27 @@ _CHECKPOINTER_KEY = "__pregel_checkpointer"
 
 Result = ToolMessage | Command[Any]
 
+RUN_KEY = "agentguard_run"
+"""The agent state's key for the run the middleware opened (private: not in the graph's input or output)."""
+
+
+class GuardedAgentState(AgentState[Any]):
+    """The agent's state with the key of the run the middleware opened for this invocation."""
+
+    agentguard_run: NotRequired[Annotated[str | None, PrivateStateAttr]]
+
+
+_RUNS = DetachedRuns()
+
 
 class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
     """Decide every tool call before it runs, through the guard's steps.
 
     ``kinds`` maps tool names to action kinds (``{"run": "shell"}``) where the tool's name and
-    arguments do not say it.
+    arguments do not say it; ``name`` names the run opened for an invocation outside a guarded run.
     """
+
+    state_schema = GuardedAgentState
 
     def __init__(
         self,
@@ -57,17 +76,49 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         approver: Any = None,
         guard: Guard | None = None,
         kinds: Mapping[str, str] | None = None,
+        agent_name: str = "agent",
     ) -> None:
         super().__init__()
         self._guard = resolve_guard(guard, policy, approver)
         self._kinds = dict(kinds or {})
+        self._agent_name = agent_name
 
     @property
     def name(self) -> str:
         return "AgentguardMiddleware"
 
+    # -- the run ------------------------------------------------------------------------------------
+    def before_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        if current_run() is not None:
+            return None  # the calls join the enclosing run
+        key = _RUNS.open(name=self._agent_name, guard=self._guard, conversation_id=_thread_id())
+        return {RUN_KEY: key} if key is not None else None
+
+    async def abefore_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return self.before_agent(state, runtime)
+
+    def after_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        key = _run_key(state)
+        if key is not None:
+            _RUNS.close(key, result=_final_text(state))
+            return {RUN_KEY: None}
+        return None
+
+    async def aafter_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return self.after_agent(state, runtime)
+
     # -- model calls --------------------------------------------------------------------------------
     def wrap_model_call(self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Any]) -> Any:
+        with _RUNS.active(_run_key(request.state)):
+            return self._model_call(request, handler)
+
+    async def awrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Awaitable[Any]]
+    ) -> Any:
+        with _RUNS.active(_run_key(request.state)):
+            return await self._amodel_call(request, handler)
+
+    def _model_call(self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Any]) -> Any:
         step = self._start_model(request)
         if step is None:
             return handler(request)
@@ -84,7 +135,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         step.finish(response=llm_response(result))
         return result
 
-    async def awrap_model_call(
+    async def _amodel_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], Awaitable[Any]]
     ) -> Any:
         step = self._start_model(request)
@@ -119,6 +170,16 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Result]
     ) -> Result:
+        with _RUNS.active(_run_key(request.state)):
+            return self._tool_call(request, handler)
+
+    async def awrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Awaitable[Result]]
+    ) -> Result:
+        with _RUNS.active(_run_key(request.state)):
+            return await self._atool_call(request, handler)
+
+    def _tool_call(self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Result]) -> Result:
         step, answered = self._start(request)
         if not answered:
             step.decide()
@@ -127,7 +188,7 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         result: Result = step.call(lambda: handler(request), record=_content)
         return result
 
-    async def awrap_tool_call(
+    async def _atool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Awaitable[Result]]
     ) -> Result:
         step, answered = self._start(request)
@@ -188,19 +249,43 @@ class AgentguardMiddleware(AgentMiddleware[Any, Any, Any]):
         )
 
 
+def _run_key(state: Any) -> str | None:
+    key = state.get(RUN_KEY) if isinstance(state, Mapping) else getattr(state, RUN_KEY, None)
+    return key if isinstance(key, str) else None
+
+
+def _thread_id() -> str | None:
+    """The LangGraph thread id of the running graph, if its config names one."""
+    try:
+        from langgraph.config import get_config
+
+        configurable = get_config().get("configurable") or {}
+    except Exception:  # outside a graph's runnable context
+        return None
+    thread = configurable.get("thread_id") if isinstance(configurable, Mapping) else None
+    return str(thread) if thread not in (None, "") else None
+
+
+def _final_text(state: Any) -> str | None:
+    """The agent's final answer: the text of the last AI message in its state."""
+    messages = state.get("messages") if isinstance(state, Mapping) else None
+    for message in reversed(messages or []):
+        if isinstance(message, AIMessage):
+            return message.content if isinstance(message.content, str) else None
+    return None
+
+
 def _framework_parent() -> AbstractContextManager[Any]:
     """OpenInference's LangChain tracer keeps its spans out of the OpenTelemetry context; when it is
     loaded and nothing else is current, its span of the running node is made the parent, so the
     tool step lands in the same trace."""
     if trace.get_current_span().get_span_context().is_valid:
         return nullcontext()
-    module = sys.modules.get("openinference.instrumentation.langchain")
-    current = getattr(module, "get_current_span", None)
     try:
-        span = current() if callable(current) else None
+        span = openinference_langchain_span()
     except Exception:
         span = None
-    if not isinstance(span, trace.Span):
+    if span is None:
         return nullcontext()
     return trace.use_span(span, end_on_exit=False)
 
