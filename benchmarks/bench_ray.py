@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import ray
+    import ray.data
+
+    for handler in logging.getLogger("ray.data").handlers:  # its console lines would join the summary
+        if getattr(handler, "stream", None) is not None:
+            handler.setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory() as d:
         paths: list[Path] = []
@@ -68,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             num_cpus=args.workers,
             include_dashboard=False,
             object_store_memory=args.object_store_mb * 2**20,
-            logging_level=logging.WARNING,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
         )
         try:
             on_ray()  # start the worker processes and their imports

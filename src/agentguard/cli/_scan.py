@@ -169,6 +169,7 @@ def _scan_ray(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanRe
     """``scan_ray(paths)``: the same report from a Ray Data job; the judge is its second stage."""
     from ..scan import scan_ray
 
+    _quiet_ray_data()
     judge = None
     if args.judge:
         from ..detect import TranscriptMonitor
@@ -181,6 +182,20 @@ def _scan_ray(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanRe
             return scan_ray(paths, address=args.ray_address, judge=judge)
     except ImportError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _quiet_ray_data() -> None:
+    """Ray Data's console lines (one per dataset run, notices) off stderr: the report is the output.
+    Its log file in the Ray session directory keeps them."""
+    import logging
+
+    try:
+        import ray.data  # configures its loggers on import
+    except ImportError:
+        return  # scan_ray says what to install
+    for handler in logging.getLogger(ray.data.__name__).handlers:
+        if getattr(handler, "stream", None) in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__):
+            handler.setLevel(logging.ERROR)
 
 
 def _describe(files: list[Path]) -> str:

@@ -242,7 +242,7 @@ def scan_ray(
     if started:
         import logging
 
-        ray.init(address=address, logging_level=logging.WARNING)
+        ray.init(address=address, logging_level=logging.ERROR)  # failures reach us as exceptions
     try:
         return _job(
             ray,
