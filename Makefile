@@ -1,8 +1,8 @@
 # agentguard developer tasks. GNU make; every target works from a fresh clone with no stdin.
 #
-#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus,scan,ray] + dev tools, pinned
+#   make venv         .venv (python3.11) with agentguard[openai,otlp,prometheus,scan,ray,postgres] + dev tools, pinned
 #   make components   the real components the tests start: local LLM server (llama-cpp-python + SmolLM2),
-#                     Arize Phoenix (own venv), Prometheus and Chromium (Debian packages)
+#                     Arize Phoenix (own venv), Prometheus, PostgreSQL and Chromium (Debian packages)
 #   make lint         ruff format --check, ruff check, mypy --strict, the import contract
 #   make test         venv + components + lint + the whole pytest suite (what .ci/run runs)
 #   make bench        benchmarks/run.py
@@ -103,10 +103,10 @@ $(VENV)/.stamp-demo: pyproject.toml $(CONSTRAINTS)
 venv: $(VENV)/.stamp-dev
 
 $(VENV)/.stamp-dev: pyproject.toml requirements/dev.txt $(CONSTRAINTS) $(VENV)/.stamp-demo
-	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan,ray] and dev tools"
+	@echo "==> venv: $(VENV) with agentguard[openai,otlp,prometheus,scan,ray,postgres] and dev tools"
 	start=$$SECONDS
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade --default-pip >/dev/null
-	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan,ray]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
+	$(PY) -m pip install $(PIP_FLAGS) -c $(CONSTRAINTS) -e '.[openai,otlp,prometheus,scan,ray,postgres]' -r requirements/dev.txt $(QUIET_PIP) $(PIP_PROGRESS)
 	$(PY) -c 'import pytest, mypy, ruff' || { echo "error: the development environment is incomplete" >&2; exit 1; }
 	touch $@
 	echo "    venv ready in $$((SECONDS - start)) s: $$($(PY) --version)"
@@ -117,6 +117,7 @@ components: llm phoenix system-packages
 	echo "    llama server: $$($(PY) -c 'import llama_cpp; print(llama_cpp.__version__)') in $(VENV)"
 	echo "    phoenix:      $(PHOENIX_VENV)"
 	echo "    prometheus:   $$(command -v prometheus)"
+	echo "    postgresql:   $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 	echo "    chromium:     $$(command -v chromium || command -v chromium-browser)"
 
 # llama-cpp-python has no binary wheel on PyPI: build it once into the cache, never again when present.
@@ -168,13 +169,15 @@ $(PHOENIX_STAMP):
 	touch $@
 	echo "    phoenix ready in $$((SECONDS - start)) s"
 
-# Debian packages: prometheus (metrics tests) and chromium (dashboard tests), each installed only when
-# its binary is not on PATH. Prometheus's own daemon must not start (the tests run theirs on free
-# ports): a policy-rc.d that forbids service starts is in place during the install, and a daemon that
-# started anyway is stopped.
+# Debian packages: prometheus (metrics tests), postgresql (the approvals queue across machines) and
+# chromium (dashboard tests), each installed only when its binary is missing. Their own daemons must not
+# start (the tests run theirs on free ports, PostgreSQL from initdb on a temporary directory): a
+# policy-rc.d that forbids service starts is in place during the install, and a daemon that started
+# anyway is stopped.
 system-packages:
 	@missing=()
 	command -v prometheus >/dev/null || missing+=(prometheus)
+	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null || missing+=(postgresql)
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 	if (( $${#missing[@]} )); then
 	    echo "==> apt-get install $${missing[*]} (Debian packages)"
@@ -199,8 +202,16 @@ system-packages:
 	            $$sudo service prometheus stop 2>/dev/null || true
 	        fi
 	    fi
+	    if [[ " $${missing[*]} " == *" postgresql "* ]]; then
+	        if [ -d /run/systemd/system ]; then
+	            $$sudo systemctl disable --now postgresql 2>/dev/null || true
+	        else
+	            $$sudo service postgresql stop 2>/dev/null || true
+	        fi
+	    fi
 	fi
 	echo "==> prometheus: $$(prometheus --version 2>&1 | head -1)"
+	echo "==> postgresql: $$( { ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null || command -v postgres; } | sort -V | tail -1)"
 	echo "==> chromium: $$( (command -v chromium || command -v chromium-browser) | head -1)"
 
 # --- checks ------------------------------------------------------------------------------------------
@@ -275,7 +286,7 @@ constraints: llama-wheel
 	tmp=$$(mktemp -d)
 	trap 'rm -rf "$$tmp"' EXIT
 	$(PYTHON) -m venv $$tmp/venv
-	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus,scan,ray]' -r requirements/dev.txt $(QUIET_PIP)
+	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q -e '.[openai,otlp,prometheus,scan,ray,postgres]' -r requirements/dev.txt $(QUIET_PIP)
 	$$tmp/venv/bin/python -m pip install $(PIP_FLAGS) -q --only-binary llama-cpp-python --find-links $(WHEEL_DIR) -r requirements/llm.txt $(QUIET_PIP)
 	{ sed -n '1,3p' $(CONSTRAINTS)
 	  $$tmp/venv/bin/python -m pip freeze --exclude-editable | grep -v -e '^#' -e '^llama[-_]cpp[-_]python'

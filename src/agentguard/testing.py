@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -28,7 +30,7 @@ from .guard import Guard
 
 
 class CapturingGuard:
-    """A :class:`~agentguard.Guard` whose spans and metrics are kept in memory.
+    """A :class:`~agentguard.Guard` whose spans, metrics and log records are kept in memory.
 
     ``sampled=False`` builds a tracer provider that samples every span out (metrics still flow).
     Other keyword arguments go to :class:`~agentguard.Guard`.
@@ -41,8 +43,14 @@ class CapturingGuard:
         self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.metric_reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+        self.log_exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+        self.logger_provider = LoggerProvider()
+        self.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(self.log_exporter))
         self.guard = Guard(
-            tracer_provider=self.tracer_provider, meter_provider=self.meter_provider, **guard_kwargs
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            logger_provider=self.logger_provider,
+            **guard_kwargs,
         )
 
     def spans(self) -> list[ReadableSpan]:
@@ -73,9 +81,15 @@ class CapturingGuard:
                         rows.append((dict(p.attributes or {}), value))
         return out
 
+    def logs(self) -> list[ReadableLogRecord]:
+        """Log records emitted (``gen_ai.evaluation.result`` for each detector signal), in order."""
+        return list(self.log_exporter.get_finished_logs())
+
     def clear(self) -> None:
         self.exporter.clear()
+        self.log_exporter.clear()
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+        self.logger_provider.shutdown()

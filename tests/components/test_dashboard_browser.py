@@ -805,3 +805,203 @@ def test_screenshots_at_three_widths(
     open_first_run(cdp)
     cdp.screenshot(DOCS / "report-1400.png", width=1400)
     assert all((DOCS / f"dashboard-{w}.png").stat().st_size > 10_000 for w in WIDTHS)
+
+
+# --- the monitor's findings, triaged by clicking ---------------------------------------------------
+def _monitor_journal(state: Path) -> None:
+    """A monitor journal with one reviewed session whose tool span carries two recorded signals."""
+    from agentguard.fleet import Monitor, MonitorConfig
+    from agentguard.traces import Span, SpanEvent
+
+    ns = 1_000_000_000
+    root = Span(
+        trace_id="c" * 32,
+        span_id="1" * 16,
+        name="invoke_agent coder",
+        start=10 * ns,
+        end=20 * ns,
+        attributes={"gen_ai.conversation.id": "conv-browser", "gen_ai.agent.name": "coder"},
+    )
+    tool = Span(
+        trace_id="c" * 32,
+        span_id="2" * 16,
+        parent_id="1" * 16,
+        name="execute_tool run",
+        start=11 * ns,
+        end=12 * ns,
+        attributes={"gen_ai.tool.name": "run", "agentguard.tool.kind": "shell"},
+    )
+    for code, severity in (("circumvention.decode_exec", "critical"), ("loop.repeated_call", "low")):
+        tool.events.append(
+            SpanEvent(
+                "agentguard.signal",
+                11 * ns,
+                {
+                    "agentguard.signal.code": code,
+                    "agentguard.signal.severity": severity,
+                    "agentguard.signal.message": f"{code} <b>seen</b>",
+                    "agentguard.signal.evidence.span_ids": ["2" * 16],
+                },
+            )
+        )
+    monitor = Monitor(MonitorConfig(state_dir=state, port=None, settle_s=0.0))
+    try:
+        monitor.journal.append([tool, root], now=time.time() - 1)
+        assert monitor.review_due() == 1
+    finally:
+        monitor.stop()  # fmt: skip
+
+
+def test_a_reviewer_sets_a_findings_state_by_clicking(tmp_path: Path, browser: Callable[[str], CDP]) -> None:
+    from agentguard.dashboard import MonitorView
+    from agentguard.fleet import Journal
+
+    state = tmp_path / "monitor"
+    _monitor_journal(state)
+    view = MonitorView(state)
+    source = StoreSource(tmp_path / "missing" / "agentguard.db")
+    try:
+        with DashboardServer(DashboardApi(source, monitor=view), token="browser-test-token") as server:
+            cdp = browser(server.url)
+            cdp.wait_for(
+                "document.querySelector('[data-monitor-panel=findings]').dataset.state === 'data'",
+                what="the monitor findings",
+            )
+            rows = cdp.evaluate(
+                "[...document.querySelectorAll('#findings-table tr[data-finding]')].map(tr =>"
+                " [Number(tr.getAttribute('data-finding')), tr.textContent])"
+            )
+            assert len(rows) == 2 and "circumvention.decode_exec" in rows[0][1]
+            assert "<b>seen</b>" in rows[0][1]  # agent text stays text
+            critical = rows[0][0]
+            cdp.click(f"button.tbtn[data-finding='{critical}'][data-state='confirmed']")
+            cdp.wait_for(
+                f"document.querySelector(\".tstate[data-finding='{critical}']\").dataset.state"
+                " === 'confirmed'",
+                what="the confirmed state on the page",
+            )
+            journal = Journal(state / "monitor.db")
+            try:
+                [found] = journal.query_findings(finding_id=critical)
+                assert found.state == "confirmed"
+                assert [h["by"] for h in journal.triage_history(critical)] == ["dashboard"]
+                assert {f.state for f in journal.query_findings() if f.id != critical} == {"new"}
+            finally:
+                journal.close()
+            cdp.screenshot(OUTPUT / "dashboard-monitor-findings.png")
+            assert cdp.errors() == []
+    finally:
+        source.close()
+        view.close()
+
+
+def _fleet_journal(state: Path) -> None:
+    """Two agents over eight days; on the last day one agent's tests all pass after test-only edits."""
+    import random
+
+    from agentguard.fleet import Monitor, MonitorConfig
+    from agentguard.traces import Span
+
+    ns, day_s = 1_000_000_000, 86400
+    t0 = (int(time.time()) // day_s - 8) * day_s
+    rng = random.Random(11)
+    spans: list[Span] = []
+    plans = [
+        (agent, repo, day, rng.random() < 0.3, "src/app.py")
+        for day in range(7)
+        for agent, repo in (("coder", "parser"), ("fixer", "web"))
+        for _ in range(6)
+    ]
+    plans += [("coder", "parser", 7, True, "tests/test_app.py") for _ in range(8)]
+    for n, (agent, repo, day, passed, path) in enumerate(plans):
+        trace, t = f"{n + 1:032x}", (t0 + day * day_s + 3600 + n) * ns
+        resource = {"vcs.repository.name": repo}
+        spans.append(
+            Span(
+                trace_id=trace,
+                span_id=f"{1:016x}",
+                name=f"invoke_agent {agent}",
+                start=t,
+                end=t + 9 * ns,
+                attributes={
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.agent.name": agent,
+                    "gen_ai.conversation.id": f"fleet-{n}",
+                },
+                resource=resource,
+            )
+        )
+        for k, (tool, kind, args, result) in enumerate(
+            (
+                ("write_file", "file_write", {"path": path, "content": "x = 1\n"}, "ok"),
+                ("run", "shell", {"command": "pytest -q"}, "5 passed" if passed else "1 failed, 4 passed"),
+            ),
+            start=2,
+        ):
+            spans.append(
+                Span(
+                    trace_id=trace,
+                    span_id=f"{k:016x}",
+                    parent_id=f"{1:016x}",
+                    name=f"execute_tool {tool}",
+                    start=t + k * ns,
+                    end=t + k * ns + 1,
+                    resource=resource,
+                    attributes={
+                        "gen_ai.operation.name": "execute_tool",
+                        "gen_ai.tool.name": tool,
+                        "agentguard.tool.kind": kind,
+                        "gen_ai.tool.call.arguments": json.dumps(args),
+                        "gen_ai.tool.call.result": result,
+                    },
+                )
+            )
+    monitor = Monitor(MonitorConfig(state_dir=state, port=None, settle_s=0.0))
+    try:
+        monitor.journal.append(spans, now=time.time() - 1)
+        assert monitor.review_due() == len(plans)
+    finally:
+        monitor.stop()  # fmt: skip
+
+
+def test_the_fleet_trends_panel_draws_each_series_and_marks_the_spike(
+    tmp_path: Path, browser: Callable[[str], CDP]
+) -> None:
+    from agentguard.dashboard import MonitorView
+
+    state = tmp_path / "monitor"
+    _fleet_journal(state)
+    view = MonitorView(state)
+    source = StoreSource(tmp_path / "missing" / "agentguard.db")
+    try:
+        with DashboardServer(DashboardApi(source, monitor=view), token="browser-test-token") as server:
+            cdp = browser(server.url)
+            cdp.wait_for(
+                "document.querySelector('[data-monitor-panel=trends]').dataset.state === 'data'",
+                what="the fleet trends",
+            )
+            series = cdp.evaluate(
+                "[...document.querySelectorAll('#trends-body .trend')].map(t => [t.dataset.agent,"
+                " t.dataset.repo, t.querySelectorAll('svg.chart').length,"
+                " t.querySelectorAll('.spike').length])"
+            )
+            assert series == [["coder", "parser", 3, 1], ["fixer", "web", 3, 0]]
+            # the spike is also a fleet-level finding in the findings panel, ready for triage
+            cdp.wait_for(
+                "[...document.querySelectorAll('#findings-table .fs')].some(f =>"
+                " f.dataset.session.startsWith('fleet:coder@parser:'))",
+                what="the spike among the findings",
+            )
+            cdp.evaluate(
+                "(() => { const s = document.getElementById('trends-bucket'); s.value = '604800';"
+                " s.dispatchEvent(new Event('change')); })()"
+            )
+            cdp.wait_for(
+                "document.getElementById('trends-info').textContent.indexOf('buckets of 7 days') >= 0",
+                what="weekly buckets",
+            )
+            cdp.screenshot(OUTPUT / "dashboard-fleet-trends.png")
+            assert cdp.errors() == []
+    finally:
+        source.close()
+        view.close()

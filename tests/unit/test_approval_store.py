@@ -1,4 +1,8 @@
-"""ApprovalStore: pending requests, answers (exactly one wins), grants, revocation, history, schema."""
+"""ApprovalStore: pending requests, answers (exactly one wins), grants, revocation, history, schema.
+
+Tests taking ``queue`` or ``store`` run twice: on a SQLite file and on a real PostgreSQL (the ``queue``
+fixture in tests/conftest.py). PostgreSQL-only behaviour is in test_approval_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from agentguard.approval import (
     ApprovalStore,
     UnknownIdError,
 )
+from approval_queues import Queue
 
 
 def _request(rid: str = "r1", *, run_id: str | None = "run-1", action_hash: str = "h1") -> ApprovalRequest:
@@ -35,8 +40,8 @@ def _request(rid: str = "r1", *, run_id: str | None = "run-1", action_hash: str 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ApprovalStore]:
-    s = ApprovalStore(tmp_path / "approvals.db")
+def store(queue: Queue) -> Iterator[ApprovalStore]:
+    s = queue.open()
     yield s
     s.close()
 
@@ -53,6 +58,7 @@ def test_file_is_created_in_wal_mode_with_a_schema_version(tmp_path: Path) -> No
 def test_default_path_is_under_dot_agentguard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AGENTGUARD_APPROVALS_DB", raising=False)
+    monkeypatch.delenv("AGENTGUARD_APPROVALS_URL", raising=False)
     with ApprovalStore() as s:
         assert s.path == tmp_path / ".agentguard" / "approvals.db"
     monkeypatch.setenv("AGENTGUARD_APPROVALS_DB", str(tmp_path / "env.db"))
@@ -146,15 +152,14 @@ def test_expire_keeps_an_answer_that_came_first(store: ApprovalStore) -> None:
     assert store.expire("r1").status == "granted"
 
 
-def test_concurrent_answers_exactly_one_wins(tmp_path: Path) -> None:
-    path = tmp_path / "approvals.db"
-    with ApprovalStore(path) as s:
+def test_concurrent_answers_exactly_one_wins(queue: Queue) -> None:
+    with queue.open() as s:
         s.submit(_request())
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
     def answer(i: int) -> None:
-        with ApprovalStore(path) as own:  # one connection each, as separate processes would have
+        with queue.open() as own:  # one connection each, as separate processes would have
             barrier.wait()
             try:
                 own.answer("r1", i % 2 == 0, by=f"user{i}", scope="always")
@@ -168,8 +173,9 @@ def test_concurrent_answers_exactly_one_wins(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["lost"] * 7 + ["won"]
-    with ApprovalStore(path) as s:
+    with queue.open() as s:
         assert len(s.grants()) <= 1
+        assert s.get("r1").status in ("granted", "denied")
 
 
 def test_revoke_hides_a_grant_and_cannot_repeat(store: ApprovalStore) -> None:
@@ -222,18 +228,17 @@ def test_memory_store_works_from_many_threads() -> None:
 
 
 @pytest.mark.timeout(30)
-def test_many_openers_of_a_new_queue_at_once(tmp_path: Path) -> None:
+def test_many_openers_of_a_new_queue_at_once(queue: Queue) -> None:
     """Processes racing to create the same queue (agent and CLI) must all get a working store."""
-    import threading
-
-    db = tmp_path / "new" / "approvals.db"
+    if queue.path is not None:
+        queue = Queue(queue.backend, path=queue.path.parent / "new" / "approvals.db")
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
     def open_it() -> None:
         barrier.wait()
         try:
-            with ApprovalStore(db) as store:
+            with queue.open() as store:
                 store.pending()
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
@@ -293,8 +298,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         assert store.get("new1").status == "pending"
 
 
-def test_summaries_and_reasons_are_redacted_in_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "approvals.db"
+def test_summaries_and_reasons_are_redacted_in_the_queue(queue: Queue) -> None:
     secret = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9"
     request = ApprovalRequest(
         id="s1",
@@ -308,8 +312,16 @@ def test_summaries_and_reasons_are_redacted_in_the_file(tmp_path: Path) -> None:
         agent="fixer",
         created=time.time(),
     )
-    with ApprovalStore(path) as s:
+    with queue.open() as s:
         s.submit(request)
         s.add_grant(request, "always", by="alice")
         assert secret not in s.get("s1").request.summary
-    assert all(secret.encode() not in p.read_bytes() for p in tmp_path.iterdir())
+        stored = [
+            *(r["summary"] + r["reason"] for r in s._query("SELECT summary, reason FROM requests")),
+            *(r["summary"] for r in s._query("SELECT summary FROM grants")),
+        ]
+    assert len(stored) == 2
+    assert not any(secret in text for text in stored)
+    assert all("github.com" in text for text in stored)
+    if queue.path is not None:
+        assert all(secret.encode() not in p.read_bytes() for p in queue.path.parent.iterdir())

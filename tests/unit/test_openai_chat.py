@@ -325,6 +325,8 @@ def test_metrics_are_recorded_when_the_span_is_sampled_out(
         sc.GEN_AI_PROVIDER_NAME,
         sc.GEN_AI_REQUEST_MODEL,
         sc.GEN_AI_RESPONSE_MODEL,
+        sc.SERVER_ADDRESS,
+        sc.SERVER_PORT,
         sc.GEN_AI_TOKEN_TYPE,
     }
     assert metrics[sc.METRIC_LLM_CALLS][0][1] == 1

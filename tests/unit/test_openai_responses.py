@@ -58,7 +58,7 @@ def test_create_is_a_chat_span_with_usage(cap: CapturingGuard) -> None:
     assert attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 1024
     assert attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] == 384
     assert attrs[sc.REFUSAL] is False
-    assert sc.GEN_AI_CONVERSATION_ID in attrs
+    assert sc.RUN_ID in attrs
 
 
 def test_function_calls_are_tool_calls_linked_to_tools(cap: CapturingGuard) -> None:

@@ -1,6 +1,7 @@
 """A durable queue of approval requests that another process answers.
 
-The agent waits; a human (or a service) answers from anywhere that can open the same SQLite file::
+The agent waits; a human (or a service) answers from anywhere that can open the same queue: the same
+SQLite file on one machine, or the same PostgreSQL database from any machine::
 
     $ agentguard approvals list
     ID            AGE  STATUS   AGENT  TOOL  REASON
@@ -12,6 +13,9 @@ The agent waits; a human (or a service) answers from anywhere that can open the 
 No answer by the timeout denies, and the request is marked expired so a late answer is refused.
 While it waits, the approver records that it is alive (a heartbeat every few seconds, and its pid):
 a request whose waiter was killed shows as ``orphaned`` and cannot be approved.
+
+Waiters poll (every ``poll_interval``, a primary-key read) on both backends rather than LISTEN on
+PostgreSQL: one code path, and the heartbeat writes that mark a waiter alive are needed either way.
 """
 
 from __future__ import annotations
@@ -22,37 +26,57 @@ import time
 
 from .. import _safe
 from ._model import ApprovalRequest, ApprovalResult, timed_out
+from ._postgres import redact_url
 from ._store import HEARTBEAT_S, ApprovalStore, RequestRecord
 
 
 class QueueApprover:
     """Put each request in an :class:`ApprovalStore` and poll until it is answered or ``timeout`` passes.
 
-    ``path=None`` is ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db`` under the current
-    directory; the file is opened on first use. ``aapprove`` polls with ``asyncio.sleep`` and does its
-    SQLite work in a worker thread, so the event loop never waits on the database.
+    ``url="postgresql://..."`` is a queue in PostgreSQL (``agentguard[postgres]``) that agents and
+    approvers on other machines share; ``path`` is a SQLite file. With neither: ``$AGENTGUARD_APPROVALS_URL``,
+    else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db`` under the current directory. The
+    queue is opened on first use. ``aapprove`` polls with ``asyncio.sleep`` and does its database work
+    in a worker thread, so the event loop never waits on the database.
     """
 
     enforces_timeout = True
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, poll_interval: float = 0.2, timeout: float = 300
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        url: str | None = None,
+        poll_interval: float = 0.2,
+        timeout: float = 300,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
+        if path is not None and url is not None:
+            raise ValueError("give a QueueApprover a path or a url, not both")
         self.path = path
+        self._url = url
         self.poll_interval = poll_interval
         self.timeout = timeout
         self._store: ApprovalStore | None = None
 
+    @property
+    def url(self) -> str | None:
+        """The PostgreSQL URL given, with its password masked."""
+        return None if self._url is None else redact_url(self._url)
+
     def __repr__(self) -> str:
-        return f"QueueApprover({str(self.store.path)!r})" if self._store else f"QueueApprover({self.path!r})"
+        if self._store is not None:
+            return f"QueueApprover({self._store.location!r})"
+        return (
+            f"QueueApprover(url={self.url!r})" if self._url is not None else f"QueueApprover({self.path!r})"
+        )
 
     @property
     def store(self) -> ApprovalStore:
         """The store, opened (and created) on first use."""
         if self._store is None:
-            self._store = ApprovalStore(self.path)
+            self._store = ApprovalStore(self.path, url=self._url)
         return self._store
 
     def close(self) -> None:

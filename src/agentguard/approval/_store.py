@@ -1,10 +1,15 @@
-"""The durable approvals store: pending requests, their answers, and grants, in one SQLite file.
+"""The durable approvals store: pending requests, their answers, and grants, in SQLite or PostgreSQL.
 
-Any number of processes share it (``.agentguard/approvals.db`` by default): the agent's
-:class:`~agentguard.approval.QueueApprover` submits a request and polls it; ``agentguard approvals``
-(or any code holding an :class:`ApprovalStore`) answers it. WAL mode, a busy timeout, and every
-read-modify-write inside ``BEGIN IMMEDIATE``, so two answers to one request cannot both win. The schema
-version is ``PRAGMA user_version``.
+Any number of processes share it: the agent's :class:`~agentguard.approval.QueueApprover` submits a
+request and polls it; ``agentguard approvals`` (or any code holding an :class:`ApprovalStore`) answers
+it. One SQLite file (``.agentguard/approvals.db`` by default) serves the processes of one machine; a
+PostgreSQL database (``url="postgresql://..."``, or ``$AGENTGUARD_APPROVALS_URL``) serves agents and
+approvers on different machines. The queue's logic is written once here; the database is behind the
+small :class:`~agentguard.approval._backend.Backend` seam (``_sqlite.py``, ``_postgres.py``). Every
+read-modify-write holds the queue's write lock, so two answers to one request cannot both win.
+
+Times are wall-clock seconds from the writer's clock (``time.time()``): on PostgreSQL the machines
+sharing a queue are assumed to keep their clocks in step (NTP), as expiry and heartbeats compare them.
 
 >>> store = ApprovalStore(":memory:")
 >>> store.pending()
@@ -17,20 +22,21 @@ import json
 import os
 import secrets
 import socket
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from ..telemetry import redact
+from ._backend import Backend, Row, Transaction
+from ._errors import AlreadyAnsweredError, UnknownIdError
 from ._model import SCOPES, ApprovalRequest, GrantScope
+from ._postgres import PostgresBackend, is_postgres_url, redact_url
+from ._sqlite import SQLiteBackend
 
-SCHEMA_VERSION: Final = 2
 DB_ENV: Final = "AGENTGUARD_APPROVALS_DB"
+URL_ENV: Final = "AGENTGUARD_APPROVALS_URL"
 DEFAULT_DB: Final = Path(".agentguard") / "approvals.db"
 
 Status = Literal["pending", "granted", "denied", "expired", "orphaned"]
@@ -38,60 +44,6 @@ Status = Literal["pending", "granted", "denied", "expired", "orphaned"]
 # A waiter that has not polled for this long is gone (killed, or its machine lost).
 ORPHAN_AFTER_S: Final = 30.0
 HEARTBEAT_S: Final = 2.0
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS requests (
-    id            TEXT PRIMARY KEY,
-    action_hash   TEXT NOT NULL,
-    tool          TEXT NOT NULL,
-    kind          TEXT NOT NULL,
-    summary       TEXT NOT NULL,
-    reason        TEXT NOT NULL,
-    rule_ids      TEXT NOT NULL,
-    run_id        TEXT,
-    agent         TEXT,
-    created       REAL NOT NULL,
-    expires       REAL,
-    status        TEXT NOT NULL,
-    answered      REAL,
-    answered_by   TEXT,
-    scope         TEXT,
-    answer_reason TEXT NOT NULL DEFAULT '',
-    grant_id      TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_status ON requests (status, created);
-
-CREATE TABLE IF NOT EXISTS grants (
-    id          TEXT PRIMARY KEY,
-    action_hash TEXT NOT NULL,
-    scope       TEXT NOT NULL,
-    run_id      TEXT,
-    tool        TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    summary     TEXT NOT NULL,
-    created     REAL NOT NULL,
-    created_by  TEXT NOT NULL,
-    request_id  TEXT,
-    revoked     REAL,
-    revoked_by  TEXT
-);
-CREATE INDEX IF NOT EXISTS grants_hash ON grants (action_hash);
-"""
-
-# Version 2: who waits for each request, so a request whose waiter is gone is never approvable.
-_WAITER_COLUMNS: Final = (("waiter_pid", "INTEGER"), ("waiter_host", "TEXT"), ("waiter_seen", "REAL"))
-
-
-class ApprovalError(Exception):
-    """Something about an approval cannot be done (the store is newer than this agentguard, ...)."""
-
-
-class UnknownIdError(ApprovalError, LookupError):
-    """No request or grant has that id."""
-
-
-class AlreadyAnsweredError(ApprovalError):
-    """The request was answered, expired or orphaned (its waiter is gone) before this answer arrived."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,74 +91,67 @@ def default_db_path() -> Path:
     return Path(env) if env else Path.cwd() / DEFAULT_DB
 
 
+def default_url() -> str | None:
+    """``$AGENTGUARD_APPROVALS_URL`` (a ``postgresql://`` URL) if set, else ``None``."""
+    return os.environ.get(URL_ENV, "").strip() or None
+
+
 def new_id(prefix: str = "") -> str:
     """A short random id a human can type: 12 hex digits."""
     return prefix + secrets.token_hex(6)
 
 
-def _retry_busy(step: Callable[[], None], timeout: float) -> None:
-    """Run ``step``, retrying while SQLite says the database is locked or busy, up to ``timeout``."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        try:
-            step()
-            return
-        except sqlite3.OperationalError as exc:
-            message = str(exc).lower()
-            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
-
-
 class ApprovalStore:
-    """Requests, answers and grants in SQLite; safe to share between threads and processes.
+    """Requests, answers and grants in SQLite or PostgreSQL; safe to share between threads and processes.
 
-    ``path=None`` is :func:`default_db_path`; ``":memory:"`` keeps everything in this process (what the
-    in-process approvers use for ``always`` grants when given no store). ``create=False`` raises
-    :class:`FileNotFoundError` instead of creating a missing file.
+    Where the queue is: ``url`` (``postgresql://...``, needs ``agentguard[postgres]``), else ``path``
+    (a SQLite file; ``":memory:"`` keeps everything in this process, what the in-process approvers use
+    for ``always`` grants when given no store), else ``$AGENTGUARD_APPROVALS_URL``, else
+    :func:`default_db_path`. ``create=False`` raises :class:`FileNotFoundError` instead of creating a
+    missing queue. ``busy_timeout`` is how long a write waits for another writer (SQLite's busy
+    timeout, PostgreSQL's ``lock_timeout``).
+
+    ``location`` says where the queue is for people (a URL with its password masked); ``path`` is the
+    SQLite file, ``None`` on PostgreSQL.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, create: bool = True, busy_timeout: float = 10.0
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        url: str | None = None,
+        create: bool = True,
+        busy_timeout: float = 10.0,
     ) -> None:
-        self.memory = str(path) == ":memory:"
-        self.path = Path(":memory:") if self.memory else Path(path) if path is not None else default_db_path()
-        if not self.memory:
-            if not create and not self.path.is_file():
-                raise FileNotFoundError(f"no approvals queue at {self.path}")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            ":memory:" if self.memory else self.path,
-            timeout=busy_timeout,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        try:
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            # Two processes opening a new queue at once can get SQLITE_BUSY here without the busy
-            # handler's help (switching to WAL and creating the schema): retry within the timeout.
-            _retry_busy(self._setup, busy_timeout)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def _setup(self) -> None:
-        if not self.memory:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
+        if url is not None and path is not None:
+            raise ValueError("give an ApprovalStore a path or a url, not both")
+        if path is not None and is_postgres_url(os.fspath(path)):
+            raise ValueError(f"{redact_url(os.fspath(path))!r} is a URL: pass it as url=, not as a path")
+        if url is None and path is None:
+            url = default_url()
+        self._backend: Backend
+        if url is not None:
+            self.path: Path | None = None
+            self._backend = PostgresBackend(url, create=create, lock_timeout=busy_timeout)
+        else:
+            memory = str(path) == ":memory:"
+            self.path = Path(":memory:") if memory else Path(path) if path is not None else default_db_path()
+            self._backend = SQLiteBackend(self.path, create=create, busy_timeout=busy_timeout)
+        self.memory = self._backend.memory
+        self.backend = self._backend.name
+        """``"sqlite"`` or ``"postgresql"``."""
+        self.location = self._backend.location
 
     def __repr__(self) -> str:
-        return f"ApprovalStore({str(self.path)!r})"
+        return (
+            f"ApprovalStore({self.location!r})"
+            if self.path is not None
+            else f"ApprovalStore(url={self.location!r})"
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._backend.close()
 
     def __enter__(self) -> ApprovalStore:
         return self
@@ -214,45 +159,12 @@ class ApprovalStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _migrate(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise ApprovalError(
-                f"approvals store {self.path} has schema version {version}, newer than this agentguard "
-                "supports; upgrade agentguard"
-            )
-        with self._write():
-            # Another process may have migrated while we waited for the write lock.
-            current = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if current < 1:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._conn.execute(statement)
-            if current < 2:
-                have = {row[1] for row in self._conn.execute("PRAGMA table_info(requests)")}
-                for name, kind in _WAITER_COLUMNS:
-                    if name not in have:
-                        self._conn.execute(f"ALTER TABLE requests ADD COLUMN {name} {kind}")
-            if current < SCHEMA_VERSION:
-                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    def _write(self) -> AbstractContextManager[Transaction]:
+        """One write transaction, holding the queue's write lock from the start (no lost updates)."""
+        return self._backend.write()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, holding SQLite's write lock from the start (no lost updates)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        return self._backend.read(sql, params)
 
     # -- requests -----------------------------------------------------------------------------------
     def submit(self, request: ApprovalRequest, *, expires: float | None = None, waiter: bool = False) -> None:
@@ -261,18 +173,18 @@ class ApprovalStore:
         ``waiter=True`` records this process as the one waiting for the answer: it must call
         :meth:`heartbeat` while it waits, and once it stops (killed) the request becomes ``orphaned``.
         """
-        with self._write() as conn:
-            _insert_request(conn, request, expires=expires)
+        with self._write() as tx:
+            _insert_request(tx, request, expires=expires)
             if waiter:
-                conn.execute(
+                tx.execute(
                     "UPDATE requests SET waiter_pid = ?, waiter_host = ?, waiter_seen = ? WHERE id = ?",
                     (os.getpid(), _HOST, time.time(), request.id),
                 )
 
     def heartbeat(self, request_id: str) -> None:
         """Say that the waiter of ``request_id`` is still waiting."""
-        with self._write() as conn:
-            conn.execute("UPDATE requests SET waiter_seen = ? WHERE id = ?", (time.time(), request_id))
+        with self._write() as tx:
+            tx.execute("UPDATE requests SET waiter_seen = ? WHERE id = ?", (time.time(), request_id))
 
     def get(self, request_id: str) -> RequestRecord:
         """The request and its answer so far; :class:`UnknownIdError` if there is none."""
@@ -320,14 +232,15 @@ class ApprovalStore:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         now = time.time()
         refused: Exception | None = None
-        with self._write() as conn:
-            row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-            if row is None:
+        with self._write() as tx:
+            rows = tx.execute("SELECT * FROM requests WHERE id = ?", (request_id,))
+            if not rows:
                 raise UnknownIdError(f"no approval request {request_id!r}")
+            row = rows[0]
             current = _record(row, now)
             if current.status in ("expired", "orphaned") and row["status"] == "pending":
                 # Its waiter gave up or is gone: record that (this transaction commits), refuse the answer.
-                conn.execute("UPDATE requests SET status = ? WHERE id = ?", (current.status, request_id))
+                tx.execute("UPDATE requests SET status = ? WHERE id = ?", (current.status, request_id))
             if current.status != "pending":
                 refused = AlreadyAnsweredError(_already(current))
             else:
@@ -337,8 +250,8 @@ class ApprovalStore:
                         raise ValueError(
                             f"request {request_id} is not part of a run; answer with once or always"
                         )
-                    grant_id = self._insert_grant(conn, current.request, scope, by=by, now=now)
-                conn.execute(
+                    grant_id = self._insert_grant(tx, current.request, scope, by=by, now=now)
+                tx.execute(
                     "UPDATE requests SET status = ?, answered = ?, answered_by = ?, scope = ?,"
                     " answer_reason = ?, grant_id = ? WHERE id = ?",
                     ("granted" if granted else "denied", now, by, scope, reason, grant_id, request_id),
@@ -349,15 +262,15 @@ class ApprovalStore:
 
     def expire(self, request_id: str) -> RequestRecord:
         """Mark a request expired if nobody answered it yet; returns it as it now stands."""
-        with self._write() as conn:
-            conn.execute(
+        with self._write() as tx:
+            tx.execute(
                 "UPDATE requests SET status = 'expired', answered = ? WHERE id = ? AND status = 'pending'",
                 (time.time(), request_id),
             )
-            row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-        if row is None:
+            rows = tx.execute("SELECT * FROM requests WHERE id = ?", (request_id,))
+        if not rows:
             raise UnknownIdError(f"no approval request {request_id!r}")
-        return _record(row)
+        return _record(rows[0])
 
     def record(
         self,
@@ -371,9 +284,9 @@ class ApprovalStore:
     ) -> None:
         """Keep an answer given elsewhere (a console, a callback) in the history; a no-op for a request
         already in the store (a queued one)."""
-        with self._write() as conn:
+        with self._write() as tx:
             _insert_request(
-                conn,
+                tx,
                 request,
                 status="granted" if granted else "denied",
                 answered=time.time(),
@@ -388,15 +301,15 @@ class ApprovalStore:
         """Grant identical actions from now on (``run``: only in the request's run)."""
         if scope == "run" and request.run_id is None:
             raise ValueError("a run grant needs a request from inside a run")
-        with self._write() as conn:
-            grant_id = self._insert_grant(conn, request, scope, by=by, now=time.time())
+        with self._write() as tx:
+            grant_id = self._insert_grant(tx, request, scope, by=by, now=time.time())
         return self.grant(grant_id)
 
     def _insert_grant(
-        self, conn: sqlite3.Connection, request: ApprovalRequest, scope: GrantScope, *, by: str, now: float
+        self, tx: Transaction, request: ApprovalRequest, scope: GrantScope, *, by: str, now: float
     ) -> str:
         grant_id = new_id("g")
-        conn.execute(
+        tx.execute(
             "INSERT INTO grants (id, action_hash, scope, run_id, tool, kind, summary, created, created_by,"
             " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -436,20 +349,20 @@ class ApprovalStore:
 
     def revoke(self, grant_id: str, *, by: str = "") -> Grant:
         """Withdraw a grant: identical actions are asked about again. Unknown or revoked ids raise."""
-        with self._write() as conn:
-            row = conn.execute("SELECT * FROM grants WHERE id = ?", (grant_id,)).fetchone()
-            if row is None:
+        with self._write() as tx:
+            rows = tx.execute("SELECT * FROM grants WHERE id = ?", (grant_id,))
+            if not rows:
                 raise UnknownIdError(f"no grant {grant_id!r}")
-            if row["revoked"] is not None:
+            if rows[0]["revoked"] is not None:
                 raise AlreadyAnsweredError(f"grant {grant_id} was already revoked")
-            conn.execute(
+            tx.execute(
                 "UPDATE grants SET revoked = ?, revoked_by = ? WHERE id = ?", (time.time(), by, grant_id)
             )
         return self.grant(grant_id)
 
 
 def _insert_request(
-    conn: sqlite3.Connection,
+    tx: Transaction,
     request: ApprovalRequest,
     *,
     expires: float | None = None,
@@ -460,10 +373,10 @@ def _insert_request(
     reason: str = "",
     grant_id: str | None = None,
 ) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO requests (id, action_hash, tool, kind, summary, reason, rule_ids, run_id,"
+    tx.execute(
+        "INSERT INTO requests (id, action_hash, tool, kind, summary, reason, rule_ids, run_id,"
         " agent, created, expires, status, answered, answered_by, scope, answer_reason, grant_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (
             request.id,
             request.action_hash,
@@ -509,13 +422,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def request_status(row: sqlite3.Row, now: float | None = None) -> Status:
+def request_status(row: Row, now: float | None = None) -> Status:
     """The status of a ``requests`` row as the queue reads it: the stored one, or, for an unanswered
     request, ``expired`` / ``orphaned`` once its waiter gave up or is gone (any reader of the file)."""
     return _status(row, time.time() if now is None else now)
 
 
-def _status(row: sqlite3.Row, now: float) -> Status:
+def _status(row: Row, now: float) -> Status:
     """The stored status, or for an unanswered request whether its waiter gave up or is gone."""
     status = cast(Status, row["status"])
     if status != "pending":
@@ -532,7 +445,7 @@ def _status(row: sqlite3.Row, now: float) -> Status:
     return "pending"
 
 
-def _record(row: sqlite3.Row, now: float | None = None) -> RequestRecord:
+def _record(row: Row, now: float | None = None) -> RequestRecord:
     request = ApprovalRequest(
         id=row["id"],
         action_hash=row["action_hash"],
@@ -557,7 +470,7 @@ def _record(row: sqlite3.Row, now: float | None = None) -> RequestRecord:
     )
 
 
-def _grant(row: sqlite3.Row) -> Grant:
+def _grant(row: Row) -> Grant:
     return Grant(
         id=row["id"],
         action_hash=row["action_hash"],

@@ -13,8 +13,11 @@
     $ agentguard approvals grants
     $ agentguard approvals revoke g5d0e1f2a3b4c
 
-The queue is ``--store PATH``, else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db``
-(``--db`` is the old spelling of ``--store`` and still works). ``history --limit N`` lists every request
+The queue is ``--url postgresql://...`` (a queue in PostgreSQL that agents on other machines share;
+``agentguard[postgres]``), or ``--store PATH`` (a SQLite file), else ``$AGENTGUARD_APPROVALS_URL``,
+else ``$AGENTGUARD_APPROVALS_DB``, else ``.agentguard/approvals.db`` (``--db`` is the old spelling of
+``--store`` and still works). The URL's password is never printed (``***`` where the URL is shown);
+``PGPASSWORD`` or ``~/.pgpass`` keep it off the command line. ``history --limit N`` lists every request
 and its answer, newest first.
 
 What the agent sent is shown whole (wrapped to the terminal, never cut) and with every control or
@@ -46,9 +49,11 @@ _SCOPE_TEXT = {"once": "once", "run": "for the run", "always": "always"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    db_help = "the approvals queue (default: $AGENTGUARD_APPROVALS_DB, else .agentguard/approvals.db)"
+    db_help = "the approvals queue file (default: $AGENTGUARD_APPROVALS_DB, else .agentguard/approvals.db)"
+    url_help = "the approvals queue in PostgreSQL, postgresql://... (default: $AGENTGUARD_APPROVALS_URL)"
     parser.add_argument("--store", dest="db", metavar="PATH", help=db_help)
     parser.add_argument("--db", dest="db", help=argparse.SUPPRESS)  # the old spelling of --store
+    parser.add_argument("--url", dest="url", metavar="URL", help=url_help)
     parser.set_defaults(json=False)  # plain `agentguard approvals` lists
     sub = parser.add_subparsers(dest="approvals_command", metavar="ACTION")
 
@@ -56,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("--store", dest="db", metavar="PATH", default=argparse.SUPPRESS, help=db_help)
         p.add_argument("--db", dest="db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        p.add_argument("--url", dest="url", metavar="URL", default=argparse.SUPPRESS, help=url_help)
         return p
 
     p = add(
@@ -91,26 +97,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..approval import AlreadyAnsweredError, ApprovalError, ApprovalStore, UnknownIdError, default_db_path
+    from ..approval import (
+        AlreadyAnsweredError,
+        ApprovalError,
+        ApprovalStore,
+        UnknownIdError,
+        default_db_path,
+        default_url,
+        redact_url,
+    )
 
     action = args.approvals_command or "list"
-    path = args.db or default_db_path()
+    if args.url and args.db:
+        raise CommandError("give --url or --store, not both")
+    url = args.url or (None if args.db else default_url())
+    path = None if url else args.db or default_db_path()
+    where = redact_url(url) if url else str(path)
     try:
-        store = ApprovalStore(path, create=False)
+        store = ApprovalStore(path, url=url, create=False)
     except FileNotFoundError:
         if action in ("list", "grants", "history"):
-            print("[]" if getattr(args, "json", False) else f"Nothing yet: no approvals queue at {path}.")
+            print("[]" if getattr(args, "json", False) else f"Nothing yet: no approvals queue at {where}.")
             return 0
-        raise CommandError(f"no approvals queue at {path} (pass --store PATH)") from None
-    except (ApprovalError, sqlite3.Error) as exc:
-        raise CommandError(f"cannot open the approvals queue at {path}: {exc}") from None
+        hint = "--url URL" if url else "--store PATH"
+        raise CommandError(f"no approvals queue at {where} (pass {hint})") from None
+    except ImportError as exc:
+        raise CommandError(str(exc)) from None
+    except ValueError as exc:  # a URL that is not one (its message masks the password)
+        raise CommandError(str(exc)) from None
+    except (ApprovalError, sqlite3.Error, OSError) as exc:
+        raise CommandError(f"cannot open the approvals queue at {where}: {exc}") from None
     try:
         with store:
             return _COMMANDS[action](store, args)
     except (UnknownIdError, AlreadyAnsweredError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     except (ApprovalError, sqlite3.Error) as exc:
-        raise CommandError(f"approvals queue at {path}: {exc}") from None
+        raise CommandError(f"approvals queue at {where}: {exc}") from None
 
 
 def _list(store: ApprovalStore, args: argparse.Namespace) -> int:
@@ -119,7 +142,7 @@ def _list(store: ApprovalStore, args: argparse.Namespace) -> int:
         print(json.dumps([_request_dict(r.request) | {"status": r.status} for r in records], indent=2))
         return 0
     if not records:
-        print(f"No pending approval requests in {store.path}.")
+        print(f"No pending approval requests in {store.location}.")
         return 0
     now = time.time()
     unknown, ellipsis = _glyphs()
@@ -218,7 +241,7 @@ def _grants(store: ApprovalStore, args: argparse.Namespace) -> int:
         print(json.dumps([g.to_dict() for g in grants], indent=2))
         return 0
     if not grants:
-        print(f"No grants in {store.path}.")
+        print(f"No grants in {store.location}.")
         return 0
     now = time.time()
     unknown, ellipsis = _glyphs()
@@ -251,7 +274,7 @@ def _history(store: ApprovalStore, args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in records], indent=2))
         return 0
     if not records:
-        print(f"No approval requests in {store.path}.")
+        print(f"No approval requests in {store.location}.")
         return 0
     now = time.time()
     unknown, ellipsis = _glyphs()

@@ -10,6 +10,12 @@ in a container; ``--json``: print ``{"url", "source"}`` as one JSON line instead
 itself every few seconds while agents run. It listens on 127.0.0.1 only. A store that does not exist
 yet is not an error here: the page waits for an agent to create it (``report`` and ``runs``, which
 read once, fail on a missing store instead).
+
+``--monitor DIR`` (the monitor's ``--state-dir``) adds the monitor's panels: its findings per session
+with their triage state, which a reviewer sets from the page (the same change as ``agentguard triage
+set``), and the fleet trends. A state change is a ``POST`` carrying the per-install token (the one
+``agentguard serve`` uses; ``$AGENTGUARD_TOKEN_FILE`` or ``~/.config/agentguard/serve-token``) from
+the dashboard's own page only.
 """
 
 from __future__ import annotations
@@ -43,6 +49,14 @@ def parse_range(text: str) -> int:
     if match is None:
         raise argparse.ArgumentTypeError(f"not a time range: {text!r} (use all, 15m, 24h, 7d, ...)")
     return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_bucket(text: str) -> int:
+    """A trend bucket size such as ``1h``, ``1d``, ``7d`` (at least a minute) as seconds."""
+    seconds = parse_range(text)
+    if seconds < 60:
+        raise argparse.ArgumentTypeError(f"a bucket is at least a minute, not {text!r} (use 1h, 1d, 7d, ...)")
+    return seconds
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,17 +122,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only print the URL (by default the dashboard also opens it in your browser)",
     )
     parser.add_argument("--json", action="store_true", help='print {"url", "source"} as one JSON line')
+    parser.add_argument(
+        "--monitor",
+        metavar="DIR",
+        help="the monitor's journal directory (agentguard monitor --state): its findings, triage, trends",
+    )
+    parser.add_argument(
+        "--trend-bucket",
+        metavar="DURATION",
+        type=parse_bucket,
+        default=86400,
+        help="the fleet trends' bucket size with --monitor (1h, 1d, 7d...; default 1d)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dashboard import DashboardApi, DashboardServer
+    from ..dashboard import DashboardApi, DashboardServer, MonitorView
+    from ..fleet import TrendConfig
+    from ._serve import install_token
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"not a port: {args.port}")
+    monitor = None
+    if args.monitor:
+        try:
+            monitor = MonitorView(args.monitor, trends=TrendConfig(bucket_s=args.trend_bucket))
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
     source = open_source(args)
     try:
         try:
-            server = DashboardServer(DashboardApi(source), port=args.port)
+            token = install_token() if monitor is not None else None
+            server = DashboardServer(DashboardApi(source, monitor=monitor), port=args.port, token=token)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise CommandError(
@@ -147,4 +182,6 @@ def run(args: argparse.Namespace) -> int:
             server.close()
     finally:
         source.close()
+        if monitor is not None:
+            monitor.close()
     return 0

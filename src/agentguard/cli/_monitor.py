@@ -12,7 +12,8 @@ above ``--alert-severity`` are printed on stdout as JSON lines and posted to ``-
 with the secret in the environment variable ``--webhook-secret-env`` names. ``--judge MODEL`` (repeat
 for several judges) asks an OpenAI-compatible model about the flagged sessions and a ``--sample`` of
 the rest. ``--status`` prints the journal's counts and exits; ``--findings`` prints the stored findings
-as JSON lines. ``--prometheus-port`` serves the monitor's metrics for Prometheus.
+as JSON lines. ``--prometheus-port`` serves the monitor's metrics for Prometheus, the fleet trends'
+``agentguard.fleet.*`` gauges among them (per agent and repository, in ``--trend-bucket`` buckets).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import CommandError
+from ._dashboard import parse_bucket
 
 HELP = "Review every agent session as its spans arrive (OTLP/HTTP receiver or followed files)."
 
@@ -83,6 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--webhook-secret-env", metavar="NAME", help="environment variable holding the HMAC secret"
     )
     parser.add_argument("--prometheus-port", metavar="PORT", type=int, help="serve metrics on 127.0.0.1:PORT")
+    parser.add_argument(
+        "--trend-bucket",
+        metavar="DURATION",
+        type=parse_bucket,
+        default=86400,
+        help="fleet trends' bucket size (1h, 1d, 7d...; default 1d): the agentguard.fleet.* gauges, spikes",
+    )
     parser.add_argument("--status", action="store_true", help="print the journal's counts as JSON and exit")
     parser.add_argument(
         "--findings", action="store_true", help="print stored findings as JSON lines and exit"
@@ -90,7 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fleet import Journal, Monitor, MonitorConfig, Webhook
+    from ..fleet import Journal, Monitor, MonitorConfig, TrendConfig, Webhook
 
     state = Path(args.state)
     if args.status or args.findings:
@@ -137,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         alert_severity=args.alert_severity,
         alert_stream=sys.stdout,
         webhook=webhook,
+        trends=TrendConfig(bucket_s=args.trend_bucket),
     )
     try:
         monitor = Monitor(config, meter_provider=meter_provider)

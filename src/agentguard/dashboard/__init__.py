@@ -16,8 +16,10 @@ From Python::
         print(server.url)
 
 Panels: Refusal rate, Cost, Tool calls, Policy decisions, Approvals, Scope violations, Signals,
-Triage (each run opens its timeline). Aggregation happens in SQLite; the page polls a JSON API every
-few seconds and draws its charts itself (inline SVG, no external resources).
+Triage (each run opens its timeline); with a monitor journal (``DashboardApi(source,
+monitor=MonitorView(dir))``, ``agentguard dashboard --monitor DIR``) also Monitor findings (triaged
+from the page with a token-carrying ``POST``) and Fleet trends. Aggregation happens in SQLite; the
+page polls a JSON API every few seconds and draws its charts itself (inline SVG, no external resources).
 """
 
 from __future__ import annotations
@@ -26,23 +28,28 @@ import os
 from pathlib import Path
 
 from ._api import PANELS, DashboardApi, NotFound
+from ._monitor import MonitorView, UnknownSession
 from ._otlp import OtlpFileReader
 from ._page import report_page
 from ._queries import signal_list
-from ._server import DashboardServer
+from ._server import TOKEN_HEADER, DashboardServer, write_refusal
 from ._source import OtlpSource, Source, StoreSource
 
 __all__ = [
     "PANELS",
+    "TOKEN_HEADER",
     "DashboardApi",
     "DashboardServer",
+    "MonitorView",
     "NotFound",
     "OtlpFileReader",
     "OtlpSource",
     "Source",
     "StoreSource",
+    "UnknownSession",
     "open_source",
     "signal_list",
+    "write_refusal",
     "write_report",
 ]
 

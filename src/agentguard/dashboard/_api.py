@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from . import _queries as q
+from ._monitor import MonitorView, UnknownSession
 from ._source import OtlpSource, Source
 from ._timeline import run_timeline
 
@@ -34,15 +35,17 @@ _CACHE_MAX: Final = 256
 
 
 class NotFound(LookupError):
-    """No such panel or run."""
+    """No such panel, run, or monitor session."""
 
 
 class DashboardApi:
     """The endpoints' answers for one source."""
 
-    def __init__(self, source: Source, *, poll_ms: int = POLL_MS) -> None:
+    def __init__(self, source: Source, *, poll_ms: int = POLL_MS, monitor: MonitorView | None = None) -> None:
         self.source = source
         self.poll_ms = poll_ms
+        self.monitor = monitor
+        """The monitor's journal (``--monitor DIR``): its findings, their triage, the fleet trends."""
         self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
         self._refreshed = 0.0
@@ -85,6 +88,7 @@ class DashboardApi:
             "ranges_s": list(RANGES_S),
             "generated_ms": int(time.time() * 1000),
             "panels": list(PANELS),
+            "monitor": None if self.monitor is None else str(self.monitor.state_dir),
         }
         if isinstance(source, OtlpSource):
             out["malformed_lines"] = source.reader.malformed_count
@@ -119,6 +123,31 @@ class DashboardApi:
             raise NotFound(f"no run {run_id!r}")
         timeline: dict[str, Any] = result
         return timeline
+
+    def monitor_findings(self, state: str | None = None, offset: int = 0, limit: int = 25) -> dict[str, Any]:
+        """The monitor's findings per session (``NotFound`` without ``--monitor``)."""
+        view = self._monitor()
+        return view.findings(state=state, offset=max(0, offset), limit=max(1, min(MAX_PAGE, limit)))
+
+    def set_triage(
+        self, session_id: str, state: str, *, finding_id: int | None = None, by: str, note: str = ""
+    ) -> dict[str, Any]:
+        """Set the triage state of a session's findings (one of them with ``finding_id``)."""
+        try:
+            return self._monitor().set_state(session_id, state, finding_id=finding_id, by=by, note=note)
+        except UnknownSession as exc:
+            raise NotFound(str(exc)) from None
+
+    def monitor_trends(self, bucket_s: int | None = None) -> dict[str, Any]:
+        """The Fleet trends panel (``bucket_s`` seconds a bucket; ``None``: the configured size)."""
+        view = self._monitor()
+        result: dict[str, Any] = self._cached(("trends", bucket_s), lambda: view.trend_panel(bucket_s))
+        return result
+
+    def _monitor(self) -> MonitorView:
+        if self.monitor is None:
+            raise NotFound("no monitor journal (start the dashboard with --monitor DIR)")
+        return self.monitor
 
     def snapshot(
         self, *, range_s: int = 0, triage_limit: int = MAX_PAGE, timelines: int = 50

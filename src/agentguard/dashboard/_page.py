@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import re
 from functools import cache
@@ -51,11 +52,16 @@ def embed_json(data: Any) -> str:
     )
 
 
-def server_page() -> str:
-    """The live dashboard's HTML."""
+def server_page(*, token: str | None = None) -> str:
+    """The live dashboard's HTML; ``token`` (the per-install token) goes into a ``<meta>`` element
+    for the page's state changes (only a page of this origin can read it)."""
+    meta = ""
+    if token:
+        meta = f'<meta name="agentguard-token" content="{html.escape(token, quote=True)}">'
     return _fill(
         asset("index.html"),
         CSP="",
+        TOKEN=meta,
         STYLE='<link rel="stylesheet" href="static/dashboard.css">',
         DATA="",
         SCRIPT='<script src="static/dashboard.js" defer></script>',
@@ -72,6 +78,7 @@ def report_page(data: dict[str, Any]) -> str:
     return _fill(
         asset("index.html"),
         CSP=f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+        TOKEN="",
         STYLE=f"<style>{css}</style>",
         DATA=f'<script type="application/json" id="agentguard-data">{embed_json(data)}</script>',
         SCRIPT=f"<script>{js}</script>",

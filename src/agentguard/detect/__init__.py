@@ -47,6 +47,8 @@ from ._events import (
     split_diff,
 )
 from ._exfiltration import Exfiltration, egress_hosts
+from ._files import PathInfo
+from ._files import classify as classify_path
 from ._hallucination import Hallucination
 from ._judge import RUBRIC, JudgeResult, TranscriptMonitor
 from ._loop import Loop
@@ -56,6 +58,8 @@ from ._reward_hacking import RewardHacking
 from ._scope_creep import ScopeCreep
 from ._self_modification import SelfModification
 from ._signal import CATEGORIES, SEVERITIES, Category, Evidence, Severity, Signal, Source, severity_rank
+from ._testruns import is_test_command
+from ._testruns import outcome as test_outcome
 
 __all__ = [
     "BUILTIN",
@@ -79,6 +83,7 @@ __all__ = [
     "LLMTurn",
     "LiveDetection",
     "Loop",
+    "PathInfo",
     "PolicyEvent",
     "Refusal",
     "RewardHacking",
@@ -95,10 +100,13 @@ __all__ = [
     "TranscriptMonitor",
     "change_from_arguments",
     "change_from_diff",
+    "classify_path",
     "default_detectors",
     "egress_hosts",
+    "is_test_command",
     "make_diff",
     "online",
     "severity_rank",
     "split_diff",
+    "test_outcome",
 ]

@@ -37,6 +37,8 @@ from ._events import (
 from ._signal import Signal
 
 if TYPE_CHECKING:
+    from opentelemetry._logs import Logger
+
     from ..action import Action, Decision
     from ..guard import Guard, RunState
 
@@ -104,15 +106,42 @@ def _live(run: RunState) -> LiveDetection | None:
 
 
 def emit(run: RunState, span: trace.Span, signals: Sequence[Signal]) -> None:
-    """Record signals: span events on ``span``, the signals counter, and ``run.signals``."""
+    """Record signals: span events on ``span``, one ``gen_ai.evaluation.result`` log record each
+    (in ``span``'s context), the signals counter, and ``run.signals``."""
     recording = span.is_recording()
-    counter = run.guard.instruments.signals
+    guard = run.guard
+    counter = guard.instruments.signals
     for sig in signals:
         if recording:
             span.add_event(sc.EVENT_SIGNAL, signal_attributes(sig))
+            _evaluation(guard.logger, span, sig)
         counter.add(1, {sc.SIGNAL_CATEGORY: sig.category, sc.SIGNAL_SEVERITY: sig.severity})
         if len(run.signals) < MAX_RUN_SIGNALS:
             run.signals.append(sig)
+
+
+def _evaluation(logger: Logger, span: trace.Span, sig: Signal) -> None:
+    try:
+        logger.emit(
+            event_name=sc.EVENT_EVALUATION_RESULT,
+            context=trace.set_span_in_context(span),
+            body=sig.message,
+            attributes=evaluation_attributes(sig),
+        )
+    except Exception as exc:
+        _safe.report("detect.evaluation_log", exc)
+
+
+def evaluation_attributes(sig: Signal) -> dict[str, Any]:
+    """A signal as a ``gen_ai.evaluation.result``: its code as the name, its severity as the score
+    label, its confidence as the score value, its message as the explanation."""
+    return {
+        sc.GEN_AI_EVALUATION_NAME: sig.code,
+        sc.GEN_AI_EVALUATION_SCORE_LABEL: sig.severity,
+        sc.GEN_AI_EVALUATION_SCORE_VALUE: float(sig.confidence),
+        sc.GEN_AI_EVALUATION_EXPLANATION: sig.message,
+        sc.SIGNAL_CATEGORY: sig.category,
+    }
 
 
 def signal_attributes(sig: Signal) -> dict[str, Any]:

@@ -15,7 +15,10 @@ Where spans go:
   ``OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`` says ``grpc``. Headers, timeouts, compression and TLS come
   from the standard ``OTEL_EXPORTER_OTLP_*`` variables, read by the OpenTelemetry exporters.
   Metrics go over OTLP too when ``endpoint``, ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
-  ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` is set (and ``OTEL_METRICS_EXPORTER`` is not ``none``).
+  ``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` is set (and ``OTEL_METRICS_EXPORTER`` is not ``none``), and
+  log records (each detector signal as a ``gen_ai.evaluation.result``) when ``endpoint``,
+  ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`` is set (and
+  ``OTEL_LOGS_EXPORTER`` is not ``none``).
 - **The local store** (SQLite, read by ``agentguard runs``) otherwise, or in addition when
   ``store_path`` or ``$AGENTGUARD_STORE`` is given explicitly.
 
@@ -59,7 +62,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Final, Literal
 
-from opentelemetry import metrics, trace
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -123,9 +128,13 @@ class Telemetry:
         prometheus: _otlp.PrometheusEndpoint | None,
         processors: tuple[LosslessBatchSpanProcessor, ...] = (),
         shutdown_timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S,
+        logger_provider: LoggerProvider | None = None,
     ) -> None:
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
+        self.logger_provider = logger_provider
+        """Exports log records (the detectors' ``gen_ai.evaluation.result``) over OTLP; ``None``
+        without an OTLP logs endpoint."""
         self.store_path = store_path
         self.span_exporters = span_exporters
         self.metric_readers = metric_readers
@@ -147,7 +156,8 @@ class Telemetry:
         """Export everything buffered now; ``True`` when both providers finished in time."""
         spans_ok = self.tracer_provider.force_flush(timeout_millis)
         metrics_ok = self.meter_provider.force_flush(timeout_millis)
-        return bool(spans_ok and metrics_ok)
+        logs_ok = self.logger_provider.force_flush(timeout_millis) if self.logger_provider else True
+        return bool(spans_ok and metrics_ok and logs_ok)
 
     def stats(self) -> ExportStats:
         """Counts summed over the batching processors (the local store's and OTLP's)."""
@@ -210,6 +220,10 @@ class Telemetry:
         def stop_metrics() -> None:
             self.meter_provider.shutdown(timeout_millis=remaining() * 1000)
 
+        def stop_logs() -> None:
+            if self.logger_provider is not None:
+                self.logger_provider.shutdown()
+
         def guarded(step: Callable[[], object]) -> Callable[[], None]:
             def run() -> None:
                 try:
@@ -221,7 +235,7 @@ class Telemetry:
 
         for processor in self.processors:
             processor.timeout_s = remaining()
-        steps = [*(p.shutdown for p in self.processors), stop_metrics]
+        steps = [*(p.shutdown for p in self.processors), stop_metrics, stop_logs]
         threads = [threading.Thread(target=guarded(step), daemon=True) for step in steps]
         for thread in threads:
             thread.start()
@@ -406,6 +420,12 @@ def _build(
         _otlp.log_each_fault_once(metric_exporter)
         readers.append(PeriodicExportingMetricReader(metric_exporter))
 
+    log_exporter = None
+    logs_off = os.environ.get("OTEL_LOGS_EXPORTER", "").strip().lower() == "none"
+    if not logs_off and (endpoint or _otlp.endpoint_configured("logs")):
+        log_exporter = _otlp.log_exporter(_otlp.resolve_protocol(protocol, "logs"), endpoint)
+        _otlp.log_each_fault_once(log_exporter)
+
     prometheus = _otlp.PrometheusEndpoint(prometheus_port) if prometheus_port is not None else None
     try:
         if prometheus is not None:
@@ -427,6 +447,10 @@ def _build(
                 processors.append(processor)
             tracer_provider.add_span_processor(processor)
         meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
+        logger_provider: LoggerProvider | None = None
+        if log_exporter is not None:
+            logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+            logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     except BaseException:
         if prometheus is not None:
             prometheus.close()
@@ -449,6 +473,7 @@ def _build(
         prometheus=prometheus,
         processors=tuple(processors),
         shutdown_timeout_s=shutdown_timeout_s,
+        logger_provider=logger_provider,
     )
 
 
@@ -464,3 +489,5 @@ def _install_globals(telemetry: Telemetry) -> None:
         return
     trace.set_tracer_provider(telemetry.tracer_provider)
     metrics.set_meter_provider(telemetry.meter_provider)
+    if telemetry.logger_provider is not None:
+        _logs.set_logger_provider(telemetry.logger_provider)

@@ -13,11 +13,12 @@ import threading
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk._logs.export import LogRecordExporter as LogExporter
     from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
     from opentelemetry.sdk.trace.export import SpanExporter
 
 Protocol = Literal["http/protobuf", "grpc"]
-Signal = Literal["traces", "metrics"]
+Signal = Literal["traces", "metrics", "logs"]
 
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 _OTLP_INSTALL: Final = "pip install 'agentguard[otlp]'"
@@ -90,6 +91,22 @@ def metric_exporter(protocol: Protocol, endpoint: str | None) -> MetricExporter:
         return OTLPMetricExporter(endpoint=_signal_url(endpoint, "metrics") if endpoint else None)
     except ImportError as exc:
         raise _missing(f"OTLP metric export over {protocol}", _OTLP_INSTALL, exc) from exc
+
+
+def log_exporter(protocol: Protocol, endpoint: str | None) -> LogExporter:
+    """An OTLP log record exporter, configured like :func:`span_exporter`."""
+    try:
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
+                OTLPLogExporter as GrpcLogExporter,
+            )
+
+            return GrpcLogExporter(endpoint=endpoint)
+        from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+        return OTLPLogExporter(endpoint=_signal_url(endpoint, "logs") if endpoint else None)
+    except ImportError as exc:
+        raise _missing(f"OTLP log export over {protocol}", _OTLP_INSTALL, exc) from exc
 
 
 class PrometheusEndpoint:

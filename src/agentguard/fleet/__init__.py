@@ -30,6 +30,12 @@ The command line is ``agentguard monitor``. What it does:
   :func:`incident_record` writes what happened, when it was detected, the decisions taken and the
   evidence spans under a hash chain, optionally with the EU AI Act Article 73 reporting clock
   (``agentguard incident``).
+- **Fleet trends** (:class:`FleetTrends`): per agent and repository over time, the test pass rate of
+  the agents' own test runs beside the share of each change that touched source outside tests,
+  refusal rate, cost per session, deferral and unapproved-escalation rates; a sharp rise in pass rate
+  with no matching source change is a fleet-level ``reward_hacking.pass_rate_spike`` finding. Gauges
+  ``agentguard.fleet.*`` per agent and repository (the monitor's telemetry) and the dashboard's Fleet
+  trends panel show them.
 """
 
 from __future__ import annotations
@@ -40,27 +46,55 @@ from ._journal import TRIAGE_STATES, Finding, Journal, Status
 from ._receiver import FileFollower, Receiver, decode_body
 from ._review import RULES, Judge, sampled
 from ._service import Monitor, MonitorConfig
+from ._trends import (
+    SPIKE_CODE,
+    TRENDS_REVIEWER,
+    Bucket,
+    FleetTrends,
+    Series,
+    SessionFacts,
+    TrendConfig,
+    TrendSnapshot,
+    fleet_key,
+    session_facts,
+    session_trends,
+    trends,
+    wilson,
+)
 
 __all__ = [
     "REPORTING_DAYS",
     "RULES",
     "SIGNATURE_HEADER",
+    "SPIKE_CODE",
     "TIMESTAMP_HEADER",
+    "TRENDS_REVIEWER",
     "TRIAGE_STATES",
+    "Bucket",
     "FileFollower",
     "Finding",
+    "FleetTrends",
     "Journal",
     "Judge",
     "Monitor",
     "MonitorConfig",
     "Receiver",
+    "Series",
+    "SessionFacts",
     "Status",
+    "TrendConfig",
+    "TrendSnapshot",
     "Webhook",
     "decode_body",
+    "fleet_key",
     "hash_chain",
     "incident_record",
     "sampled",
+    "session_facts",
+    "session_trends",
     "sign",
+    "trends",
     "verify",
     "verify_chain",
+    "wilson",
 ]

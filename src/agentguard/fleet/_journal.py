@@ -498,6 +498,31 @@ class Journal:
                 db.execute("INSERT INTO outbox (payload) VALUES (?)", (json.dumps(alert),))
         return new
 
+    def record_fleet_findings(self, findings: Sequence[Finding]) -> list[Finding]:
+        """Store findings that belong to no one session (the fleet trends'); returns those that were new.
+
+        A finding already stored (same key, reviewer, code and message) keeps its triage state.
+        """
+        new: list[Finding] = []
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for f in findings:
+                    cur = db.execute(
+                        "INSERT OR IGNORE INTO findings (session_id, reviewer, code, category, severity,"
+                        " confidence, message, evidence, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (f.session_id, f.reviewer, f.code, f.category, f.severity, f.confidence, f.message,
+                         json.dumps(f.evidence), f.created),
+                    )  # fmt: skip
+                    if cur.rowcount:
+                        new.append(f)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return new
+
     # -- alerts ------------------------------------------------------------------------------------
     def pending_alerts(self, *, now: float, limit: int = 64) -> list[tuple[int, dict[str, Any], int]]:
         with self._lock:

@@ -20,6 +20,7 @@ from ._journal import Finding, Journal, ReviewRecord, Status
 from ._receiver import FileFollower, Receiver
 from ._review import Judge, review
 from ._telemetry import MonitorTelemetry
+from ._trends import FleetTrends, TrendConfig
 
 log = logging.getLogger("agentguard.monitor")
 
@@ -50,6 +51,10 @@ class MonitorConfig:
     alert_severity: str = "high"
     alert_stream: TextIO | None = None
     webhook: Webhook | None = None
+    trends: TrendConfig = field(default_factory=TrendConfig)
+    """Fleet trends: bucket size and the pass-rate spike rule."""
+    trends_every_s: float = 60.0
+    """How often the trends (metrics, spike findings) are recomputed; 0 turns them off."""
 
     def __post_init__(self) -> None:
         for name in ("judge_min_severity", "alert_severity"):
@@ -57,6 +62,8 @@ class MonitorConfig:
                 raise ValueError(f"{name} must be one of {', '.join(SEVERITIES)}")
         if not 0.0 <= self.sample <= 1.0:
             raise ValueError("sample must be between 0 and 1")
+        if self.trends_every_s < 0:
+            raise ValueError("trends_every_s must be >= 0 (0: no trends)")
         if self.settle_s < 0 or self.idle_s <= 0 or self.tick_s <= 0:
             raise ValueError("settle_s must be >= 0, idle_s and tick_s > 0")
 
@@ -75,8 +82,10 @@ class Monitor:
         self.config = config if config is not None else MonitorConfig()
         self.journal = Journal(self.config.state_dir / "monitor.db")
         self.detectors = self.config.detectors if self.config.detectors is not None else default_detectors()
+        self.trends = FleetTrends(self.journal, self.config.trends)
         self.telemetry = MonitorTelemetry(
             coverage=self._coverage,
+            trends=lambda: self.trends.last,
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
             logger_provider=logger_provider,
@@ -104,6 +113,10 @@ class Monitor:
         t = threading.Thread(target=self._loop, name="agentguard-monitor-review", daemon=True)
         t.start()
         self._threads.append(t)
+        if self.config.trends_every_s > 0:
+            t = threading.Thread(target=self._trends_loop, name="agentguard-monitor-trends", daemon=True)
+            t.start()
+            self._threads.append(t)
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -157,6 +170,14 @@ class Monitor:
             except Exception as exc:  # the loop must go on: log and retry next tick
                 log.warning("monitor review pass failed: %s: %s", type(exc).__name__, exc, exc_info=True)
             self._stop.wait(self.config.tick_s)
+
+    def _trends_loop(self) -> None:
+        """Recompute the trends (gauges, spike findings) every ``trends_every_s``, off the review thread."""
+        while not self._stop.wait(self.config.trends_every_s):
+            try:
+                self.trends.update()
+            except Exception as exc:  # the next pass retries
+                log.warning("fleet trends failed: %s: %s", type(exc).__name__, exc, exc_info=True)
 
     # -- review ------------------------------------------------------------------------------------
     def review_due(self, now: float | None = None) -> int:

@@ -3,6 +3,12 @@
 - metrics: ``agentguard.monitor.sessions`` (counter, ``state`` = ``seen`` / ``reviewed`` / ``judged``),
   ``agentguard.monitor.review.latency`` (session end to verdict, seconds, explicit buckets),
   ``agentguard.monitor.coverage`` (gauge: reviewed traces over received traces);
+- fleet trends, gauges per agent (``gen_ai.agent.name``) and repository (``vcs.repository.name``) over
+  each series' latest bucket with sessions: ``agentguard.fleet.test.pass_rate``,
+  ``agentguard.fleet.change.source_share``, ``agentguard.fleet.refusal.rate``,
+  ``agentguard.fleet.session.cost`` (USD per session), ``agentguard.fleet.deferral.rate``,
+  ``agentguard.fleet.escalation.unapproved.rate``, and ``agentguard.fleet.pass_rate_spikes`` (spike
+  findings in the current range, per agent and repository);
 - one ``agentguard.monitor.review`` span per review, with an ``agentguard.signal`` event per finding;
 - one ``gen_ai.evaluation.result`` log record per finding (Logs API): evaluation name = the signal code,
   score label = the severity, explanation = the message.
@@ -22,6 +28,18 @@ from .. import _safe
 from .._version import __version__
 from ..telemetry import semconv as sc
 from ._journal import Finding
+from ._trends import Bucket, TrendSnapshot
+
+_TREND_GAUGES: Final[tuple[tuple[str, str, str, Callable[[Bucket], float | None]], ...]] = (
+    (sc.METRIC_FLEET_PASS_RATE, "1", "share of sessions whose last test run passed", lambda b: b.pass_rate),
+    (sc.METRIC_FLEET_SOURCE_SHARE, "1", "share of changed files that are source outside tests",
+     lambda b: b.source_share),
+    (sc.METRIC_FLEET_REFUSAL_RATE, "1", "refusals over model turns", lambda b: b.refusal_rate),
+    (sc.METRIC_FLEET_SESSION_COST, "USD", "cost per priced session", lambda b: b.cost_per_session),
+    (sc.METRIC_FLEET_DEFERRAL_RATE, "1", "share of sessions that deferred", lambda b: b.deferral_rate),
+    (sc.METRIC_FLEET_ESCALATION_RATE, "1", "share of sessions with an unapproved privileged command",
+     lambda b: b.escalation_rate),
+)  # fmt: skip
 
 LATENCY_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0)
 
@@ -36,6 +54,7 @@ class MonitorTelemetry:
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
         logger_provider: _logs.LoggerProvider | None = None,
+        trends: Callable[[], TrendSnapshot | None] | None = None,
     ) -> None:
         meter = metrics.get_meter("agentguard.monitor", __version__, meter_provider)
         self.tracer = trace.get_tracer("agentguard.monitor", __version__, tracer_provider)
@@ -61,6 +80,55 @@ class MonitorTelemetry:
         meter.create_observable_gauge(
             sc.METRIC_MONITOR_COVERAGE, callbacks=[observe], unit="1", description="reviewed / received"
         )
+        self._trends = trends
+        if trends is not None:
+            for name, unit, description, value in _TREND_GAUGES:
+                meter.create_observable_gauge(
+                    name, callbacks=[self._trend_callback(name, value)], unit=unit, description=description
+                )
+            meter.create_observable_gauge(
+                sc.METRIC_FLEET_SPIKES,
+                callbacks=[self._spike_callback],
+                unit="{finding}",
+                description="pass-rate spikes with no matching source change",
+            )
+
+    def _trend_callback(
+        self, name: str, value: Callable[[Bucket], float | None]
+    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def observe(_: CallbackOptions) -> Iterable[Observation]:
+            try:
+                snapshot = self._trends() if self._trends is not None else None
+                if snapshot is None:
+                    return []
+                out = []
+                for (agent, repo), bucket in snapshot.latest().items():
+                    v = value(bucket)
+                    if v is not None:
+                        out.append(Observation(v, {sc.LABEL_AGENT: agent, sc.VCS_REPOSITORY_NAME: repo}))
+                return out
+            except Exception as exc:
+                _safe.report(name, exc)
+                return []
+
+        return observe
+
+    def _spike_callback(self, _: CallbackOptions) -> Iterable[Observation]:
+        try:
+            snapshot = self._trends() if self._trends is not None else None
+            if snapshot is None:
+                return []
+            counts = {(s.agent, s.repo): 0 for s in snapshot.series}
+            for f in snapshot.spikes:
+                key = (str(f.evidence.get("agent")), str(f.evidence.get("repo")))
+                counts[key] = counts.get(key, 0) + 1
+            return [
+                Observation(n, {sc.LABEL_AGENT: agent, sc.VCS_REPOSITORY_NAME: repo})
+                for (agent, repo), n in counts.items()
+            ]
+        except Exception as exc:
+            _safe.report(sc.METRIC_FLEET_SPIKES, exc)
+            return []
 
     def seen(self, n: int = 1) -> None:
         self._add(n, "seen")

@@ -37,6 +37,8 @@ from ._step import ToolSpec, ToolStep
 from ._step import start_tool as _start_tool
 
 if TYPE_CHECKING:
+    from opentelemetry._logs import Logger, LoggerProvider
+
     from ..action import Action, Scope
     from ..approval import AnyApprover, ApprovalResult
     from ..detect import Detector
@@ -66,6 +68,7 @@ class Guard:
         *,
         tracer_provider: trace.TracerProvider | None = None,
         meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: LoggerProvider | None = None,
         policy: PolicyLike | None = None,
         approver: AnyApprover | None = None,
         prices: PriceBook | None = None,
@@ -83,6 +86,8 @@ class Guard:
         self.tracer = trace.get_tracer("agentguard", __version__, tracer_provider)
         self.meter = metrics.get_meter("agentguard", __version__, meter_provider)
         self.instruments = Instruments(self.meter)
+        self._logger_provider = logger_provider
+        self._logger: Logger | None = None
         self.policy = policy
         self.approver = approver
         self.prices = prices if prices is not None else PriceBook()
@@ -96,6 +101,17 @@ class Guard:
         built-in set, ``False`` or an empty sequence none."""
         self.detector_set: DetectorSet | None = _detector_set(detectors)
         """:attr:`detectors` as the set every run's session is made from (``None``: detection off)."""
+
+    @property
+    def logger(self) -> Logger:
+        """The OpenTelemetry logger for ``gen_ai.evaluation.result`` records (from ``logger_provider``,
+        else the global one); made on first use."""
+        found = self._logger
+        if found is None:
+            from opentelemetry import _logs
+
+            found = self._logger = _logs.get_logger("agentguard", __version__, self._logger_provider)
+        return found
 
     # -- the decision seam -------------------------------------------------------------------------
     def decide(self, action: Action, run: RunState | None) -> Decision:

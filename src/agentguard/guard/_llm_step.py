@@ -84,7 +84,7 @@ class LlmResponse:
 
 
 class MetricLabels:
-    """The metric attribute dicts of one (operation, provider, request model, response model).
+    """The metric attribute dicts of one (operation, provider, request model, response model, server).
 
     Built once, never mutated: the SDK copies attributes on every measurement, so sharing these dicts
     is safe; ``key`` is the precomputed :class:`~agentguard.guard.TallyCounter` key of ``base``.
@@ -98,6 +98,7 @@ class MetricLabels:
         response_model: str | None,
         operation: str = sc.OP_CHAT,
         provider: str = sc.PROVIDER_OPENAI,
+        server: Server | None = None,
     ) -> None:
         base: dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: operation,
@@ -106,13 +107,19 @@ class MetricLabels:
         }
         if response_model:
             base[sc.GEN_AI_RESPONSE_MODEL] = response_model
+        if server is not None:
+            base[sc.SERVER_ADDRESS] = server[0]
+            if server[1] is not None:
+                base[sc.SERVER_PORT] = server[1]
         self.base = base
         self.key = tuple(base.items())
         self.input = {**base, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT}
         self.output = {**base, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT}
 
 
-_LABELS: dict[tuple[str, str | None, str, str], MetricLabels] = {}
+Server = tuple[str, int | None]
+"""``server.address`` and ``server.port`` (``None`` when the port is the scheme's default)."""
+_LABELS: dict[tuple[str, str | None, str, str, Server | None], MetricLabels] = {}
 _LABELS_MAX = 256
 """Model names are low-cardinality; past this many combinations the cache starts over."""
 
@@ -122,20 +129,31 @@ def metric_labels(
     response_model: str | None,
     operation: str = sc.OP_CHAT,
     provider: str = sc.PROVIDER_OPENAI,
+    server: Server | None = None,
 ) -> MetricLabels:
-    key = (request_model, response_model or None, operation, provider)
+    key = (request_model, response_model or None, operation, provider, server)
     labels = _LABELS.get(key)
     if labels is None:
         if len(_LABELS) >= _LABELS_MAX:
             _LABELS.clear()
-        labels = _LABELS[key] = MetricLabels(request_model, response_model, operation, provider)
+        labels = _LABELS[key] = MetricLabels(request_model, response_model, operation, provider, server)
     return labels
 
 
 class LlmStep(_Step):
     """One model call in flight."""
 
-    __slots__ = ("action", "capture", "labels", "operation", "provider", "request_model", "started")
+    __slots__ = (
+        "action",
+        "capture",
+        "first_chunk",
+        "labels",
+        "operation",
+        "provider",
+        "request_model",
+        "server",
+        "started",
+    )
 
     def __init__(
         self,
@@ -147,18 +165,27 @@ class LlmStep(_Step):
         request_model: str,
         operation: str,
         provider: str,
+        server: Server | None = None,
     ) -> None:
         _Step.__init__(self, guard, run, tool, span)
         self.request_model = request_model
         self.operation = operation
         self.provider = provider
+        self.server = server
         self.capture = guard.capture_content
         self.action: Action | None = None
         """The ``llm`` action the policy decided (budget reservations are keyed by it); built by
         :meth:`decide`, so a call without a policy allocates none."""
-        self.labels = metric_labels(request_model, None, operation, provider)
+        self.labels = metric_labels(request_model, None, operation, provider, server)
         """Metric labels before the response is known (shared: never mutate)."""
         self.started = time.perf_counter()
+        self.first_chunk: float | None = None
+        """Seconds from the start to the first chunk of a streamed response (see :meth:`chunk`)."""
+
+    def chunk(self) -> None:
+        """A streamed response's chunk arrived; the first one sets :attr:`first_chunk`."""
+        if self.first_chunk is None:
+            self.first_chunk = time.perf_counter() - self.started
 
     # -- the decision -------------------------------------------------------------------------------
     def _decided_action(self) -> Action:
@@ -249,7 +276,7 @@ class LlmStep(_Step):
 
         model = response.response_model
         if model:
-            labels = metric_labels(self.request_model, model, self.operation, self.provider)
+            labels = metric_labels(self.request_model, model, self.operation, self.provider, self.server)
         tool_calls = response.tool_calls
         source = response.refusal_source
         if source is None and not tool_calls and response.text:
@@ -287,6 +314,8 @@ class LlmStep(_Step):
 
         base = labels.base
         instruments.operation_duration.record(duration, base)
+        if self.first_chunk is not None:
+            instruments.time_to_first_chunk.record(self.first_chunk, base)
         instruments.llm_calls.add(1, base, labels.key)
         if input_tokens is not None:
             instruments.token_usage.record(input_tokens, labels.input)
@@ -328,6 +357,8 @@ class LlmStep(_Step):
             attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = response.reasoning_tokens
         if cost is not None:
             attrs[sc.COST_USD] = cost
+        if self.first_chunk is not None:
+            attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk
         capture = self.capture
         if capture and response.output_messages is not None:
             attrs[sc.GEN_AI_OUTPUT_MESSAGES] = to_text(response.output_messages)
@@ -338,6 +369,15 @@ class LlmStep(_Step):
             if capture and arguments is not None:
                 event[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = to_text(arguments)
             span.add_event(sc.EVENT_TOOL_CALL, event)
+
+
+def _name_provider(run: RunState, provider: str) -> None:
+    """The run's first LLM provider names the run span's ``gen_ai.provider.name``."""
+    run.provider = provider
+    try:
+        run.span.set_attribute(sc.GEN_AI_PROVIDER_NAME, provider)
+    except Exception as exc:
+        _safe.report("step.run_provider", exc)
 
 
 def start_llm(
@@ -352,6 +392,7 @@ def start_llm(
 ) -> LlmStep:
     """Start an LLM step (see :meth:`agentguard.Guard.start_llm`); ``attributes`` is the step's own."""
     attrs: dict[str, Any]
+    server: Server | None = None
     if attributes is None:
         attrs = {
             sc.GEN_AI_OPERATION_NAME: operation,
@@ -360,9 +401,16 @@ def start_llm(
         }
     else:  # the adapter's request attributes, which name operation, provider and model itself
         attrs = attributes
+        address = attrs.get(sc.SERVER_ADDRESS)
+        if address:
+            port = attrs.get(sc.SERVER_PORT)
+            server = (address, port if type(port) is int else None)
     if run is not None:
-        attrs[sc.GEN_AI_CONVERSATION_ID] = run.conversation_id
+        if run.conversation_id is not None:
+            attrs[sc.GEN_AI_CONVERSATION_ID] = run.conversation_id
         attrs[sc.RUN_ID] = run.run_id
+        if run.provider is None and provider:
+            _name_provider(run, provider)
     name = f"{operation} {request_model}" if request_model else operation
     try:
         span = guard.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
@@ -370,5 +418,12 @@ def start_llm(
         _safe.report("step.llm_start", exc)
         span = trace.INVALID_SPAN
     return LlmStep(
-        guard, run, tool, span, request_model=request_model, operation=operation, provider=provider
+        guard,
+        run,
+        tool,
+        span,
+        request_model=request_model,
+        operation=operation,
+        provider=provider,
+        server=server,
     )

@@ -63,6 +63,7 @@ class Instruments:
         "run_duration",
         "runs",
         "signals",
+        "time_to_first_chunk",
         "token_usage",
         "tool_calls",
     )
@@ -78,6 +79,12 @@ class Instruments:
             sc.METRIC_OPERATION_DURATION,
             unit="s",
             description="Duration of GenAI operations.",
+            explicit_bucket_boundaries_advisory=list(sc.DURATION_BUCKETS),
+        )
+        self.time_to_first_chunk = meter.create_histogram(
+            sc.METRIC_TIME_TO_FIRST_CHUNK,
+            unit="s",
+            description="Time from a streamed GenAI request to its first chunk.",
             explicit_bucket_boundaries_advisory=list(sc.DURATION_BUCKETS),
         )
         self.runs = meter.create_counter(sc.METRIC_RUNS, unit="{run}", description="Guarded agent runs.")

@@ -51,7 +51,9 @@ class RunState:
     task: str | None
     scope: Scope | None
     guard: Guard
-    conversation_id: str
+    conversation_id: str | None
+    """The conversation this run belongs to, when the caller named one (``gen_ai.conversation.id``);
+    a nested run without one takes its parent's."""
     span: trace.Span
     policy: PolicyLike | None = None
     """The run's own policy (``guarded(policy=...)``), else the guard's."""
@@ -78,6 +80,8 @@ class RunState:
     budget: Budget = field(default_factory=Budget)
     """The run's spend ledger: budget rules reserve against it before LLM calls (thread-safe)."""
     ended: bool = False
+    provider: str | None = None
+    """The provider of the run's first LLM call, also ``gen_ai.provider.name`` on the run's span."""
     _pending_tool_calls: dict[str, deque[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -165,13 +169,16 @@ def open_run(
     if guard.propagate_to_threads:
         ensure_thread_propagation()
     run_id = uuid.uuid4().hex
-    conversation_id = conversation_id or run_id
+    parent = current_run()
+    if conversation_id is None and parent is not None:
+        conversation_id = parent.conversation_id
     attributes: dict[str, Any] = {
         sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
         sc.GEN_AI_AGENT_NAME: name,
-        sc.GEN_AI_CONVERSATION_ID: conversation_id,
         sc.RUN_ID: run_id,
     }
+    if conversation_id:
+        attributes[sc.GEN_AI_CONVERSATION_ID] = conversation_id
     if task:
         attributes[sc.TASK] = redact(task)
     if scope is not None:
@@ -196,7 +203,7 @@ def open_run(
         span=span,
         policy=policy,
         approver=approver,
-        parent=current_run(),
+        parent=parent,
         history=deque(maxlen=guard.history_size),
     )
 

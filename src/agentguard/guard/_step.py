@@ -320,7 +320,8 @@ class ToolStep(_Step):
             if error is not None:
                 record_error(span, error)
             elif guard.capture_content and span.is_recording():
-                span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, to_text(result))
+                shown = self.denial_text() if result is None and self.decision.blocks else result
+                span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, to_text(shown))
             if run is not None:
                 _detect.on_tool_result(run, guard, self.action, span, result, error)
             span.end()

@@ -24,7 +24,7 @@
   }
   var RANGE_LABELS = { 0: "All time", 900: "Last 15 min", 3600: "Last hour", 21600: "Last 6 hours", 86400: "Last 24 hours", 604800: "Last 7 days", 2592000: "Last 30 days" };
 
-  var state = { range: 0, offset: 0, q: "", run: null, meta: null, data: {}, timer: null, inflight: false };
+  var state = { range: 0, offset: 0, q: "", run: null, meta: null, data: {}, timer: null, inflight: false, findingsState: "", bucket: 0 };
 
   // --- DOM helpers ------------------------------------------------------------------------------
   function h(tag, attrs) {
@@ -691,6 +691,124 @@
     tl.dataset.run = run.run_id || "";
   }
 
+  // --- the monitor's findings (agentguard dashboard --monitor DIR) and their triage ----------------
+  var TRIAGE_LABELS = { "new": "new", acknowledged: "acknowledged", false_positive: "false positive", confirmed: "confirmed" };
+  var TRIAGE_CLASSES = { "new": "ask", acknowledged: "info", false_positive: "ok", confirmed: "deny" };
+  function tokenMeta() { var m = document.querySelector('meta[name="agentguard-token"]'); return m ? m.getAttribute("content") : ""; }
+  /* A state change: a same-origin POST with the per-install token. The request's referrer policy is
+   * same-origin so that the browser sends this page's Origin (the page itself says no-referrer, under
+   * which a POST would carry "Origin: null"); the server checks both. */
+  function postJSON(path, body) {
+    return fetch(path, {
+      method: "POST", cache: "no-store", credentials: "same-origin", referrerPolicy: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-Agentguard-Token": tokenMeta() },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (b) {
+        if (!r.ok) throw new Error(b.error || r.status + " " + r.statusText);
+        return b;
+      });
+    });
+  }
+  function setTriage(sessionId, findingId, triageState) {
+    var body = { session_id: sessionId, state: triageState };
+    if (findingId != null) body.finding_id = findingId;
+    var info = document.getElementById("findings-info");
+    return postJSON("api/monitor/triage", body).then(function () { return loadFindings(); }, function (err) {
+      info.textContent = "Could not set the state: " + err.message;
+      info.className = "err";
+    });
+  }
+  function triageButtons(sessionId, findingId, current) {
+    return h("span", { class: "tbtns" }, ["acknowledged", "false_positive", "confirmed", "new"].filter(function (st) { return st !== current; }).map(function (st) {
+      return h("button", { type: "button", class: "tbtn", "data-finding": findingId == null ? "all" : findingId, "data-state": st, title: "mark " + TRIAGE_LABELS[st],
+        onclick: function (ev) { ev.stopPropagation(); setTriage(sessionId, findingId, st); } }, TRIAGE_LABELS[st]);
+    }));
+  }
+  function renderFindings(page) {
+    var panel = document.querySelector('[data-monitor-panel="findings"]');
+    var box = document.getElementById("findings-table");
+    var info = document.getElementById("findings-info");
+    info.className = "muted";
+    info.textContent = plural(page.findings, "finding") + " in " + plural(page.total, "session");
+    if (!page.items.length) {
+      panel.dataset.state = "empty";
+      box.replaceChildren(empty(state.findingsState ? "No finding in this state." : "No findings yet: the monitor lists each reviewed session's findings here."));
+      return;
+    }
+    panel.dataset.state = "data";
+    box.replaceChildren.apply(box, page.items.map(function (sess) {
+      var counts = page.states.filter(function (st) { return sess.states[st]; }).map(function (st) { return num(sess.states[st]) + " " + TRIAGE_LABELS[st]; }).join(" · ");
+      var head = h("div", { class: "fs-head" }, badge(sess.severity), " ",
+        h("b", { class: "mono clip", title: sess.session_id, text: sess.session_id }), sess.fleet ? badge("fleet", "info") : null,
+        h("span", { class: "muted", text: (sess.fleet ? "" : plural(sess.spans, "span") + " · reviewed " + when(sess.reviewed_ms) + " · ") + counts }),
+        sess.findings.length > 1 ? h("span", { class: "faint", text: "all:" }) : null, sess.findings.length > 1 ? triageButtons(sess.session_id, null, null) : null);
+      var rows = table([{ label: "severity", width: "76px" }, { label: "code", width: "24%" }, { label: "reviewer", width: "90px" }, "message", { label: "state", width: "104px" }, { label: "set", width: "300px" }], sess.findings.map(function (f) {
+        return { attrs: { "data-finding": f.id },
+          cells: [badge(f.severity), h("span", { class: "mono clip", title: f.code, text: f.code }), h("span", { class: "clip", text: f.reviewer }), h("span", { class: "clip", title: f.message, text: f.message }),
+            h("span", { class: "badge tstate b-" + TRIAGE_CLASSES[f.state], "data-finding": f.id, "data-state": f.state, text: TRIAGE_LABELS[f.state] || f.state }), triageButtons(sess.session_id, f.id, f.state)] };
+      }), { cls: "findings" });
+      return h("div", { class: "fs", "data-session": sess.session_id }, head, rows);
+    }));
+  }
+  function loadFindings() {
+    if (STATIC || !state.meta || !state.meta.monitor) return Promise.resolve();
+    var qs = "limit=50" + (state.findingsState ? "&state=" + encodeURIComponent(state.findingsState) : "");
+    return getJSON("api/monitor/findings?" + qs).then(renderFindings, function (err) {
+      document.getElementById("findings-table").replaceChildren(h("div", { class: "err", text: "Could not load the findings: " + err.message }));
+    });
+  }
+  /* Fleet trends: per agent and repository, the pass rate of the agents' own test runs beside the share
+   * of changed files that were source outside tests; refusal, deferral and unapproved-escalation rates;
+   * cost per session. A pass-rate spike with no matching source change is marked on its bucket. */
+  var BUCKETS = [[0, "Default buckets"], [3600, "Hourly"], [86400, "Daily"], [604800, "Weekly"]];
+  function bucketLabel(ms) {
+    var s0 = ms / 1000;
+    if (s0 % 86400 === 0) return plural(s0 / 86400, "day");
+    if (s0 % 3600 === 0) return plural(s0 / 3600, "hour");
+    return secs(s0);
+  }
+  function renderTrends(d) {
+    var panel = document.querySelector('[data-monitor-panel="trends"]');
+    var body = document.getElementById("trends-body");
+    document.getElementById("trends-info").textContent = plural(d.sessions, "reviewed session") + " · " + plural(d.series.length, "agent and repository", "agents and repositories") + " · buckets of " + bucketLabel(d.bucket_ms) + (d.spikes.length ? " · " + plural(d.spikes.length, "pass-rate spike") : "");
+    if (!d.series.length) {
+      panel.dataset.state = "empty";
+      body.replaceChildren(empty("No reviewed sessions yet: trends appear per agent and repository once the monitor has reviewed some."));
+      return;
+    }
+    panel.dataset.state = "data";
+    var axis = { t0_ms: d.start_ms, bucket_ms: d.bucket_ms, n: d.n };
+    var spikeAt = {};
+    d.spikes.forEach(function (f) { spikeAt[f.evidence.agent + "\u0000" + f.evidence.repo] = (spikeAt[f.evidence.agent + "\u0000" + f.evidence.repo] || []).concat([f]); });
+    body.replaceChildren.apply(body, d.series.map(function (sr) {
+      var pick = function (k) { return sr.buckets.map(function (b) { return b[k]; }); };
+      var last = sr.buckets.filter(function (b) { return b.sessions; }).slice(-1)[0] || {};
+      var total = sr.buckets.reduce(function (a, b) { return a + b.sessions; }, 0);
+      var found = spikeAt[sr.agent + "\u0000" + sr.repo] || [];
+      var head = h("div", { class: "fs-head" }, h("b", { class: "clip", title: sr.agent + " · " + sr.repo, text: sr.agent + " · " + sr.repo }), h("span", { class: "muted", text: plural(total, "session") }),
+        found.map(function (f) { return h("span", { class: "badge b-" + f.severity + " spike", "data-code": f.code, title: f.message, text: "pass-rate spike " + f.evidence.bucket_start }); }));
+      var tests = [{ name: "pass rate", values: pick("pass_rate"), color: "var(--c2)" }, { name: "source share of changes", values: pick("source_share"), color: "var(--c4)" }];
+      var rates = [{ name: "refusal rate", values: pick("refusal_rate"), color: "var(--c6)" }, { name: "deferral rate", values: pick("deferral_rate"), color: "var(--c5)" }, { name: "unapproved escalation rate", values: pick("escalation_rate"), color: "var(--deny)" }];
+      return h("div", { class: "fs trend", "data-agent": sr.agent, "data-repo": sr.repo }, head,
+        h("div", { class: "row" },
+          sub("Tests passed vs source changed", legend(tests.map(function (x) { return [x.name, x.color]; })), chartBox(axis, tests, { lines: true, format: pct, unit: "pct", max: 1, height: 96 })),
+          sub("Refusal, deferral, escalation", legend(rates.map(function (x) { return [x.name, x.color]; })), chartBox(axis, rates, { lines: true, format: pct, unit: "pct", max: 1, height: 96 })),
+          sub("Latest bucket", stats([["pass rate", pct(last.pass_rate)], ["source share", pct(last.source_share)], ["cost / session", usd(last.cost_per_session)], ["refusals", pct(last.refusal_rate)]]),
+            chartBox(axis, [{ name: "cost per session", values: pick("cost_per_session"), color: "var(--c1)" }], { lines: true, format: usd, unit: "usd", height: 60 }))));
+    }));
+    drawCharts(body);
+  }
+  function loadTrends() {
+    if (STATIC || !state.meta || !state.meta.monitor) return Promise.resolve();
+    return getJSON("api/monitor/trends?bucket=" + state.bucket).then(renderTrends, function (err) {
+      document.getElementById("trends-body").replaceChildren(h("div", { class: "err", text: "Could not load the trends: " + err.message }));
+    });
+  }
+  function showMonitorPanels(on) {
+    document.querySelectorAll("[data-monitor-panel]").forEach(function (p) { p.hidden = !on; });
+  }
+
   // --- data loading and the refresh loop ----------------------------------------------------------
   function getJSON(path) {
     return fetch(path, { cache: "no-store", headers: { Accept: "application/json" } }).then(function (r) {
@@ -713,8 +831,9 @@
     var range = "?range=" + state.range;
     var jobs = [getJSON("api/meta").then(function (meta) {
       state.meta = meta;
-      document.getElementById("source").textContent = (meta.source_kind === "otlp" ? "otlp: " : "store: ") + meta.source;
-      return getJSON("api/panel/overview" + range).then(function (o) { renderKpis(o); renderBanner(meta, o); });
+      document.getElementById("source").textContent = (meta.source_kind === "otlp" ? "otlp: " : "store: ") + meta.source + (meta.monitor ? " · monitor: " + meta.monitor : "");
+      showMonitorPanels(!!meta.monitor);
+      return Promise.all([getJSON("api/panel/overview" + range).then(function (o) { renderKpis(o); renderBanner(meta, o); }), loadFindings(), loadTrends()]);
     })];
     panelNames().forEach(function (name) {
       jobs.push(getJSON("api/panel/" + name + range).then(function (d) { state.data[name] = d; renderPanel(name, d); }, function (err) { renderPanel(name, null, err.message); }));
@@ -748,6 +867,12 @@
     select.value = String(STATIC ? ranges[0] : state.range);
     select.disabled = !!STATIC;
     select.addEventListener("change", function () { state.range = Number(select.value); state.offset = 0; refresh(); });
+    var fstate = document.getElementById("findings-state");
+    Object.keys(TRIAGE_LABELS).forEach(function (st) { fstate.appendChild(h("option", { value: st, text: TRIAGE_LABELS[st] })); });
+    fstate.addEventListener("change", function () { state.findingsState = fstate.value; loadFindings(); });
+    var bucketSelect = document.getElementById("trends-bucket");
+    BUCKETS.forEach(function (b) { bucketSelect.appendChild(h("option", { value: b[0], text: b[1] })); });
+    bucketSelect.addEventListener("change", function () { state.bucket = Number(bucketSelect.value); loadTrends(); });
     var q = document.getElementById("triage-q"), debounce = null;
     q.addEventListener("input", function () {
       clearTimeout(debounce);

@@ -11,12 +11,11 @@ from typing import Any
 
 from opentelemetry import trace
 
+from ...telemetry import chat_input, to_text, tool_call_part
 from ...telemetry import semconv as sc
-from ...telemetry import to_text
 from ._record import ApiSpec, StreamState, Summary
 
 _NUMBER = (int, float)
-_SYSTEM_ROLES = frozenset({"system", "developer"})
 
 # What request_attributes does with each keyword it reads; one lookup per keyword the caller passed.
 _NUMERIC, _MAX_COMPLETION, _MAX, _STOP, _SEED, _N, _STREAM = range(7)
@@ -74,15 +73,7 @@ def input_content(kwargs: Mapping[str, Any], span: trace.Span) -> None:
     messages = kwargs.get("messages")
     if not isinstance(messages, list | tuple):  # never consume a user's iterator
         return
-    system: list[Any] = []
-    others: list[Any] = []
-    for message in messages:
-        role = message.get("role") if isinstance(message, Mapping) else getattr(message, "role", None)
-        if role in _SYSTEM_ROLES:
-            content = message.get("content") if isinstance(message, Mapping) else message.content
-            system.append({"type": "text", "content": content})
-        else:
-            others.append(message)
+    system, others = chat_input(messages)
     if system:
         span.set_attribute(sc.GEN_AI_SYSTEM_INSTRUCTIONS, to_text(system))
     span.set_attribute(sc.GEN_AI_INPUT_MESSAGES, to_text(others))
@@ -119,7 +110,7 @@ def _output_message(
     if refusal:
         parts.append({"type": "refusal", "content": refusal})
     for name, call_id, arguments in tools:
-        parts.append({"type": "tool_call", "id": call_id, "name": name, "arguments": arguments})
+        parts.append(tool_call_part(call_id, name, arguments))
     return {"role": "assistant", "parts": parts, "finish_reason": finish or ""}
 
 

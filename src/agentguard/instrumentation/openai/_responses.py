@@ -13,8 +13,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from ...telemetry import responses_input, to_text, tool_call_part
 from ...telemetry import semconv as sc
-from ...telemetry import to_text
 from ._record import ApiSpec, StreamState, Summary
 
 _NUMBER = (int, float)
@@ -46,18 +46,17 @@ def request_attributes(kwargs: Mapping[str, Any], attrs: dict[str, Any]) -> str:
 
 def input_content(kwargs: Mapping[str, Any], span: trace.Span) -> None:
     instructions = kwargs.get("instructions")
-    if isinstance(instructions, str) and instructions:
-        span.set_attribute(
-            sc.GEN_AI_SYSTEM_INSTRUCTIONS, to_text([{"type": "text", "content": instructions}])
-        )
     value = kwargs.get("input")
-    if isinstance(value, str):
-        span.set_attribute(
-            sc.GEN_AI_INPUT_MESSAGES,
-            to_text([{"role": "user", "parts": [{"type": "text", "content": value}]}]),
-        )
-    elif isinstance(value, list | tuple):
-        span.set_attribute(sc.GEN_AI_INPUT_MESSAGES, to_text(value))
+    if isinstance(value, str | list | tuple):  # never consume a user's iterator
+        system, messages = responses_input(value)
+    else:
+        system, messages = [], None
+    if isinstance(instructions, str) and instructions:
+        system.insert(0, {"type": "text", "content": instructions})
+    if system:
+        span.set_attribute(sc.GEN_AI_SYSTEM_INSTRUCTIONS, to_text(system))
+    if messages is not None:
+        span.set_attribute(sc.GEN_AI_INPUT_MESSAGES, to_text(messages))
 
 
 def summarize(response: Any, capture: bool) -> Summary:
@@ -111,10 +110,7 @@ def summarize(response: Any, capture: bool) -> Summary:
         if s.text:
             parts.append({"type": "text", "content": s.text})
         parts.extend({"type": "refusal", "content": r} for r in refusals)
-        parts.extend(
-            {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments}
-            for name, call_id, arguments in s.tool_calls
-        )
+        parts.extend(tool_call_part(call_id, name, arguments) for name, call_id, arguments in s.tool_calls)
         s.output_messages = [{"role": "assistant", "parts": parts, "finish_reason": finish}]
     return s
 

@@ -55,6 +55,7 @@ class SyncStreamProxy(wrapt.ObjectProxy[Any]):
             _finish(self._self_call, self._self_state, exc)
             raise
         try:
+            self._self_call.step.chunk()
             self._self_state.add(item)
         except Exception as exc:
             _safe.report("openai.stream_chunk", exc)
@@ -111,6 +112,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy[Any]):
             _finish(self._self_call, self._self_state, exc)
             raise
         try:
+            self._self_call.step.chunk()
             self._self_state.add(item)
         except Exception as exc:
             _safe.report("openai.stream_chunk", exc)

@@ -39,6 +39,19 @@ EVENT_HANDOFF = "agentguard.handoff"
 EVENT_GUARDRAIL = "agentguard.guardrail"
 
 
+def _agent_attributes(run: RunState, name: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
+        sc.GEN_AI_AGENT_NAME: name,
+        sc.RUN_ID: run.run_id,
+    }
+    if run.conversation_id is not None:
+        attributes[sc.GEN_AI_CONVERSATION_ID] = run.conversation_id
+    if run.provider is not None:
+        attributes[sc.GEN_AI_PROVIDER_NAME] = run.provider
+    return attributes
+
+
 @dataclass(slots=True)
 class _TraceState:
     run: RunState | None
@@ -149,12 +162,7 @@ class AgentRunProcessor(TracingProcessor):
         otel_span = tracer.start_span(
             f"{sc.OP_INVOKE_AGENT} {data.name}",
             kind=SpanKind.INTERNAL,
-            attributes={
-                sc.GEN_AI_OPERATION_NAME: sc.OP_INVOKE_AGENT,
-                sc.GEN_AI_AGENT_NAME: data.name,
-                sc.GEN_AI_CONVERSATION_ID: run.conversation_id,
-                sc.RUN_ID: run.run_id,
-            },
+            attributes=_agent_attributes(run, data.name),
         )
         state.agent_spans[span.span_id] = (otel_span, attach_span(otel_span))
         state.current_agent = otel_span
