@@ -66,6 +66,9 @@ if TYPE_CHECKING:
 
 Factories = tuple[Callable[[], Detector], ...]
 """A detector set's factories, as the workers rebuild it."""
+LOOPBACK_ONLY: Final = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Set to ``0`` before ``ray`` is imported, a Ray cluster started by this process (and its workers)
+listens on 127.0.0.1 only; by default Ray binds a local cluster to the machine's address."""
 EXTRA_HINT: Final = "pip install 'agentguard[ray]'"
 _CHUNK: Final = 0  # a row holding the spans of one trace read from one file
 _FILE: Final = 1  # a row holding one file's span count and issues
@@ -233,8 +236,10 @@ def scan_ray(
 ) -> ScanReport:
     """Scan ``paths`` on a Ray cluster (see :mod:`agentguard.scan._ray`).
 
-    Uses the Ray connection this process already has, else ``ray.init(address=address)`` (``None``
-    starts a local cluster; ``"auto"`` or ``"ray://host:10001"`` joins one) and disconnects at the end.
+    Uses the Ray connection this process already has, else ``ray.init(address=address)`` (``None``:
+    the cluster in ``$RAY_ADDRESS``, else a new local one, on loopback only with :data:`LOOPBACK_ONLY`
+    set to ``0`` before ``ray`` is imported; ``"auto"`` or ``"ray://host:10001"`` joins one) and
+    disconnects at the end.
     ``partitions`` is the number of replay tasks (default: twice the cluster's CPUs).
     """
     ray = _ray()
