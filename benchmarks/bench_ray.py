@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentguard.scan import ScanReport, scan, scan_ray
+from agentguard.scan import LOOPBACK_ONLY, ScanReport, scan, scan_ray
 
 from .bench_scan import generate
 
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--object-store-mb", type=int, default=1024)
     args = parser.parse_args(argv)
 
+    os.environ.setdefault(LOOPBACK_ONLY, "0")  # the cluster started here listens on loopback only
     import ray
     import ray.data
 
