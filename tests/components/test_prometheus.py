@@ -160,3 +160,45 @@ def test_token_cost_and_tool_series_reach_prometheus(
         "other": 1.0,
         "file_read": 2.0,
     }
+
+
+def series(result: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """(agent, repository) -> value."""
+    return {
+        (r["metric"]["gen_ai_agent_name"], r["metric"]["vcs_repository_name"]): float(r["value"][1])
+        for r in result
+    }
+
+
+def test_the_monitors_fleet_trends_reach_prometheus(prometheus: Prometheus, tmp_path: Any) -> None:
+    """The monitor's agentguard.fleet.* gauges per agent and repository, scraped by a real Prometheus."""
+    from test_dashboard_browser import _fleet_journal
+
+    from agentguard.fleet import Monitor, MonitorConfig
+
+    state = tmp_path / "monitor"
+    _fleet_journal(state)  # two agents over eight days; coder's pass rate spikes on test-only edits
+    registry = CollectorRegistry()
+    meter_provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=registry)])
+    port = free_port()
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+    instance = f"127.0.0.1:{port}"
+    monitor = Monitor(
+        MonitorConfig(state_dir=state, port=None, trends_every_s=0.1), meter_provider=meter_provider
+    )
+    try:
+        with monitor:
+            prometheus.scrape(instance)
+            sel = f'{{instance="{instance}"}}'
+            spikes = series(prometheus.wait_for(f"agentguard_fleet_pass_rate_spikes{sel}"))
+            rates = series(prometheus.wait_for(f"agentguard_fleet_test_pass_rate{sel}"))
+            share = series(prometheus.query(f"agentguard_fleet_change_source_share{sel}"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        meter_provider.shutdown()
+    coder, fixer = ("coder", "parser"), ("fixer", "web")
+    assert spikes == {coder: 1.0, fixer: 0.0}
+    assert rates[coder] == 1.0 and 0.0 <= rates[fixer] <= 1.0
+    assert share[coder] == 0.0 and share[fixer] == 1.0

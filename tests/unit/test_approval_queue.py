@@ -1,4 +1,6 @@
-"""QueueApprover: a request waits in SQLite until someone else answers it, or it expires."""
+"""QueueApprover: a request waits in the queue until someone else answers it, or it expires.
+
+Tests taking ``queue`` run on a SQLite file and on a real PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from agentguard.approval import (
     ApprovalStore,
     QueueApprover,
 )
+from approval_queues import Queue
 
 
 def _request(rid: str = "r1", run_id: str | None = "run-1") -> ApprovalRequest:
@@ -41,11 +44,13 @@ def ask(approver: QueueApprover, mode: str, timeout: float | None, rid: str = "r
     return asyncio.run(approver.aapprove(_request(rid), timeout=timeout))
 
 
-def answer_when_pending(path: Path, answer: Callable[[ApprovalStore, str], Any], delay: float = 0.2) -> None:
+def answer_when_pending(
+    queue: Queue, answer: Callable[[ApprovalStore, str], Any], delay: float = 0.2
+) -> None:
     """Another 'process' (its own connection, in a thread) answers the first pending request."""
 
     def run() -> None:
-        with ApprovalStore(path) as store:
+        with queue.open() as store:
             deadline = time.monotonic() + 5
             while not store.pending() and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -61,10 +66,9 @@ both = pytest.mark.parametrize("mode", ["sync", "async"])
 @both
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("scope", ["once", "run", "always"])
-def test_answered_by_someone_else(mode: str, scope: Any, tmp_path: Path) -> None:
-    db = tmp_path / "approvals.db"
-    answer_when_pending(db, lambda s, rid: s.answer(rid, True, by="alice", scope=scope, reason="fine"))
-    result = ask(QueueApprover(db, poll_interval=0.02), mode, timeout=5)
+def test_answered_by_someone_else(mode: str, scope: Any, queue: Queue) -> None:
+    answer_when_pending(queue, lambda s, rid: s.answer(rid, True, by="alice", scope=scope, reason="fine"))
+    result = ask(queue.approver(poll_interval=0.02), mode, timeout=5)
     assert (result.granted, result.by, result.scope, result.reason) == (True, "alice", scope, "fine")
     assert result.wait_s >= 0.2
     assert (result.grant_id is None) == (scope == "once")
@@ -72,22 +76,20 @@ def test_answered_by_someone_else(mode: str, scope: Any, tmp_path: Path) -> None
 
 @both
 @pytest.mark.timeout(10)
-def test_denied_by_someone_else(mode: str, tmp_path: Path) -> None:
-    db = tmp_path / "approvals.db"
-    answer_when_pending(db, lambda s, rid: s.answer(rid, False, by="bob", reason="not today"))
-    result = ask(QueueApprover(db, poll_interval=0.02), mode, timeout=5)
+def test_denied_by_someone_else(mode: str, queue: Queue) -> None:
+    answer_when_pending(queue, lambda s, rid: s.answer(rid, False, by="bob", reason="not today"))
+    result = ask(queue.approver(poll_interval=0.02), mode, timeout=5)
     assert (result.granted, result.by, result.reason) == (False, "bob", "not today")
 
 
 @both
 @pytest.mark.timeout(10)
-def test_timeout_denies_and_expires_the_request(mode: str, tmp_path: Path) -> None:
-    db = tmp_path / "approvals.db"
-    approver = QueueApprover(db, poll_interval=0.02, timeout=0.2)
+def test_timeout_denies_and_expires_the_request(mode: str, queue: Queue) -> None:
+    approver = queue.approver(poll_interval=0.02, timeout=0.2)
     result = ask(approver, mode, timeout=None)
     assert (result.granted, result.by, result.reason) == (False, "queue", "timed out after 0.2s")
     assert result.wait_s >= 0.2
-    with ApprovalStore(db) as store:
+    with queue.open() as store:
         assert store.get("r1").status == "expired"
         assert store.pending() == []
         with pytest.raises(AlreadyAnsweredError, match="expired"):
@@ -96,22 +98,20 @@ def test_timeout_denies_and_expires_the_request(mode: str, tmp_path: Path) -> No
 
 @pytest.mark.asyncio
 @pytest.mark.timeout(10)
-async def test_cancelled_wait_expires_the_request(tmp_path: Path) -> None:
-    db = tmp_path / "approvals.db"
-    approver = QueueApprover(db, poll_interval=0.02)
+async def test_cancelled_wait_expires_the_request(queue: Queue) -> None:
+    approver = queue.approver(poll_interval=0.02)
     task = asyncio.ensure_future(approver.aapprove(_request(), timeout=30))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    with ApprovalStore(db) as store:
+    with queue.open() as store:
         assert store.get("r1").status == "expired"
 
 
 @pytest.mark.timeout(10)
-def test_many_waiters_each_get_their_own_answer(tmp_path: Path) -> None:
-    db = tmp_path / "approvals.db"
-    approver = QueueApprover(db, poll_interval=0.02)
+def test_many_waiters_each_get_their_own_answer(queue: Queue) -> None:
+    approver = queue.approver(poll_interval=0.02)
     results: dict[str, ApprovalResult] = {}
 
     def wait(rid: str) -> None:
@@ -120,7 +120,7 @@ def test_many_waiters_each_get_their_own_answer(tmp_path: Path) -> None:
     threads = [threading.Thread(target=wait, args=(f"r{i}",)) for i in range(6)]
     for t in threads:
         t.start()
-    with ApprovalStore(db) as store:
+    with queue.open() as store:
         deadline = time.monotonic() + 5
         while len(store.pending()) < 6 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -134,6 +134,7 @@ def test_many_waiters_each_get_their_own_answer(tmp_path: Path) -> None:
 def test_default_path_and_lazy_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AGENTGUARD_APPROVALS_DB", raising=False)
+    monkeypatch.delenv("AGENTGUARD_APPROVALS_URL", raising=False)
     approver = QueueApprover()
     assert not (tmp_path / ".agentguard").exists()
     assert approver.store.path == tmp_path / ".agentguard" / "approvals.db"

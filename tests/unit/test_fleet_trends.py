@@ -259,6 +259,7 @@ def test_the_monitor_journal_feeds_the_trends_and_keeps_the_spike_as_a_finding(t
         [stored] = monitor.journal.query_findings(session_id=snapshot.spikes[0].session_id)
         assert (stored.code, stored.reviewer, stored.state) == (SPIKE_CODE, "trends", "new")
         monitor.journal.set_state(stored.id or 0, "confirmed", by="ana")
+        assert FleetTrends(monitor.journal).refresh_facts() == 0  # facts are kept in the journal
         live.update()  # recomputing keeps the one finding and its triage state
         [again] = [f for f in monitor.journal.query_findings() if f.code == SPIKE_CODE]
         assert again.state == "confirmed"

@@ -355,6 +355,39 @@ def test_with_openinference_installed_the_tool_span_is_theirs_enriched_not_a_sec
     assert {s.context.trace_id for s in spans} == {run_span.context.trace_id}
 
 
+def test_with_openinference_installed_each_model_call_is_one_span_carrying_our_usage_and_cost(
+    cap: CapturingGuard, llm: None
+) -> None:
+    from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    instrumentor = OpenAIAgentsInstrumentor()
+    instrumentor.instrument(tracer_provider=cap.tracer_provider, exclusive_processor=False)
+    try:
+        script = [Step(tool_calls=[("write_file", {"path": "src/x.py", "content": "x"})]), Step(text="done")]
+        with ScriptedServer(script) as server:
+            agent = guard(
+                Agent(name="fixer", tools=[write_file], model=model(server)), policy=POLICY, guard=cap.guard
+            )
+            Runner.run_sync(agent, "fix it")
+    finally:
+        instrumentor.uninstrument()
+        set_trace_processors([processor()])
+    spans = cap.spans()
+    llm_spans = [
+        s for s in spans if attrs(s).get("openinference.span.kind") == "LLM" or s.name.startswith("chat ")
+    ]
+    assert len(llm_spans) == 2  # one per model call: OpenInference's, enriched
+    for span in llm_spans:
+        a = attrs(span)
+        assert a["openinference.span.kind"] == "LLM"
+        assert a[sc.BORROWED] is True
+        assert a[sc.GEN_AI_USAGE_INPUT_TOKENS] > 0 and sc.COST_USD in a
+    run = attrs(cap.span("invoke_agent fixer"))
+    assert run[sc.RUN_LLM_CALLS] == 2
+    assert run[sc.RUN_INPUT_TOKENS] == sum(attrs(s)[sc.GEN_AI_USAGE_INPUT_TOKENS] for s in llm_spans)
+    assert run[sc.RUN_COST_USD] == pytest.approx(sum(attrs(s)[sc.COST_USD] for s in llm_spans))
+
+
 def test_without_the_extra_the_import_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
     import importlib

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 LOOPBACK_V1 = re.compile(r"http://127\.0\.0\.1:\d+/v1")
+POSTGRES_URL = re.compile(r"postgres(?:ql)?://\S+")
 NOT_CODE = {"text"}
 
 
@@ -103,8 +104,12 @@ def python(argv: list[str], workdir: Path, server: ScriptedServer) -> subprocess
     )
 
 
-def run_command(words: list[str], workdir: Path, server: ScriptedServer) -> subprocess.CompletedProcess[str]:
+def run_command(
+    words: list[str], workdir: Path, server: ScriptedServer, postgres: str | None = None
+) -> subprocess.CompletedProcess[str]:
     words = [LOOPBACK_V1.sub(server.base_url.rstrip("/"), w) for w in words]
+    if postgres is not None:  # the README's database URL, as the test session's real PostgreSQL
+        words = [POSTGRES_URL.sub(postgres, w) for w in words]
     return python(["-m", "agentguard", *words[1:]], workdir, server)
 
 
@@ -117,7 +122,9 @@ def shell_lines(code: str) -> list[list[str]]:
     return out
 
 
-def check_command(words: list[str], workdir: Path, server: ScriptedServer, where: str) -> None:
+def check_command(
+    words: list[str], workdir: Path, server: ScriptedServer, where: str, postgres: str | None = None
+) -> None:
     if words[0] == "make":
         missing = set(words[1:]) - make_targets()
         assert not missing, f"{where}: make has no target {sorted(missing)}"
@@ -135,7 +142,7 @@ def check_command(words: list[str], workdir: Path, server: ScriptedServer, where
         assert not unknown, f"{where}: ray {' '.join(sub)} has no option {sorted(unknown)}"
         return
     assert words[0] in ("agentguard", ".venv/bin/agentguard"), f"{where}: do not know how to run {words}"
-    done = run_command(words, workdir, server)
+    done = run_command(words, workdir, server, postgres)
     # 0, or 1 for a --fail-on finding; never a usage error (64) or a crash
     assert done.returncode in (0, 1), f"{where}: {shlex.join(words)} exited {done.returncode}\n{done.stderr}"
     assert "Traceback" not in done.stderr, done.stderr
@@ -153,7 +160,11 @@ def test_the_readme_has_the_blocks_this_test_runs() -> None:
 
 
 @pytest.mark.parametrize("block", ALL, ids=[b.id for b in ALL])
-def test_block_runs(block: Block, workdir: Path, server: ScriptedServer) -> None:
+def test_block_runs(
+    block: Block, workdir: Path, server: ScriptedServer, request: pytest.FixtureRequest
+) -> None:
+    # a block naming a PostgreSQL URL runs against the session's real PostgreSQL (tests/conftest.py)
+    postgres = request.getfixturevalue("postgres_url") if POSTGRES_URL.search(block.code) else None
     if block.language == "python":
         script = workdir / f"readme_{block.line}.py"
         script.write_text(block.code, encoding="utf-8")
@@ -161,7 +172,7 @@ def test_block_runs(block: Block, workdir: Path, server: ScriptedServer) -> None
         assert done.returncode == 0, f"{block.id}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
     elif block.language == "bash":
         for words in shell_lines(block.code):
-            check_command(words, workdir, server, block.id)
+            check_command(words, workdir, server, block.id, postgres)
     elif block.language == "yaml":
         steps = yaml.safe_load(block.code)
         commands = [s["run"] for s in steps if isinstance(s, dict) and "run" in s]

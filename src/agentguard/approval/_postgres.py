@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 SCHEMES: Final = ("postgresql", "postgres")
 SCHEMA: Final = "agentguard"
 _LOCK_KEY: Final = "agentguard.approvals"
+_LOCK_SQL: Final = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 _DDL: Final = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -105,6 +106,35 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{head}{tail}"
 
 
+class SecretURL:
+    """A connection URL that shows itself only with its password masked (``repr``, ``str``, ``vars``
+    of whatever holds it); :meth:`reveal` gives the URL to the driver."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def location(self) -> str:
+        """The URL with its password masked."""
+        return redact_url(self._value)
+
+    def __repr__(self) -> str:
+        return f"SecretURL({self.location!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretURL) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
 def _secrets(url: str) -> list[str]:
     """Every spelling of the passwords in ``url``, longest first (to scrub from messages)."""
     found: set[str] = set()
@@ -144,6 +174,16 @@ def _params(params: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(p.replace("\x00", "\\x00") if isinstance(p, str) and "\x00" in p else p for p in params)
 
 
+def _rollback(conn: psycopg.Connection[Any]) -> None:
+    """End a failed or interrupted transaction; a dead connection has none left to end."""
+    if conn.broken or conn.closed:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except Exception:  # the connection died meanwhile: the server ends the transaction itself
+        conn.close()
+
+
 class _Tx:
     __slots__ = ("_conn",)
 
@@ -170,8 +210,7 @@ class PostgresBackend:
         if not is_postgres_url(url):
             raise ValueError(f"not a postgresql:// URL: {redact_url(url)!r}")
         self._psycopg = _psycopg()
-        self._url = url
-        self._secrets = _secrets(url)
+        self._url = SecretURL(url)
         self.location = redact_url(url)
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
@@ -188,7 +227,11 @@ class PostgresBackend:
         self._conn: psycopg.Connection[Any] | None = None
         with self._errors():
             self._conn = self._connect()
+        try:
             self._setup(create)
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"PostgresBackend({self.location!r})"
@@ -198,7 +241,7 @@ class PostgresBackend:
         from psycopg.rows import dict_row
 
         conn: psycopg.Connection[Any] = self._psycopg.connect(
-            self._url,
+            self._url.reveal(),
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=max(2, round(self.connect_timeout)),  # libpq's minimum is 2 s
@@ -223,8 +266,8 @@ class PostgresBackend:
         return conn
 
     def _fail(self, exc: BaseException) -> NoReturn:
-        message = str(exc).strip() or type(exc).__name__
-        for secret in self._secrets:
+        message = " ".join(str(exc).split()) or type(exc).__name__  # one line: libpq adds hints on more
+        for secret in _secrets(self._url.reveal()):
             message = message.replace(secret, "***")
         raise ApprovalError(f"PostgreSQL: {message}") from None
 
@@ -236,17 +279,12 @@ class PostgresBackend:
             self._fail(exc)
 
     def _setup(self, create: bool) -> None:
-        assert self._conn is not None
-        conn = self._conn
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_LOCK_KEY,))
-            found = conn.execute(
-                "SELECT to_regclass(%s) IS NOT NULL AS present", (f"{SCHEMA}.schema_version",)
-            ).fetchone()
+        with self.write() as tx:
+            found = tx.execute("SELECT to_regclass(?) IS NOT NULL AS present", (f"{SCHEMA}.schema_version",))
             version = 0
-            if found is not None and found["present"]:
-                row = conn.execute(f"SELECT max(version) AS version FROM {SCHEMA}.schema_version").fetchone()
-                version = int(row["version"] or 0) if row is not None else 0
+            if found and found[0]["present"]:
+                rows = tx.execute(f"SELECT max(version) AS version FROM {SCHEMA}.schema_version")
+                version = int(rows[0]["version"] or 0) if rows else 0
             if version == SCHEMA_VERSION:
                 return
             if version > SCHEMA_VERSION:
@@ -257,24 +295,48 @@ class PostgresBackend:
             if version == 0 and not create:
                 raise FileNotFoundError(f"no approvals queue at {self.location}")
             for statement in _DDL:
-                conn.execute(statement)
-            conn.execute(f"DELETE FROM {SCHEMA}.schema_version")
-            conn.execute(f"INSERT INTO {SCHEMA}.schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+                tx.execute(statement)
+            tx.execute(f"DELETE FROM {SCHEMA}.schema_version")
+            tx.execute(f"INSERT INTO {SCHEMA}.schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+
+    def _begin(self) -> psycopg.Connection[Any]:
+        """A connection inside a new transaction that holds the queue's lock. A connection found dead
+        here (the server restarted, an idle timeout) is replaced once: nothing of the caller's has run."""
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN")
+                conn.execute(_LOCK_SQL, (_LOCK_KEY,))
+                return conn
+            except BaseException as exc:  # also an interrupt while waiting for the lock
+                _rollback(conn)
+                if attempt == 2 or not conn.broken or not isinstance(exc, self._psycopg.Error):
+                    raise
+        raise AssertionError("unreachable")
 
     # -- the Backend interface ------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[_Tx]:
         with self._lock, self._errors():
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (_LOCK_KEY,))
+            conn = self._begin()
+            try:
                 yield _Tx(conn)
+            except BaseException:
+                _rollback(conn)
+                raise
+            conn.execute("COMMIT")
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._lock, self._errors():
-            cur = self._connection().execute(_dialect(sql), _params(params))
-            rows: list[Row] = cur.fetchall()
-            return rows
+            for attempt in (1, 2):
+                conn = self._connection()
+                try:
+                    rows: list[Row] = conn.execute(_dialect(sql), _params(params)).fetchall()
+                    return rows
+                except self._psycopg.OperationalError:
+                    if attempt == 2 or not conn.broken:  # reads are safe to repeat on a new connection
+                        raise
+            raise AssertionError("unreachable")
 
     def close(self) -> None:
         with self._lock:

@@ -26,7 +26,7 @@ import time
 
 from .. import _safe
 from ._model import ApprovalRequest, ApprovalResult, timed_out
-from ._postgres import redact_url
+from ._postgres import SecretURL
 from ._store import HEARTBEAT_S, ApprovalStore, RequestRecord
 
 
@@ -55,7 +55,7 @@ class QueueApprover:
         if path is not None and url is not None:
             raise ValueError("give a QueueApprover a path or a url, not both")
         self.path = path
-        self._url = url
+        self._url = None if url is None else SecretURL(url)
         self.poll_interval = poll_interval
         self.timeout = timeout
         self._store: ApprovalStore | None = None
@@ -63,7 +63,7 @@ class QueueApprover:
     @property
     def url(self) -> str | None:
         """The PostgreSQL URL given, with its password masked."""
-        return None if self._url is None else redact_url(self._url)
+        return None if self._url is None else self._url.location
 
     def __repr__(self) -> str:
         if self._store is not None:
@@ -76,7 +76,7 @@ class QueueApprover:
     def store(self) -> ApprovalStore:
         """The store, opened (and created) on first use."""
         if self._store is None:
-            self._store = ApprovalStore(self.path, url=self._url)
+            self._store = ApprovalStore(self.path, url=None if self._url is None else self._url.reveal())
         return self._store
 
     def close(self) -> None:

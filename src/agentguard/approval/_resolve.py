@@ -124,8 +124,16 @@ async def aresolve(
 
 
 def grant_store(approver: Any) -> ApprovalStore | None:
-    """Where ``approver``'s grants live: its ``store``, else one kept in memory beside it."""
-    store = getattr(approver, "store", None)
+    """Where ``approver``'s grants live: its ``store``, else one kept in memory beside it.
+
+    ``None`` when its store cannot be opened (an unreachable database): then its ``approve`` meets the
+    same error, and the answer is a denial that says so.
+    """
+    try:
+        store = getattr(approver, "store", None)
+    except Exception as exc:
+        _safe.report("approval.store", exc)
+        return None
     if isinstance(store, ApprovalStore):
         return store
     try:

@@ -101,6 +101,13 @@ CREATE TABLE IF NOT EXISTS triage_log (
     note TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS trend_facts (
+    session_id TEXT PRIMARY KEY,
+    reviews INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL,
+    facts TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trend_facts_start ON trend_facts(start_ns);
 CREATE TABLE IF NOT EXISTS follow (
     path TEXT PRIMARY KEY,
     inode INTEGER NOT NULL,
@@ -522,6 +529,52 @@ class Journal:
                 db.execute("ROLLBACK")
                 raise
         return new
+
+    # -- fleet trends ------------------------------------------------------------------------------
+    def sessions_without_facts(self, limit: int = 256) -> list[tuple[str, list[str], int]]:
+        """Reviewed sessions with spans whose trend facts are missing or older than their last review:
+        ``(session_id, trace_ids, reviews)``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.session_id, s.traces, s.reviews FROM sessions s LEFT JOIN trend_facts f"
+                " ON f.session_id = s.session_id WHERE s.spans > 0 AND (f.session_id IS NULL"
+                " OR f.reviews != s.reviews) ORDER BY s.reviewed_at LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(r[0], list(json.loads(r[1])), int(r[2])) for r in rows]
+
+    def store_facts(self, rows: Sequence[tuple[str, int, int, dict[str, Any]]]) -> None:
+        """Keep trend facts ``(session_id, reviews, start_ns, facts)``, replacing older ones."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO trend_facts (session_id, reviews, start_ns, facts) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(session_id) DO UPDATE SET reviews = excluded.reviews,"
+                    " start_ns = excluded.start_ns, facts = excluded.facts",
+                    [(sid, reviews, start, json.dumps(facts)) for sid, reviews, start, facts in rows],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def facts_since(self, start_ns: int | None = None) -> list[dict[str, Any]]:
+        """The stored trend facts of sessions that started at ``start_ns`` or later (all: ``None``)."""
+        with self._lock:
+            if start_ns is None:
+                rows = self._db.execute("SELECT facts FROM trend_facts ORDER BY start_ns").fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT facts FROM trend_facts WHERE start_ns >= ? ORDER BY start_ns", (start_ns,)
+                ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def latest_fact_start(self) -> int | None:
+        with self._lock:
+            (value,) = self._db.execute("SELECT MAX(start_ns) FROM trend_facts").fetchone()
+        return None if value is None else int(value)
 
     # -- alerts ------------------------------------------------------------------------------------
     def pending_alerts(self, *, now: float, limit: int = 64) -> list[tuple[int, dict[str, Any], int]]:

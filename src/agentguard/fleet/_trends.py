@@ -234,10 +234,12 @@ class Bucket:
     deferred: int = 0
     unapproved_escalations: int = 0
     session_ids: list[str] = field(default_factory=list)
+    """The first 50 sessions' ids (the evidence of a spike)."""
 
     def add(self, f: SessionFacts) -> None:
         self.sessions += 1
-        self.session_ids.append(f.session_id)
+        if len(self.session_ids) < 50:
+            self.session_ids.append(f.session_id)
         if f.tests_passed is not None:
             self.tested += 1
             self.passed += f.tests_passed
@@ -400,7 +402,7 @@ def spikes(series: Series, cfg: TrendConfig, *, now: float | None = None) -> lis
             "baseline_sessions_tested": base_n,
             "without_source_change": {"tested": bucket.tested_no_source, "passed": bucket.passed_no_source},
             "source_share": None if bucket.source_share is None else round(bucket.source_share, 4),
-            "sessions": bucket.session_ids[:50],
+            "sessions": list(bucket.session_ids),
             "span_ids": [],
         }
         out.append(
@@ -463,47 +465,62 @@ def session_trends(
 
 # -- from the monitor's journal ----------------------------------------------------------------------
 class FleetTrends:
-    """Trends over the sessions a monitor's :class:`Journal` reviewed, facts cached per review.
+    """Trends over the sessions a monitor's :class:`Journal` reviewed.
 
-    :meth:`update` computes the facts of sessions reviewed since the last call, rebuilds the
-    snapshot and stores new spike findings in the journal (triaged like any other finding);
-    :meth:`snapshot` returns the last one (computing it the first time).
+    :meth:`update` computes the facts of sessions reviewed since the last call (in batches; they are
+    kept in the journal, so memory stays flat however many sessions the journal holds and a restart
+    computes nothing twice), rebuilds the snapshot over the last ``window_buckets`` buckets (plus the
+    baseline before them) and stores new spike findings in the journal (triaged like any other
+    finding). :meth:`snapshot` returns a recent one, :attr:`last` the last one without computing.
     """
 
-    def __init__(self, journal: Journal, config: TrendConfig | None = None) -> None:
+    def __init__(
+        self, journal: Journal, config: TrendConfig | None = None, *, window_buckets: int = 90
+    ) -> None:
         self.journal = journal
         self.config = config if config is not None else TrendConfig()
-        self._facts: dict[str, tuple[int, SessionFacts]] = {}
+        self.window_buckets = window_buckets
         self._last: TrendSnapshot | None = None
         self._last_at = 0.0
         self._lock = threading.Lock()
 
-    def facts(self) -> list[SessionFacts]:
-        """One :class:`SessionFacts` per reviewed session with spans (recomputed after a re-review)."""
+    def refresh_facts(self, *, batch: int = 256) -> int:
+        """Compute and store the facts of every session reviewed (or re-reviewed) since; returns how many."""
+        done = 0
         with self._lock:
-            fresh = [
-                s
-                for s in self.journal.sessions()
-                if s["spans"] and self._facts.get(s["session_id"], (-1,))[0] != s["reviews"]
-            ]
-            for s in fresh:
-                spans = sorted(
-                    (x for group in self.journal.spans_by_trace(s["traces"]).values() for x in group),
-                    key=lambda x: (x.start, x.span_id),
-                )
-                session = Session(id=s["session_id"], spans=spans, traces=tuple(s["traces"]))
-                found = [
-                    (f.code, f.category) for f in self.journal.query_findings(session_id=s["session_id"])
-                ]
-                self._facts[s["session_id"]] = (int(s["reviews"]), session_facts(session, found))
-            return [f for _, f in self._facts.values()]
+            while True:
+                todo = self.journal.sessions_without_facts(batch)
+                if not todo:
+                    return done
+                rows = []
+                spans = self.journal.spans_by_trace(t for _, traces, _ in todo for t in traces)
+                for session_id, traces, reviews in todo:
+                    mine = sorted(
+                        (x for t in traces for x in spans.get(t, ())), key=lambda x: (x.start, x.span_id)
+                    )
+                    session = Session(id=session_id, spans=mine, traces=tuple(traces))
+                    found = [(f.code, f.category) for f in self.journal.query_findings(session_id=session_id)]
+                    facts = session_facts(session, found)
+                    rows.append((session_id, reviews, facts.start_ns, asdict(facts)))
+                self.journal.store_facts(rows)
+                done += len(rows)
+
+    def facts(self, bucket_s: int | None = None) -> list[SessionFacts]:
+        """The facts of the sessions in the window: the latest ``window_buckets`` buckets and a baseline."""
+        self.refresh_facts()
+        size = bucket_s or self.config.bucket_s
+        latest = self.journal.latest_fact_start()
+        if latest is None:
+            return []
+        since = latest - (self.window_buckets + self.config.baseline_buckets) * size * 1_000_000_000
+        return [SessionFacts(**d) for d in self.journal.facts_since(max(0, since))]
 
     def update(self, *, bucket_s: int | None = None) -> TrendSnapshot:
         """Recompute (in ``bucket_s`` buckets when given); returns the snapshot. Spikes in the
         configured buckets are stored in the journal as findings (once each: triage keeps its state)."""
         own = bucket_s is None or bucket_s == self.config.bucket_s
         cfg = self.config if own or bucket_s is None else _with_bucket(self.config, bucket_s)
-        snapshot = trends(self.facts(), cfg)
+        snapshot = trends(self.facts(cfg.bucket_s), cfg)
         if snapshot.spikes and own:  # findings are kept for the configured buckets only
             self.journal.record_fleet_findings(snapshot.spikes)
         if own:

@@ -37,6 +37,7 @@ from ..detect import online as _detect
 from ..spend import TokenUsage, reconcile, release
 from ..telemetry import looks_like_refusal, to_text
 from ..telemetry import semconv as sc
+from ._borrowed import borrow, foreign_llm_span
 from ._step import _Step, record_error
 
 if TYPE_CHECKING:
@@ -413,7 +414,11 @@ def start_llm(
             _name_provider(run, provider)
     name = f"{operation} {request_model}" if request_model else operation
     try:
-        span = guard.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        theirs = foreign_llm_span()
+        if theirs is not None:
+            span = borrow(theirs, attrs)
+        else:
+            span = guard.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
     except Exception as exc:
         _safe.report("step.llm_start", exc)
         span = trace.INVALID_SPAN

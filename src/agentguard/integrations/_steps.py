@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, cast
 
-import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -36,15 +35,18 @@ from .. import _safe
 from ..action import ALLOW, Action, ActionKind, Decision, normalise_kind
 from ..detect import online as _detect
 from ..guard import (
+    Borrowed,
     Guard,
     PolicyLike,
     RunScope,
     RunState,
     ToolSpec,
     ToolStep,
+    borrow,
     close_run,
     current_run,
     default_guard,
+    foreign_tool_span,
 )
 from ..normalise import action_from_tool_call
 from ..telemetry import semconv as sc
@@ -61,10 +63,6 @@ __all__ = [
     "resolve_guard",
     "start_tool",
 ]
-
-# OpenInference marks its spans with this attribute; "TOOL" is a tool call.
-_OPENINFERENCE_KIND = "openinference.span.kind"
-_OPENINFERENCE_TOOL_NAME = "tool.name"
 
 
 def resolve_guard(guard: Guard | None, policy: PolicyLike | None, approver: Any) -> Guard:
@@ -154,46 +152,21 @@ def start_tool(action: Action, *, guard: Guard | None = None, description: str |
     if run is not None and action.call_id is None:
         action.call_id = run.take_tool_call_id(action.tool)
     spec = ToolSpec(name=action.tool, kind=action.kind, description=description)
-    theirs = _framework_span(action.tool)
+    theirs = foreign_tool_span(action.tool)
     if theirs is None:
         return g.start_tool(action, run=run, spec=spec)
-    span = cast(trace.Span, _Borrowed(theirs))
+    attributes = dict(spec.attributes)
+    if action.call_id is not None:
+        attributes[sc.GEN_AI_TOOL_CALL_ID] = action.call_id
     try:
-        attributes = dict(spec.attributes)
-        if action.call_id is not None:
-            attributes[sc.GEN_AI_TOOL_CALL_ID] = action.call_id
-        span.set_attributes(attributes)
+        span = borrow(theirs, attributes)
     except Exception as exc:
         _safe.report("integrations.start_tool", exc)
+        span = cast(trace.Span, Borrowed(theirs))
     step = ToolStep(g, run, action, span, spec)
     if run is not None:
         _detect.on_tool_call(run, action, span)
     return step
-
-
-class _Borrowed(wrapt.ObjectProxy[trace.Span]):
-    """Another instrumentation's span, recorded on but ended by its owner."""
-
-    def end(self, end_time: int | None = None) -> None:
-        return None
-
-
-def _framework_span(tool: str) -> trace.Span | None:
-    """The current span when it is another instrumentation's span of this same tool call."""
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return None
-    attributes = getattr(span, "attributes", None)
-    if not isinstance(attributes, Mapping):
-        return None
-    if attributes.get(_OPENINFERENCE_KIND) == "TOOL":
-        return span if attributes.get(_OPENINFERENCE_TOOL_NAME) in (None, tool) else None
-    if (
-        attributes.get(sc.GEN_AI_OPERATION_NAME) == sc.OP_EXECUTE_TOOL
-        and sc.POLICY_DECISION not in attributes
-    ):
-        return span if attributes.get(sc.GEN_AI_TOOL_NAME) in (None, tool) else None
-    return None
 
 
 # -- runs opened from a framework's callbacks -----------------------------------------------------------

@@ -73,6 +73,8 @@ DURATION_BUCKETS: Final = (
 
 # --- agentguard --------------------------------------------------------------------------------
 RUN_ID: Final = "agentguard.run.id"
+BORROWED: Final = "agentguard.borrowed"
+"""True on another instrumentation's span of a call that agentguard recorded on instead of its own span."""
 TASK: Final = "agentguard.task"
 SCOPE_ROOT: Final = "agentguard.scope.root"
 SCOPE_READ: Final = "agentguard.scope.read"
