@@ -287,3 +287,14 @@ def test_a_cluster_at_an_address(ray_head: str, tmp_path: Path) -> None:
     assert on_ray.stdout == local.stdout
     assert json.loads(on_ray.stdout)["sessions"]
     assert on_ray.stderr == ""  # the report is the output
+
+
+def test_a_chosen_detector_set_runs_on_the_workers(ray_cluster: Any, tmp_path: Path) -> None:
+    from agentguard.detect import Circumvention, DetectorSet
+
+    paths = _many_sessions(tmp_path)
+    only = DetectorSet([Circumvention])
+    got = scan_ray(paths, detectors=only)
+    assert [s.to_dict() for s in got.sessions] == [s.to_dict() for s in scan(paths, detectors=only).sessions]
+    codes = {g.code for s in got.sessions for g in s.signals}
+    assert codes == {"circumvention.bypass_flag"}  # the exfiltration detector was not in the set
