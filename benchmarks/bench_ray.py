@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentguard.scan import ScanReport, scan, scan_ray
+from agentguard.scan import LOOPBACK_ONLY, ScanReport, scan, scan_ray
 
 from .bench_scan import generate
 
@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--object-store-mb", type=int, default=1024)
     args = parser.parse_args(argv)
 
+    os.environ.setdefault(LOOPBACK_ONLY, "0")  # the cluster started here listens on loopback only
     import ray
+    import ray.data
+
+    for handler in logging.getLogger("ray.data").handlers:  # its console lines would join the summary
+        if getattr(handler, "stream", None) is not None:
+            handler.setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory() as d:
         paths: list[Path] = []
@@ -68,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             num_cpus=args.workers,
             include_dashboard=False,
             object_store_memory=args.object_store_mb * 2**20,
-            logging_level=logging.WARNING,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
         )
         try:
             on_ray()  # start the worker processes and their imports

@@ -6,8 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +23,7 @@ from typing import Any
 import pytest
 
 from agentguard.cli import main
-from agentguard.scan import scan, scan_ray
+from agentguard.scan import LOOPBACK_ONLY, scan, scan_ray
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
 from test_scan import line, session, span
@@ -24,9 +32,14 @@ from test_traces_sessions import corpus
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
+RAY = Path(sys.executable).with_name("ray")
+LOOPBACK = {LOOPBACK_ONLY: "0"}  # the cluster's servers listen on 127.0.0.1 only
+
+
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
-    """A local Ray cluster for this module: 2 CPUs, a small object store, no dashboard."""
+    """A local Ray cluster for this module: 2 CPUs, a small object store, no dashboard, loopback."""
+    os.environ.update(LOOPBACK)  # read when ray is imported, inherited by the cluster's processes
     import ray
 
     try:
@@ -209,3 +222,79 @@ def test_the_judge_stage_against_the_local_model(ray_cluster: Any, llm_server: A
     assert [g.code for g in result.signals if g.source != "judge"] == [
         g.code for g in scan([path]).sessions[0].signals
     ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# the head and its drivers share a token of their own (Ray's token authentication), not ~/.ray's
+HEAD_AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+
+
+@pytest.fixture(scope="module")
+def ray_head(component_logs: Path) -> Iterator[str]:
+    """A Ray head node started as a cluster's machines start it (``ray start --head``), on loopback
+    ports of its own, with its own temporary directory (so no other ``ray.init()`` on this machine
+    finds it); stopped by ending its process group."""
+    temp = tempfile.mkdtemp(prefix="ag-ray-", dir="/tmp")  # short: Ray's socket paths live under it
+    port = _free_port()
+    argv = [
+        str(RAY), "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
+        "--num-cpus=1", "--include-dashboard=false", f"--dashboard-port={_free_port()}",
+        f"--ray-client-server-port={_free_port()}", "--object-store-memory=100000000",
+        "--disable-usage-stats", f"--temp-dir={temp}",
+    ]  # fmt: skip
+    log = (component_logs / "ray-head.log").open("w")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env={**os.environ, **LOOPBACK, **HEAD_AUTH}, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while "Ray runtime started" not in (component_logs / "ray-head.log").read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.skip(f"ray start --head did not start: see {component_logs / 'ray-head.log'}")
+            time.sleep(0.5)
+        yield f"127.0.0.1:{port}"
+    finally:
+        for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _agentguard(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "agentguard", *args]
+    env = {**os.environ, **LOOPBACK, **HEAD_AUTH}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
+
+
+def test_a_cluster_at_an_address(ray_head: str, tmp_path: Path) -> None:
+    """What a multi-node cluster's driver does: --ray-address to a head started by `ray start`."""
+    paths = [str(p) for p in _split_and_shuffled(tmp_path)] + [str(FIXTURES / "traces" / "mcp")]
+    local = _agentguard("scan", "--json", *paths)
+    on_ray = _agentguard("scan", "--json", "--engine", "ray", "--ray-address", ray_head, *paths)
+    assert on_ray.returncode == local.returncode == 0, on_ray.stderr
+    assert on_ray.stdout == local.stdout
+    assert json.loads(on_ray.stdout)["sessions"]
+    assert on_ray.stderr == ""  # the report is the output
+
+
+def test_a_chosen_detector_set_runs_on_the_workers(ray_cluster: Any, tmp_path: Path) -> None:
+    from agentguard.detect import Circumvention, DetectorSet
+
+    paths = _many_sessions(tmp_path)
+    only = DetectorSet([Circumvention])
+    got = scan_ray(paths, detectors=only)
+    assert [s.to_dict() for s in got.sessions] == [s.to_dict() for s in scan(paths, detectors=only).sessions]
+    codes = {g.code for s in got.sessions for g in s.signals}
+    assert codes == {"circumvention.bypass_flag"}  # the exfiltration detector was not in the set

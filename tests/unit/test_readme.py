@@ -3,7 +3,8 @@
 Python blocks run in a fresh interpreter (``configure()`` sets process-wide state) with
 ``OPENAI_BASE_URL`` pointing at a scripted OpenAI-compatible server on loopback. Shell blocks run
 their ``agentguard`` commands (also with the server in place of any ``http://127.0.0.1:PORT/v1``) and
-check that the ``make`` targets they name exist. A YAML block runs its ``run:`` steps. A block in any
+check that the ``make`` targets they name exist (and ``ray`` commands, which a cluster's own machines
+run, that their subcommand and options exist). A YAML block runs its ``run:`` steps. A block in any
 other language, or a shell command this test does not know how to run, fails the test: rewrite it so
 it runs, or mark it ``text`` when it is not code.
 """
@@ -127,6 +128,18 @@ def check_command(
     if words[0] == "make":
         missing = set(words[1:]) - make_targets()
         assert not missing, f"{where}: make has no target {sorted(missing)}"
+        return
+    if words[0] == "ray":  # a cluster's own machines run these: check the subcommand exists
+        ray = Path(sys.executable).with_name("ray")
+        sub = [w for w in words[1:3] if not w.startswith("-")][: 2 if words[1] == "job" else 1]
+        done = subprocess.run(
+            [str(ray), *sub, "--help"], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, f"{where}: ray has no command {sub}\n{done.stderr[-2000:]}"
+        own = words[1 : words.index("--")] if "--" in words else words[1:]  # after --: the job's command
+        options = {w.split("=")[0] for w in own if w.startswith("--")}
+        unknown = {o for o in options if o not in done.stdout}
+        assert not unknown, f"{where}: ray {' '.join(sub)} has no option {sorted(unknown)}"
         return
     assert words[0] in ("agentguard", ".venv/bin/agentguard"), f"{where}: do not know how to run {words}"
     done = run_command(words, workdir, server, postgres)

@@ -107,6 +107,7 @@ def test_the_ray_engine_without_ray_names_the_extra(
 ) -> None:
     path = write_session(tmp_path, ["ls"])
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` does where Ray is not installed
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # what the command sets, undone after
     assert main(["scan", "--engine", "ray", str(path)]) == 1
     err = capsys.readouterr().err
     assert "pip install 'agentguard[ray]'" in err

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -167,8 +168,12 @@ def _scan(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport
 
 def _scan_ray(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanReport:
     """``scan_ray(paths)``: the same report from a Ray Data job; the judge is its second stage."""
-    from ..scan import scan_ray
+    from ..scan import LOOPBACK_ONLY, scan_ray
 
+    if not args.ray_address and not os.environ.get("RAY_ADDRESS"):
+        # the local cluster started for this scan listens on loopback only (read when ray is imported)
+        os.environ.setdefault(LOOPBACK_ONLY, "0")
+    _quiet_ray_data()
     judge = None
     if args.judge:
         from ..detect import TranscriptMonitor
@@ -181,6 +186,22 @@ def _scan_ray(paths: list[str], args: argparse.Namespace, err: TextIO) -> ScanRe
             return scan_ray(paths, address=args.ray_address, judge=judge)
     except ImportError as exc:
         raise CommandError(str(exc)) from None
+    except ConnectionError as exc:  # ray.init: no cluster at the address
+        raise CommandError(f"cannot reach the Ray cluster: {exc}") from None
+
+
+def _quiet_ray_data() -> None:
+    """Ray Data's console lines (one per dataset run, notices) off stderr: the report is the output.
+    Its log file in the Ray session directory keeps them."""
+    import logging
+
+    try:
+        import ray.data  # configures its loggers on import
+    except ImportError:
+        return  # scan_ray says what to install
+    for handler in logging.getLogger(ray.data.__name__).handlers:
+        if getattr(handler, "stream", None) in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__):
+            handler.setLevel(logging.ERROR)
 
 
 def _describe(files: list[Path]) -> str:

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 from ..traces import FormatError, decode_request, encode_spans
 from ._exporter import OtlpJsonFileExporter
-from ._ray import scan_ray
+from ._ray import LOOPBACK_ONLY, scan_ray
 from ._runner import ScanIssue, ScanReport, scan, scan_file
 from ._sessions import SessionResult, replay
 
 __all__ = [
+    "LOOPBACK_ONLY",
     "FormatError",
     "OtlpJsonFileExporter",
     "ScanIssue",

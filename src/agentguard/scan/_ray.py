@@ -15,8 +15,10 @@ The stages (each one a Ray Data operation; Ray does the distributing):
 2. attribution: the driver joins the summaries (:class:`agentguard.traces.SessionIndex`), asking one
    more pass over the rows for the traces holding the span ids a join depends on, and gets each
    trace's session id: the local scan's rule, on one row per trace;
-3. replay: the rows are grouped by session id (a hash shuffle) and each session is built
-   (:func:`agentguard.traces.build_session`) and replayed through the detectors in parallel;
+3. replay: the rows are sorted by session id (Ray Data's sort-based shuffle, as tasks in the
+   cluster's worker processes), so each block holds whole sessions, and each block's sessions are
+   built (:func:`agentguard.traces.build_session`) and replayed through the detectors, blocks in
+   parallel;
 4. judge (with ``judge``): the sessions with signals go through the :class:`~agentguard.detect.
    TranscriptMonitor` as a second stage.
 
@@ -42,6 +44,7 @@ from ..detect import Detector, DetectorSet, default_detectors
 from ..traces import (
     AttributeFilter,
     ReadIssue,
+    Row,
     SessionIndex,
     Span,
     TraceSummary,
@@ -63,6 +66,9 @@ if TYPE_CHECKING:
 
 Factories = tuple[Callable[[], Detector], ...]
 """A detector set's factories, as the workers rebuild it."""
+LOOPBACK_ONLY: Final = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+"""Set to ``0`` before ``ray`` is imported, a Ray cluster started by this process (and its workers)
+listens on 127.0.0.1 only; by default Ray binds a local cluster to the machine's address."""
 EXTRA_HINT: Final = "pip install 'agentguard[ray]'"
 _CHUNK: Final = 0  # a row holding the spans of one trace read from one file
 _FILE: Final = 1  # a row holding one file's span count and issues
@@ -168,20 +174,32 @@ def _detector_set(factories: Factories | None) -> DetectorSet:
 
 
 def _replay(
-    group: pyarrow.Table,
+    block: pyarrow.Table,
     factories: Factories | None,
     transcripts: bool,
     sources: Sequence[str],
 ) -> dict[str, list[Any]]:
-    rows = []
-    for source, blob in zip(group["source"].to_pylist(), group["spans"].to_pylist(), strict=True):
+    """Every session of ``block`` (a whole partition of the shuffle: each session's rows are all in
+    it) replayed through the detectors."""
+    groups: dict[str, tuple[set[str], list[Row]]] = {}
+    columns = (block[c].to_pylist() for c in ("session", "trace", "source", "spans"))
+    for sid, trace_id, source, blob in zip(*columns, strict=True):
+        group = groups.get(sid)
+        if group is None:
+            group = groups[sid] = (set(), [])
+        group[0].add(trace_id)
+        add = group[1].append
         for values in marshal.loads(blob):
             span = span_from_tuple(values)
-            rows.append((span.start, span.span_id, span.trace_id, source, span))
-    sid = group["session"][0].as_py()
-    session = build_session(sid, sorted(set(group["trace"].to_pylist())), rows, sources)
-    result = replay(session, _detector_set(factories), transcripts=transcripts)
-    return {"result": [pickle.dumps(result)], "flagged": [bool(result.signals)]}
+            add((span.start, span.span_id, span.trace_id, source, span))
+    detectors = _detector_set(factories)
+    results: list[bytes] = []
+    flagged: list[bool] = []
+    for sid, (traces, rows) in groups.items():
+        result = replay(build_session(sid, sorted(traces), rows, sources), detectors, transcripts=transcripts)
+        results.append(pickle.dumps(result))
+        flagged.append(bool(result.signals))
+    return {"result": results, "flagged": flagged}
 
 
 # -- stage 4: judge -----------------------------------------------------------------------------------
@@ -218,16 +236,18 @@ def scan_ray(
 ) -> ScanReport:
     """Scan ``paths`` on a Ray cluster (see :mod:`agentguard.scan._ray`).
 
-    Uses the Ray connection this process already has, else ``ray.init(address=address)`` (``None``
-    starts a local cluster; ``"auto"`` or ``"ray://host:10001"`` joins one) and disconnects at the end.
-    ``partitions`` is the number of session groups of the shuffle (default: the cluster's CPUs).
+    Uses the Ray connection this process already has, else ``ray.init(address=address)`` (``None``:
+    the cluster in ``$RAY_ADDRESS``, else a new local one, on loopback only with :data:`LOOPBACK_ONLY`
+    set to ``0`` before ``ray`` is imported; ``"auto"`` or ``"ray://host:10001"`` joins one) and
+    disconnects at the end.
+    ``partitions`` is the number of replay tasks (default: twice the cluster's CPUs).
     """
     ray = _ray()
     started = not ray.is_initialized()
     if started:
         import logging
 
-        ray.init(address=address, logging_level=logging.WARNING)
+        ray.init(address=address, logging_level=logging.ERROR)  # failures reach us as exceptions
     try:
         return _job(
             ray,
@@ -253,8 +273,35 @@ def _job(
 ) -> ScanReport:
     data = ray.data
     context = data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
+    settings = {
+        "enable_progress_bars": False,
+        "print_on_execution_start": False,
+        # the sort-based shuffle runs as tasks in the cluster's worker processes; the hash shuffle
+        # starts aggregator actors (new processes) on every run
+        "shuffle_strategy": data.context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED,
+    }
+    saved = {name: getattr(context, name) for name in settings}
+    for name, value in settings.items():
+        setattr(context, name, value)
+    try:
+        return _stages(
+            ray, files, detectors=detectors, transcripts=transcripts, judge=judge, partitions=partitions
+        )
+    finally:
+        for name, value in saved.items():
+            setattr(context, name, value)
+
+
+def _stages(
+    ray: ModuleType,
+    files: list[Path],
+    *,
+    detectors: DetectorSet | None,
+    transcripts: bool,
+    judge: TranscriptMonitor | None,
+    partitions: int | None,
+) -> ScanReport:
+    data = ray.data
     report = ScanReport()
     if not files:
         return report
@@ -291,11 +338,16 @@ def _job(
         return report
 
     factories = None if detectors is None else tuple(detectors.factories)
-    cpus = partitions or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    blocks = partitions or 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
     results = (
         rows.map_batches(_assign, fn_args=(ray.put(sessions),), batch_format="pyarrow")
-        .groupby("session", num_partitions=cpus)
-        .map_groups(_replay, fn_args=(factories, transcripts, sources), batch_format="pyarrow")
+        .repartition(blocks)  # the sort keeps the number of blocks: as many as replay tasks
+        # what groupby("session").map_groups() does, with one call per block instead of one per
+        # session: sorted by session, each block (holding whole sessions) as one batch
+        .sort("session")
+        .map_batches(
+            _replay, fn_args=(factories, transcripts, sources), batch_size=None, batch_format="pyarrow"
+        )
     )
     blobs: Iterator[dict[str, Any]]
     if judge is not None:
