@@ -7,10 +7,7 @@ policy decisions never pass through here.
 
 from __future__ import annotations
 
-import logging
 import threading
-
-logger = logging.getLogger("agentguard")
 
 _warned: set[str] = set()
 _lock = threading.Lock()
@@ -22,6 +19,9 @@ def report(where: str, exc: BaseException) -> None:
         with _lock:
             first = where not in _warned
             _warned.add(where)
+        import logging  # imported on the first fault: a process without one never loads it
+
+        logger = logging.getLogger("agentguard")
         if first:
             logger.warning(
                 "agentguard: internal error in %s; the agent continues unaffected "

@@ -18,7 +18,6 @@ Exceptions::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
@@ -108,6 +107,8 @@ class Decision:
         summary = self.facts_summary()
         if summary is None:
             return ""
+        import hashlib
+
         text = json.dumps(summary, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 

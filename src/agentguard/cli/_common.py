@@ -8,12 +8,14 @@ ran and failed, or found what ``--fail-on`` asked about), :data:`EXIT_USAGE` (64
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Final, Literal, TextIO
+from typing import TYPE_CHECKING, Final, Literal, TextIO
+
+if TYPE_CHECKING:
+    import argparse
 
 Align = Literal["<", ">"]
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import re
 import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._lazyre import lazy_compile
 from ._common import CommandError
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 HELP = "Serve a live dashboard of runs, cost, decisions and signals on 127.0.0.1."
 DEFAULT_PORT = 8765
-_RANGE = re.compile(r"^(\d+)([smhd]?)$")
+_RANGE = lazy_compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

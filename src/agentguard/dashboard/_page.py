@@ -12,16 +12,17 @@ import base64
 import hashlib
 import html
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any, Final
+
+from .._lazyre import lazy_compile
 
 SERVER_CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-_SLOT: Final = re.compile(r"\{\{([A-Z]+)\}\}")
+_SLOT: Final = lazy_compile(r"\{\{([A-Z]+)\}\}")
 STATIC_FILES: Final = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 
 

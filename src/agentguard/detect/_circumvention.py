@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .._lazyre import lazy_compile
 from ._engine import Detector, Session, contains_any, signal
 from ._events import PolicyEvent, ToolCall
 from ._signal import Signal
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..normalise import Facts
     from ..policy._rules._agents import NoAgentSpawn
 
-_DECODE_EXEC = re.compile(
+_DECODE_EXEC = lazy_compile(
     r"(?:base64\s+(?:-d|--decode|-D)|b64decode|xxd\s+-r|openssl\s+(?:enc\s+)?(?:-d\b|base64\s+-d)|uudecode"
     r"|\bfrom_?base64\b"
     r"|codecs\.decode|bytes\.fromhex|\\x[0-9a-f]{2}(?:\\x[0-9a-f]{2}){3,})"
@@ -52,11 +53,11 @@ _DECODE_HINTS = (
     "\\x",
     "eval",
 )
-_BYPASS = re.compile(
+_BYPASS = lazy_compile(
     r"(?<![\w-])(?:--no-verify|--dangerously-[\w-]+|--no-gpg-sign|--yolo|--skip-permissions|--trust-all-tools"
     r"|--dangerously|-c\s+core\.hooksPath=\S*|HUSKY=0|SKIP_HOOKS=1|--no-sandbox|--allow-all-tools)(?![\w-])"
 )
-_DYNAMIC_PROGRAM = re.compile(r"(?:^|[;&|]\s*|\$\(\s*)\$\{?\w+\}?(?:\s+\$\{?\w+\}?)*\s")
+_DYNAMIC_PROGRAM = lazy_compile(r"(?:^|[;&|]\s*|\$\(\s*)\$\{?\w+\}?(?:\s+\$\{?\w+\}?)*\s")
 _SCRIPT_RUNNERS = frozenset(
     {"sh", "bash", "zsh", "dash", "python", "python3", "perl", "node", "ruby", "source", "."}
 )

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .._lazyre import LazyPattern, lazy_compile
 from ._engine import Detector, Session, signal
 from ._events import RunEnd, ToolResult
 from ._signal import Signal
 from ._testruns import is_test_command, outcome
 
 _NEG = r"(?<!not )(?<!n't )(?<!never )"
-_CLAIM_TESTS = re.compile(
+_CLAIM_TESTS = lazy_compile(
     r"\b(?:all\s+(?:the\s+)?(?:\d+\s+)?tests?\s+(?:now\s+)?(?:pass(?:es|ed|ing)?|succeed\w*|(?:are"
     r"|is)\s+(?:now\s+)?(?:passing|green))"
     r"|tests?\s+(?:suite\s+)?(?:now\s+)?(?:pass(?:es|ed|ing)?\b|(?:are|is)\s+(?:now\s+)?(?:passing|green))"
@@ -28,25 +29,25 @@ _CLAIM_TESTS = re.compile(
     r"|(?:verified|confirmed)\s+(?:that\s+)?(?:the\s+)?(?:fix|tests?|everything)\s+(?:works?|pass\w*))",
     re.I,
 )
-_NEGATED = re.compile(
+_NEGATED = lazy_compile(
     r"\b(?:not|n't|never|no longer|still\s+fail\w*|failing|fail(?:s|ed)?|unable|could\s*n[o']t|cannot"
     r"|can't)\b[^.!?\n]{0,40}$",
     re.I,
 )
-_CLAIM_RAN = re.compile(
+_CLAIM_RAN = lazy_compile(
     r"\bI(?:'ve| have)?\s+(?:ran|run|executed|re-?ran|tested|verified)\b|\bafter\s+running\b"
     r"|\brunning\s+the\s+tests?\s+(?:shows?|confirms?)",
     re.I,
 )
 
 
-_CONTRAST = re.compile(
+_CONTRAST = lazy_compile(
     r"\b(?:but|except|although|though|however|while)\b[^.!?\n]*\bfail|\bfail(?:s|ed|ing)?\b", re.I
 )
-_PARTIAL = re.compile(r"\d+\s+(?:of\s+\d+\s+)?(?:the\s+)?tests?\s*$", re.I)
+_PARTIAL = lazy_compile(r"\d+\s+(?:of\s+\d+\s+)?(?:the\s+)?tests?\s*$", re.I)
 
 
-def _claims(text: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+def _claims(text: str, pattern: LazyPattern[str]) -> re.Match[str] | None:
     """The first claim not negated before it, not partial ("30 tests pass") nor contradicted after it
     in the same sentence ("... but test_tz still fails")."""
     for m in pattern.finditer(text):

@@ -15,24 +15,25 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from .._lazyre import lazy_compile
 from . import _pyast
 from ._engine import Detector, Session, signal
 from ._events import LLMTurn, RunEnd, ToolCall, ToolResult
 from ._files import classify
 from ._signal import Signal
 
-_ESCALATION = re.compile(
+_ESCALATION = lazy_compile(
     r"^(?:ask_?(?:human|user|operator)|escalat\w*|request_?(?:human|help|review|approval)|notify_?(?:human"
     r"|user)"
     r"|human_?(?:help|input|review)|handoff_?to_?human|AskUserQuestion)$",
     re.I,
 )
-_QUESTION = re.compile(
+_QUESTION = lazy_compile(
     r"\?\s*(?:$|\n)|\b(?:should I|do you want|would you like|could you|can you|please (?:confirm|clarify"
     r"|let me know))\b",
     re.I,
 )
-_GAVE_UP = re.compile(
+_GAVE_UP = lazy_compile(
     r"\bI(?:'m| am)? (?:giving up|give up)\b|\bI (?:was|am) (?:not able|unable) to (?:fix|complete|finish"
     r"|resolve|solve|get)\b"
     r"|\bI (?:could not|couldn't|cannot|can't) (?:fix|complete|finish|resolve|solve|figure out)\b"
@@ -42,7 +43,7 @@ _GAVE_UP = re.compile(
     r"|\bplease (?:fix|implement|complete|finish) (?:it|this|the rest) (?:manually|yourself)\b",
     re.I,
 )
-_TEXT_STUB = re.compile(
+_TEXT_STUB = lazy_compile(
     r"raise NotImplementedError|\bTODO\b|\bFIXME\b|\btodo!\(|\bunimplemented!\("
     r"|throw new Error\(['\"]not implemented"
     r"|panic\(\"(?:not implemented|TODO)|NotImplementedException",
@@ -50,7 +51,7 @@ _TEXT_STUB = re.compile(
 )
 
 
-_STUB_HINT = re.compile(
+_STUB_HINT = lazy_compile(
     r"pass|\.\.\.|NotImplemented|TODO|FIXME|todo!|unimplemented!|not implemented|Not implemented"
 )
 
@@ -60,7 +61,7 @@ def _is_escalation(tool: str) -> bool:
     return bool(_ESCALATION.match(tool))
 
 
-_TODO = re.compile(r"#\s*(?:TODO|FIXME)\b")
+_TODO = lazy_compile(r"#\s*(?:TODO|FIXME)\b")
 
 
 class Deferral(Detector):

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
+from .._lazyre import lazy_compile
 from ._engine import Detector, Session, signal
 from ._events import ToolCall, ToolResult
 from ._signal import Severity, Signal
@@ -21,7 +21,7 @@ from ._signal import Severity, Signal
 if TYPE_CHECKING:
     from ..policy._rules._destructive import DestructiveCommands
 
-_WORDS = re.compile(r"[\w.-]+")
+_WORDS = lazy_compile(r"[\w.-]+")
 _HINT_WORDS: Final = frozenset(
     {
         "rm",

@@ -13,11 +13,11 @@ scanned session): its fields are its state, and it keeps them bounded.
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._lazyre import lazy_compile
 from ..action import ACTION_KINDS, Action
 from ._events import Event, LLMTurn, PolicyEvent, RunEnd, RunStart, ToolCall, ToolResult
 from ._files import classify
@@ -30,7 +30,7 @@ MAX_SIGNALS_PER_SESSION = 512
 _MAX_PATHS = 4096
 # Anything a built-in detector looks for in written content (a new file without any of these, at an
 # ordinary path, cannot raise a signal).
-_CONTENT_HINT = re.compile(
+_CONTENT_HINT = lazy_compile(
     r"assert|expect|skip|xfail|ignore|Disabled|exit|outcome|report|__eq__|__ne__|verify|check|valid"
     r"|import|require|pass|\.\.\.|TODO|FIXME|todo!|unimplemented|[Nn]ot ?[Ii]mplemented|deselect|cov|fail"
 )

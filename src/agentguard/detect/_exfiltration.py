@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
+from .._lazyre import lazy_compile
 from ..telemetry import REDACTED, to_text
 from ._engine import Detector, Session, contains_any, signal
 from ._events import ToolCall
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..normalise import Facts
     from ..policy._rules._secrets import Secrets
 
-_SECRET_HINT = re.compile(
+_SECRET_HINT = lazy_compile(
     r"\.env\b|id_(?:rsa|dsa|ecdsa|ed25519)|\.pem\b|\.key\b|\.p12\b|\.pfx\b|credentials|\.netrc|\.npmrc"
     r"|\.pypirc|\.ssh\b"
     r"|\.aws\b|\.kube|secrets?\.|environ|printenv|(?:^|[;&|]\s*)(?:env|set|export\s+-p)\s*(?:$|[;&|])"
@@ -67,7 +68,7 @@ _SECRET_LITERALS: Final = (
     "kubeconfig",
     ".docker",
 )
-_EGRESS_HINT = re.compile(
+_EGRESS_HINT = lazy_compile(
     r"://|\b(?:curl|wget|nc|ncat|netcat|socat|scp|sftp|rsync|ssh|ftp|telnet|http|https|aws|gsutil|rclone|gh"
     r"|nslookup|dig|ping|Invoke-WebRequest|iwr)\b|@[\w.-]+:"
 )
@@ -75,7 +76,7 @@ _EGRESS_HINT = re.compile(
 _EGRESS_LITERALS: Final = ("://", "@", "curl", "wget", "nc", "netcat", "socat", "scp", "ftp", "ssh", "telnet",
                            "http", "aws", "gsutil", "rclone", "gh", "nslookup", "dig", "ping",
                            "Invoke-WebRequest", "iwr")  # fmt: skip
-_UPLOAD = re.compile(
+_UPLOAD = lazy_compile(
     r"\s(?:-F|--form|-T|--upload-file)\s|--data(?:-binary|-raw|-urlencode)?[=\s]+['\"]?@|\s-d\s*['\"]?@"
     r"|\b(?:scp|rsync|sftp)\b[^|;&]*\s[\w.@-]+:|\b(?:tar|zip|7z|git\s+(?:archive|bundle)"
     r"|base64)\b[^;&]*\|\s*(?:nc|ncat|netcat|curl|ssh|socat)\b"

@@ -6,12 +6,13 @@ offline and costs a few string operations.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-_TEST_NAME = re.compile(
+from .._lazyre import lazy_compile
+
+_TEST_NAME = lazy_compile(
     r"(?:^test_.*\.py|.*_test\.py|^tests?\.py|.*_test\.go|.*\.(?:test|spec)\.[cm]?[jt]sx?|.*_spec\.rb"
     r"|.*Tests?\.(?:java|kt|cs|swift)|^test_.*\.(?:rb|sh)|.*_tests?\.rs|^conftest\.py)$"
 )
@@ -33,7 +34,7 @@ LOCKFILES: Final = frozenset(
         "cargo.toml", "cargo.lock", "go.mod", "go.sum", "gemfile", "gemfile.lock",
     }
 )  # fmt: skip
-_GUARD = re.compile(
+_GUARD = lazy_compile(
     r"(?:^|/)(?:agentguard_policy\.py|agentguard\.toml|\.agentguard(?:/|$)|\.claude/settings[^/]*\.json$"
     r"|\.claude/hooks(?:/|$)|\.codex/config\.toml$|\.cursor/rules|\.github/copilot-instructions)"
 )

@@ -16,13 +16,14 @@ import sys
 from collections.abc import Iterable
 from typing import Final
 
+from .._lazyre import lazy_compile
 from . import _pyast
 from ._engine import Detector, Session, signal
 from ._events import RunEnd, RunStart, ToolCall, ToolResult
 from ._files import basename, classify, is_lockfile
 from ._signal import Signal
 
-_MISSING = re.compile(
+_MISSING = lazy_compile(
     r"No matching distribution found for ([\w.\-\[\]]+)"
     r"|Could not find a version that satisfies the requirement ([\w.\-\[\]]+)"
     r"|npm (?:ERR!|error) 404\s+'?([@\w./-]+?)(?:@[\w.^~-]+)?'? is not in (?:this|the npm) registry"
@@ -33,16 +34,16 @@ _MISSING = re.compile(
     re.I,
 )
 _MISSING_HINTS: Final = ("istribution", "satisfies the requirement", "404", "o matching package", "not found")
-_INSTALL = re.compile(r"\b(?:pip3?|uv\s+pip|uv|poetry|pipenv|pdm)\s+(?:install|add)\s+([^;&|\n]+)")
-_PATH_TOKEN = re.compile(
+_INSTALL = lazy_compile(r"\b(?:pip3?|uv\s+pip|uv|poetry|pipenv|pdm)\s+(?:install|add)\s+([^;&|\n]+)")
+_PATH_TOKEN = lazy_compile(
     r"(?<![\w/.@-])((?:[\w.-]+/)*[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|md|json|toml|ya?ml|txt|cfg|ini|sh"
     r"|c|h|cpp|lock))\b"
 )
-_NAME_TOKEN = re.compile(
+_NAME_TOKEN = lazy_compile(
     r"[\w-]+\.(?:py|js|ts|tsx|jsx|go|rs|rb|java|md|json|toml|ya?ml|txt|cfg|ini|sh|c|h|cpp|lock)\b"
 )
-_URL = re.compile(r"https?://[^\s)>\]'\"`]+")
-_WORD = re.compile(r"[A-Za-z_][\w.-]*")
+_URL = lazy_compile(r"https?://[^\s)>\]'\"`]+")
+_WORD = lazy_compile(r"[A-Za-z_][\w.-]*")
 _ALIASES: Final = {
     "yaml": "pyyaml", "sklearn": "scikit-learn", "cv2": "opencv-python", "pil": "pillow",
     "bs4": "beautifulsoup4",

@@ -6,16 +6,16 @@ state-changing action in between and the same result each time; reported once pe
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
+from .._lazyre import lazy_compile
 from ._engine import Detector, Session, contains_any, signal
 from ._events import UNCAPTURED, ToolCall, ToolResult
 from ._signal import Signal
 
-_MUTATING = re.compile(
+_MUTATING = lazy_compile(
     r">|\b(?:rm|mv|cp|touch|mkdir|tee|sed\s+-i|truncate|patch|chmod|install|uninstall|git\s+(?:commit|add"
     r"|checkout|reset|apply|merge|rebase|stash|pull|restore|switch))\b"
 )

@@ -8,10 +8,11 @@ twice, so turning three copies of a test into a parametrised one keeps the count
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
-_CHECK_NAME = re.compile(
+from .._lazyre import lazy_compile
+
+_CHECK_NAME = lazy_compile(
     r"^_*(?:verify|check|validate|is_valid|is_correct|is_ok|passes|assert_valid)\w*$|^\w+_(?:verify|check"
     r"|validate|is_valid)$"
 )

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Final
 
+from .._lazyre import LazyPattern, lazy_compile
 from . import _pyast
 from ._engine import Detector, Session, signal
 from ._events import FileChange, ToolCall, ToolResult
@@ -24,54 +25,54 @@ from ._files import classify, is_test_config, is_test_file
 from ._signal import Signal
 from ._testruns import is_test_command, outcome
 
-_TEXT_ASSERT = re.compile(
+_TEXT_ASSERT = lazy_compile(
     r"\bassert\w*!?\s*[\s(]|\bexpect\s*\(|\bt\.(?:Errorf?|Fatalf?|Fail(?:Now)?)\s*\(|\bXCTAssert\w*\s*\("
     r"|\.should\b|\brequire\.\w+\("
 )
-_SKIP = re.compile(
+_SKIP = lazy_compile(
     r"pytest\.skip\s*\(|@pytest\.mark\.(?:skip|skipif|xfail)\b|pytest\.xfail\s*\(|@unittest\.skip\w*"
     r"|unittest\.skip\w*\s*\("
     r"|\.skipTest\s*\(|\b(?:it|test|describe|context)\.(?:skip|todo)\b|\bx(?:it|describe|test)\s*\("
     r"|\bt\.Skip(?:Now|f)?\s*\("
     r"|#\[ignore\]|@(?:Disabled|Ignore)\b|\bskip\s*\(\s*['\"]"
 )
-_REPORT = re.compile(
+_REPORT = lazy_compile(
     r"\.outcome\s*=\s*['\"](?:passed|skipped)['\"]|\bexitstatus\s*=\s*0\b|\.longrepr\s*=\s*None"
     r"|\bforce_(?:result|exception)\s*\("
     r"|TestReport\.\w+\s*=|_pytest\.\w+(?:\.\w+)*\s*=|\bwasxfail\s*="
 )
-_EXIT = re.compile(r"\bsys\.exit\s*\(|\bos\._exit\s*\(|\bpytest\.exit\s*\(|^\s*(?:exit|quit)\s*\(", re.M)
-_MAIN_GUARD = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.M)
-_NARROW_CMD = re.compile(
+_EXIT = lazy_compile(r"\bsys\.exit\s*\(|\bos\._exit\s*\(|\bpytest\.exit\s*\(|^\s*(?:exit|quit)\s*\(", re.M)
+_MAIN_GUARD = lazy_compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.M)
+_NARROW_CMD = lazy_compile(
     r"--deselect\b|\s-k\s*['\"]?\s*not\b|\s-k\s*['\"][^'\"]*\bnot\s|--ignore(?:-glob)?[=\s]"
     r"|--testPathIgnorePatterns"
     r"|\s--skip[=\s]|\s-skip[=\s]|--exclude[=\s]"
 )
-_NARROW_CFG = re.compile(
+_NARROW_CFG = lazy_compile(
     r"--deselect\b|-k\s*['\"]?\s*not\b|--ignore(?:-glob)?[=\s]|\bcollect_ignore(?:_glob)?\b"
     r"|testPathIgnorePatterns"
     r"|modulePathIgnorePatterns|\bnorecursedirs\b|\bpytest_collection_modifyitems\b"
 )
-_COVERAGE = re.compile(
+_COVERAGE = lazy_compile(
     r"fail[_-]under\s*[=:]?\s*(\d+(?:\.\d+)?)|\"(?:branches|lines|functions"
     r"|statements)\"\s*:\s*(\d+(?:\.\d+)?)"
 )
-_EXPECTED = re.compile(
+_EXPECTED = lazy_compile(
     r"(?:==|assertEqual\([^,\n]+,|\.to(?:Be|Equal|StrictEqual)\(|assert_eq!\([^,\n]+,)\s*"
     r"(\"[^\"\n]{3,80}\"|'[^'\n]{3,80}'|-?\d{2,}(?:\.\d+)?)"
 )
-_WRITE_HINT = re.compile(
+_WRITE_HINT = lazy_compile(
     r">|\b(?:rm|mv|cp|tee|sed|perl|truncate|patch|touch|git\s+(?:apply|checkout|restore|stash|reset|rm|mv))\b"
 )
 _TRIVIAL_NUMBERS: Final = frozenset({"10", "100", "1000", "-1", "200", "404", "500"})
 _MAX_EXPECTED = 256
 
 
-def _count(pattern: re.Pattern[str], text: str | None) -> int:
+def _count(pattern: LazyPattern[str], text: str | None) -> int:
     return len(pattern.findall(text)) if text else 0
 
 
-_PY_HINT = re.compile(
+_PY_HINT = lazy_compile(
     r"__eq__|__ne__|def\s+_*(?:verify|check|validate|is_valid|is_correct|is_ok|passes|assert_valid)"
     r"|_(?:verify|check|validate|is_valid)\s*\("
 )
@@ -89,7 +90,7 @@ def _assertions(path: str, text: str | None) -> tuple[int, int]:
     return _count(_TEXT_ASSERT, text), 0
 
 
-def _removed_lines(change: FileChange, pattern: re.Pattern[str]) -> str:
+def _removed_lines(change: FileChange, pattern: LazyPattern[str]) -> str:
     new_lines = set((change.new or "").splitlines())
     gone = [
         ln.strip() for ln in (change.old or "").splitlines() if ln not in new_lines and pattern.search(ln)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .._lazyre import lazy_compile
 from ._engine import Detector, Session, signal
 from ._events import ToolCall
 from ._files import classify, is_guard_file
 from ._signal import Signal
 
-_HINT = re.compile(r"agentguard|\.claude|\.codex|\.cursor|copilot-instructions")
-_DISABLE = re.compile(
+_HINT = lazy_compile(r"agentguard|\.claude|\.codex|\.cursor|copilot-instructions")
+_DISABLE = lazy_compile(
     r"\b(?:pip3?|uv\s+pip|pipx|poetry|uv)\s+(?:uninstall|remove)\b[^;&|]*\bagentguard\b"
     r"|\bOTEL_SDK_DISABLED\s*=\s*['\"]?true"
     r"|\bOTEL_TRACES_EXPORTER\s*=\s*['\"]?none|\bAGENTGUARD_[A-Z_]+\s*=",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from .._lazyre import LazyPattern, lazy_compile
 from ._words import Word
 
 Effect = Literal["shell", "opaque", "exec", "write", "read"]
@@ -71,7 +72,7 @@ EXEC_OPTIONS: dict[str, dict[str, Effect]] = {
 """``{program: {option: effect}}``; options not listed keep the program's own analysis."""
 EXEC_OPTIONS = {k: v for k, v in EXEC_OPTIONS.items() if v}
 
-SSH_COMMAND_OPTIONS = re.compile(
+SSH_COMMAND_OPTIONS = lazy_compile(
     r"^\s*(?:proxycommand|localcommand|knownhostscommand|permitlocalcommand|remotecommand"
     r"|proxyusefdpass|controlpath|identityagent|pkcs11provider|securitykeyprovider)\s*[= ]\s*",
     re.I,
@@ -79,18 +80,18 @@ SSH_COMMAND_OPTIONS = re.compile(
 """``ssh -o`` settings that run a local command or load code; the rest of ``-o`` settings are
 connection options (their value is not a command)."""
 
-ESCAPES: dict[str, re.Pattern[str]] = {
-    "sqlite3": re.compile(r"(?m)(?:^|;)\s*\.(?:shell|system|load|once|output|import|read)\b"),
-    "duckdb": re.compile(r"(?m)(?:^|;)\s*\.(?:shell|system|once|output|read)\b|\bCOPY\b.*\bTO\b", re.I),
-    "psql": re.compile(r"\\!|\\[og]\s*\||\\copy\b[^\n]*\bprogram\b|\bprogram\s+'|\\[io]\s|\\ir?\s", re.I),
-    "mysql": re.compile(
+ESCAPES: dict[str, LazyPattern[str]] = {
+    "sqlite3": lazy_compile(r"(?m)(?:^|;)\s*\.(?:shell|system|load|once|output|import|read)\b"),
+    "duckdb": lazy_compile(r"(?m)(?:^|;)\s*\.(?:shell|system|once|output|read)\b|\bCOPY\b.*\bTO\b", re.I),
+    "psql": lazy_compile(r"\\!|\\[og]\s*\||\\copy\b[^\n]*\bprogram\b|\bprogram\s+'|\\[io]\s|\\ir?\s", re.I),
+    "mysql": lazy_compile(
         r"\\!|^\s*system\s|\\\.|\bsource\s|into\s+(?:out|dump)file|load_file\s*\(", re.I | re.M
     ),
-    "mariadb": re.compile(r"\\!|^\s*system\s|\\\.|\bsource\s|into\s+(?:out|dump)file", re.I | re.M),
-    "less": re.compile(r"^\+.*!|^\+.*\|"),
-    "more": re.compile(r"^\+.*!"),
-    "ftp": re.compile(r"(?m)^\s*!"),
-    "ed": re.compile(r"^\s*!|^\s*w\s*!", re.M),
+    "mariadb": lazy_compile(r"\\!|^\s*system\s|\\\.|\bsource\s|into\s+(?:out|dump)file", re.I | re.M),
+    "less": lazy_compile(r"^\+.*!|^\+.*\|"),
+    "more": lazy_compile(r"^\+.*!"),
+    "ftp": lazy_compile(r"(?m)^\s*!"),
+    "ed": lazy_compile(r"^\s*!|^\s*w\s*!", re.M),
 }
 """Programs whose argument or standard-input language has a command escape: a match is opaque."""
 
@@ -110,7 +111,7 @@ COMMAND_OPERANDS: dict[str, int] = {
 }
 """Programs whose first operands (after options and this many operands) are a command line they run."""
 
-LOADER = re.compile(r"^ld(?:-linux(?:-[\w-]+)?|-musl-[\w]+)?\.so(?:\.[0-9]+)*$")
+LOADER = lazy_compile(r"^ld(?:-linux(?:-[\w-]+)?|-musl-[\w]+)?\.so(?:\.[0-9]+)*$")
 """The dynamic loader (``/lib64/ld-linux-x86-64.so.2 /bin/sh``) runs its first operand."""
 
 CODE_OPERANDS = frozenset({"timeit", "cProfile", "profile", "trace", "pdb", "runpy", "code"})
@@ -238,10 +239,10 @@ _RUNS_PROGRAM = frozenset(
         "HG_EDITOR",
     }
 )
-_REGISTRY = re.compile(
+_REGISTRY = lazy_compile(
     r"^(?:PIP_(?:EXTRA_)?INDEX_URL|PIP_FIND_LINKS|UV_(?:EXTRA_)?INDEX_URL|UV_INDEX|NPM_CONFIG_REGISTRY|YARN_REGISTRY|GOPROXY|GOFLAGS|CARGO_REGISTRIES_\w+|HTTPS?_PROXY|ALL_PROXY|https?_proxy|all_proxy)$"
 )
-_SAFE_GIT = re.compile(
+_SAFE_GIT = lazy_compile(
     r"^GIT_(?:TRACE\w*|AUTHOR_\w+|COMMITTER_\w+|TERMINAL_PROMPT|MERGE_AUTOEDIT|CURL_VERBOSE|FLUSH"
     r"|OPTIONAL_LOCKS|PROGRESS_DELAY|ADVICE|REDACT_COOKIES|DEFAULT_HASH|LITERAL_PATHSPECS|NO_REPLACE_OBJECTS)$"
 )

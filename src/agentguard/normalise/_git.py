@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from operator import itemgetter
 
+from .._lazyre import lazy_compile
 from ._facts import Access, GitFact, UrlFact, builder
 from ._options import getopt, has, values
 from ._urls import host_fact, parse_scp_like, parse_url
@@ -23,7 +24,7 @@ from ._words import Word
 
 RefFn = Callable[[Word, Access, str, str | None], None]
 
-_RISKY_CONFIG = re.compile(
+_RISKY_CONFIG = lazy_compile(
     r"^(alias\.|core\.(sshcommand|pager|editor|hookspath|fsmonitor|gitproxy|askpass)|diff\..*(external|textconv|command)"
     r"|filter\.|credential\.|sequence\.editor|gpg\.|url\.|http\.proxy|https?\..*proxy|include|merge\..*driver"
     r"|pager\.|interactive\.|uploadpack\.|receive\.|protocol\.|ssh\.|difftool\.|mergetool\.|remote\..*(url|proxy|receivepack|uploadpack)"

@@ -9,46 +9,46 @@ opaque reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from .._lazyre import LazyPattern, lazy_compile
 from ._facts import Access, UrlFact
 from ._urls import host_fact, urls_in_text
 
-_LITERAL = re.compile(r"""'([^'\\\n]{1,1024})'|"([^"\\\n]{1,1024})"|`([^`\\\n]{1,1024})`""")
-_PATHLIKE = re.compile(
+_LITERAL = lazy_compile(r"""'([^'\\\n]{1,1024})'|"([^"\\\n]{1,1024})"|`([^`\\\n]{1,1024})`""")
+_PATHLIKE = lazy_compile(
     r"^(?:[~./]|[\w.\-]+/)|(?:^|/)\.?(?:env|netrc|pgpass|npmrc|pypirc|git-credentials|bash_history|ssh|aws|kube)"
     r"(?:\.[\w.-]+)?$|^[\w.\-]+\.(?:env|pem|key|json|ya?ml|toml|ini|cfg|conf|txt|py|js|ts|sh|db|sqlite3?|csv|log|md|lock|crt)$"
 )
-_TOUCHES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_TOUCHES: tuple[tuple[str, LazyPattern[str]], ...] = (
     (
         "files",
-        re.compile(
+        lazy_compile(
             r"\bopen\s*\(|\bfopen\b|file_(?:get|put)_contents|\bPath\s*\(|\bfs\.|\bFile\.|\bIO\.|readFile|writeFile|\.read_text|\.write_text|<\s*\$|\bunlink|\bremove\s*\(|rmtree|\bos\.(?:remove|rename|replace|mkdir|makedirs|chmod|listdir|walk|scandir)|shutil|\bglob\b"
         ),
     ),
     (
         "secrets",
-        re.compile(r"\.env\b|environ|getenv|process\.env|\$ENV|id_rsa|credentials|\.netrc|\.aws|\.ssh"),
+        lazy_compile(r"\.env\b|environ|getenv|process\.env|\$ENV|id_rsa|credentials|\.netrc|\.aws|\.ssh"),
     ),
     (
         "network",
-        re.compile(
+        lazy_compile(
             r"socket|urllib|requests|httpx|http\.client|aiohttp|\bfetch\s*\(|XMLHttpRequest|Net::|LWP|\bhttps?\.(?:get|request)|curl_|fsockopen|TCPSocket|\bnet\.|websocket|smtplib|ftplib|paramiko"
         ),
     ),
     (
         "processes",
-        re.compile(
+        lazy_compile(
             r"subprocess|os\.system|os\.popen|os\.exec|os\.spawn|pty\.spawn|child_process|\bsystem\s*\(|\bexec\s*\(|\beval\s*\(|`|\bspawn|\bpopen|Process\.|Runtime\.|__import__|importlib|compile\s*\("
         ),
     ),
 )
-_DELETE = re.compile(r"\bunlink|\bremove\s*\(|rmtree|rmdir|\brm_rf|\bdelete\b|unlinkSync|rmSync")
-_WRITE = re.compile(
+_DELETE = lazy_compile(r"\bunlink|\bremove\s*\(|rmtree|rmdir|\brm_rf|\bdelete\b|unlinkSync|rmSync")
+_WRITE = lazy_compile(
     r"""['"](?:w|a|x|wb|ab|w\+|a\+|r\+)['"]|\.write|write_text|write_bytes|writeFile|appendFile|file_put_contents|\bprint\s*>|\bopen\s*\(\s*[^,)]*,\s*['"]?>|rename|replace\s*\(|chmod|truncate|makedirs|mkdir|copy"""
 )
-_HOST_CALL = re.compile(
+_HOST_CALL = lazy_compile(
     r"""(?:connect|create_connection|gethostbyname|getaddrinfo|HTTPS?Connection|Socket|TCPSocket|fsockopen|INET->new|createConnection|connect_ex)\s*\(\s*\(?\s*(?:PeerAddr\s*=>\s*)?['"]([^'"\s:/]+)"""
 )
 

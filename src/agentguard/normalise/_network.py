@@ -12,13 +12,14 @@ import itertools
 import re
 from collections.abc import Callable
 
+from .._lazyre import lazy_compile
 from ._facts import UrlFact
 from ._options import getopt, has, values
 from ._programs import Sink
 from ._urls import host_fact, parse_scp_like, parse_url, parse_user_host
 from ._words import Word, expand_braces
 
-_DYNAMIC_TAIL = re.compile(
+_DYNAMIC_TAIL = lazy_compile(
     r"(?:\$\{[^}]*\}|\$\w+|\$\([^)]*\)|`[^`]*`)[\w-]*((?:\.[A-Za-z0-9-]+)+)\.?(?::\d+)?(?:/.*)?$"
 )
 

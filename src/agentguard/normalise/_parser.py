@@ -26,23 +26,28 @@ original text, from which all values are read, and the same grammar role (a word
 
 from __future__ import annotations
 
-import re
 import threading
+from typing import TYPE_CHECKING
 
-import tree_sitter
+from .._lazyre import lazy_compile
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 MAX_BYTES = 65_536
 """Longer commands are analysed up to this many bytes and flagged opaque."""
 
 _local = threading.local()
 _language: list[tree_sitter.Language] = []
-"""The bash grammar, loaded on the first parse: plain commands never need it (a third of a cold
-hook process's start-up is loading it)."""
+"""The bash grammar, loaded on the first parse (tree-sitter itself is imported then too): plain
+commands never need either."""
 
 
 def _parser() -> tree_sitter.Parser:
     parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
     if parser is None:
+        import tree_sitter
+
         if not _language:
             import tree_sitter_bash
 
@@ -52,8 +57,8 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
-_FOUR_BYTE = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
-_STRAY_LEAD = re.compile(rb"[\xf0-\xff]")
+_FOUR_BYTE = lazy_compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
+_STRAY_LEAD = lazy_compile(rb"[\xf0-\xff]")
 
 
 def safe_source(source: bytes) -> bytes:

@@ -17,12 +17,12 @@ outside. A path that depends on a run-time value is never reported inside the ro
 from __future__ import annotations
 
 import os
-import re
 import stat
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import NamedTuple
 
+from .._lazyre import lazy_compile
 from ._facts import Access, PathFact, builder
 
 GLOB_CHARS = frozenset("*?[")
@@ -145,7 +145,7 @@ def glob_matches(ref: PathRef) -> tuple[list[PathRef], bool]:
     ) >= GLOB_MATCHES
 
 
-_STDIN = re.compile(
+_STDIN = lazy_compile(
     r"/dev/stdin|/dev/fd/0|/proc/(?:self|thread-self|\$\$|\$BASHPID|[0-9]+)(?:/task/[^/]+)?/fd/0"
 )
 

@@ -28,8 +28,7 @@ in command position and ``a ==`` are not plain commands to the grammar.)
 
 from __future__ import annotations
 
-import re
-
+from .._lazyre import lazy_compile
 from ._words import Word
 
 MAX_COMMANDS = 32
@@ -40,10 +39,10 @@ _SAFE = r"A-Za-z0-9_./:=,+@%-"
 # possessive quantifiers: no backtracking, so a near miss fails in linear time
 _WORD = rf"""(?:[{_SAFE}]++|"[^"$`\\!\n]*+"|'[^'\n]*+')++"""
 _COMMAND = rf"{_WORD}(?: ++{_WORD})*+"
-_LIST = re.compile(rf" *+{_COMMAND}(?: *+(?:&&|\|\||;) *+{_COMMAND})*+ *+")
-_ONE = re.compile(_COMMAND)
-_TOKEN = re.compile(rf"&&|\|\||;|{_WORD}")
-_PART = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
+_LIST = lazy_compile(rf" *+{_COMMAND}(?: *+(?:&&|\|\||;) *+{_COMMAND})*+ *+")
+_ONE = lazy_compile(_COMMAND)
+_TOKEN = lazy_compile(rf"&&|\|\||;|{_WORD}")
+_PART = lazy_compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
 _RESERVED = frozenset(
     {
         "if",
@@ -73,7 +72,7 @@ _RESERVED = frozenset(
     }
 )
 _OPERATORS = frozenset({"&&", "||", ";"})
-_NAME = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*+")
+_NAME = lazy_compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*+")
 """A command name: letters, digits and ``_ . / -``, not starting with ``-`` (``x=1`` is an assignment;
 ``x@y``, ``x%``, ``x+:`` do not parse in command position, and the grammar drops a lone ``-``; quoted
 names are left to the parser)."""

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .._lazyre import lazy_compile
 from ..action import ACTION_KINDS, Action, ActionKind, normalise_kind
 from ._facts import Access
 
@@ -343,7 +344,7 @@ _TABLES: dict[str, dict[str, _Tool]] = {
     "mcp_filesystem": _MCP_FS,
 }
 _PROFILE_ALIASES = {"claude": "claude_code", "gemini": "gemini_cli", "mcp": "mcp_filesystem"}
-_MCP_PREFIX = re.compile(r"^(?:mcp__[^_]+(?:_[^_]+)*?__|[\w-]+__|[\w-]+[./:])")
+_MCP_PREFIX = lazy_compile(r"^(?:mcp__[^_]+(?:_[^_]+)*?__|[\w-]+__|[\w-]+[./:])")
 
 
 def check_profile(profile: str | None) -> str | None:
@@ -402,7 +403,7 @@ def _text(value: Any) -> str | None:
 
 
 # -- shapes --------------------------------------------------------------------------------------
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_WORD = lazy_compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _SHELL_VERBS = frozenset(
     [
         "bash",
@@ -580,8 +581,8 @@ _URL_KEYS = frozenset(
 )
 _CONTENT_KEYS = frozenset(["content", "contents", "text", "data", "body", "patch", "diff"])
 _CWD_KEYS = frozenset(["cwd", "workdir"])
-_URL_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{1,20}://\S+$")
-_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.I)
+_URL_VALUE = lazy_compile(r"^[A-Za-z][A-Za-z0-9+.-]{1,20}://\S+$")
+_URL_IN_TEXT = lazy_compile(r"\bhttps?://[^\s<>\"')\]]+", re.I)
 
 
 _ALIAS_VERBS: dict[str, frozenset[str]] = {
@@ -985,7 +986,7 @@ def _known_targets(action: Action, spec: _Tool | None) -> list[tuple[str, Access
     return out
 
 
-_BRACES = re.compile(r"\{([^{}]*)\}")
+_BRACES = lazy_compile(r"\{([^{}]*)\}")
 
 
 def _brace_alternatives(pattern: str) -> list[str]:

@@ -8,10 +8,10 @@ for a file) and options whose value *is* a file. Network clients are in :mod:`._
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .._lazyre import lazy_compile
 from ._facts import Access, UrlFact
 from ._options import Parsed, getopt, has, values
 from ._paths import is_stdin
@@ -319,10 +319,10 @@ def apply_spec(spec: Spec, program: str, args: list[Word], sink: Sink) -> Parsed
     return p
 
 
-_SED_EXEC = re.compile(
+_SED_EXEC = lazy_compile(
     r"(?:^|[;{}\n])\s*(?:[0-9$]+|/[^/]*/)?(?:\s*,\s*(?:[0-9$]+|/[^/]*/))?\s*!?\s*[ewWrR](?:\s|$)"
 )
-_SED_SUBST_FLAGS = re.compile(
+_SED_SUBST_FLAGS = lazy_compile(
     r"(?:^|[;{}\n])\s*(?:[0-9$]+|/[^/]*/)?\s*s(.)(?:\\.|(?!\1).)*\1(?:\\.|(?!\1).)*\1([a-zA-Z0-9]*)"
 )
 
@@ -340,7 +340,7 @@ def _sed_scripts(p: Parsed, skip: int, sink: Sink) -> None:
             sink.opaque(f"sed script runs commands or writes files: {s.value[:80]}")
 
 
-_AWK_RISK = re.compile(r"\bsystem\s*\(|\|\s*getline|\|&|\bprint[f]?\b[^;}]*(?:>|\|)|\bclose\s*\(|ENVIRON")
+_AWK_RISK = lazy_compile(r"\bsystem\s*\(|\|\s*getline|\|&|\bprint[f]?\b[^;}]*(?:>|\|)|\bclose\s*\(|ENVIRON")
 
 
 def _awk_program(p: Parsed, skip: int, sink: Sink) -> None:

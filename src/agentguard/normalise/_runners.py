@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import TYPE_CHECKING
 
-from tree_sitter import Node
-
+from .._lazyre import lazy_compile
 from . import _inline
 from ._facts import Access, UrlFact
 from ._paths import is_stdin
@@ -25,10 +25,13 @@ from ._urls import parse_url, urls_in_text
 from ._words import Word, decode_ansi_c, literal, words
 from ._wrappers import unwrap
 
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "rbash", "yash", "fish", "csh", "tcsh", "busybox"}
 )
-PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
+PYTHON = lazy_compile(r"^(?:python|pypy)[0-9.]*$")
 INTERPRETERS: dict[str, tuple[str, frozenset[str]]] = {
     "perl": ("perl", frozenset({"-e", "-E"})),
     "ruby": ("ruby", frozenset({"-e"})),

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from tree_sitter import Node
-
+from .._lazyre import lazy_compile
 from . import _git, _parser, _plain
 from ._effects import (
     CODE_OPERANDS,
@@ -55,6 +54,9 @@ from ._state import Env, Out, Stdin
 from ._urls import host_fact
 from ._words import Word, literal, text, words
 from ._wrappers import RUNNERS, WRAPPER_NAMES, unwrap
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 MAX_DEPTH = 5
 """Nested shell strings (``bash -c "eval '...'"``) analysed before giving up (opaque)."""
@@ -160,11 +162,11 @@ _LEAVES = frozenset(
     {"word", "string", "raw_string", "number", "comment", "variable_name", "heredoc_start", "heredoc_end"}
     | {"string_content", "ansi_c_string"}
 )
-_FILE_LIKE = re.compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
+_FILE_LIKE = lazy_compile(r"^[\w.+@-]+\.[A-Za-z0-9]{1,8}$|^(?:id_[a-z0-9]+|credentials|authorized_keys)$")
 """Bare operands of unknown programs taken as file names (``notes.txt``, ``id_rsa``)."""
 _CD = frozenset({"cd", "pushd", "popd", "chdir"})
-_LOOP_REF = re.compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})(?=/|$)")
-_OUTPUT_OPTION = re.compile(
+_LOOP_REF = lazy_compile(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})(?=/|$)")
+_OUTPUT_OPTION = lazy_compile(
     r"^(?:-o|--?(?:out|output|outfile|out-?file|output-?(?:file|dir|directory|path|document)|out-?dir"
     r"|outdir|dest|destination|target-?dir(?:ectory)?|basetemp|log-?file|report-?file|save-?to|write-?to"
     r"|dump-?file|export-?file|cache-?dir|build-?dir|install-?dir|junit-?xml|result-?file|tmp-?dir"
@@ -224,7 +226,7 @@ _VERBS: dict[str, Access] = {
     ),
 }
 """A subcommand that says what an unknown program does to the operands after it."""
-_TRANSFORM = re.compile(r"\$\{[^{}]{0,256}@P\}")
+_TRANSFORM = lazy_compile(r"\$\{[^{}]{0,256}@P\}")
 """``${x@P}``: prompt expansion, which runs the command substitutions in the variable's value."""
 _PYTHON_HEADS = ("python", "pypy")
 """What every name :data:`PYTHON` matches starts with (a cheap test before the regex)."""

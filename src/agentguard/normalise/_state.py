@@ -4,12 +4,14 @@ and what it has found so far."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING
 
 from ._facts import CommandFact, GitFact, UrlFact
 from ._paths import PathRef
 from ._words import Word
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 
 @dataclass(slots=True)

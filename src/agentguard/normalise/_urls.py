@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import re
 from urllib.parse import unquote
 
+from .._lazyre import lazy_compile
 from ._facts import IPAddress, UrlFact
 
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-URL_IN_TEXT = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s'\"<>`)\]}]+")
-_SCP_LIKE = re.compile(r"^(?:([^@/:\s]+)@)?([A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.%\w]+\]):(?!//)(.*)$")
-_DASHED_V4 = re.compile(r"(\d{1,3})[.\-](\d{1,3})[.\-](\d{1,3})[.\-](\d{1,3})")
+_SCHEME = lazy_compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+URL_IN_TEXT = lazy_compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s'\"<>`)\]}]+")
+_SCP_LIKE = lazy_compile(r"^(?:([^@/:\s]+)@)?([A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.%\w]+\]):(?!//)(.*)$")
+_DASHED_V4 = lazy_compile(r"(\d{1,3})[.\-](\d{1,3})[.\-](\d{1,3})[.\-](\d{1,3})")
 
 _METADATA_HOSTS = frozenset(
     {

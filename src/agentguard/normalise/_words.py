@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from tree_sitter import Node
+from .._lazyre import lazy_compile
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # Quoted characters that must not take part in brace, glob or tilde expansion.
 _PROTECT = str.maketrans(
@@ -35,7 +38,7 @@ _RESTORE = str.maketrans(
 _SPECIAL = frozenset("\\{*?[~")
 _GLOB = frozenset("*?[")
 _BRACE_LIMIT = 64
-_ANSI = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
+_ANSI = lazy_compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
 _ANSI_SIMPLE = {
     "a": "\a",
     "b": "\b",

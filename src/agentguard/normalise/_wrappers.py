@@ -8,15 +8,15 @@ command line (``watch``, ``su -c``, ``flock -c``, ``npx -c``): the result says s
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass, field
 
+from .._lazyre import lazy_compile
 from ._options import getopt, has, values
 from ._words import Word, literal
 
-_ASSIGNMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|BASH_FUNC_[^=/]*)=")
-_PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
+_ASSIGNMENT = lazy_compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|BASH_FUNC_[^=/]*)=")
+_PYTHON = lazy_compile(r"^(?:python|pypy)[0-9.]*$")
 MAX_WRAPPERS = 16
 
 # name -> (letters taking a value, long options taking a value, operands before the command)

@@ -19,10 +19,26 @@ A rule is any callable ``(action, run) -> Decision | None``; the built-ins live 
 
 from __future__ import annotations
 
-from ..spend import Budget, reconcile, release
+from typing import TYPE_CHECKING, Any
+
 from ._base import Rule, facts_of, resolve_root, rule_id_of
 from ._globs import GlobSet
 from ._policy import Policy, combine
+
+if TYPE_CHECKING:
+    from ..spend import Budget, reconcile, release
+
+_FROM_SPEND = frozenset({"Budget", "reconcile", "release"})
+
+
+def __getattr__(name: str) -> Any:
+    # the spend ledger loads when first asked for: a policy without a budget never needs it
+    if name in _FROM_SPEND:
+        from .. import spend
+
+        return getattr(spend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Budget",

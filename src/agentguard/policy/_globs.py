@@ -20,6 +20,8 @@ import os
 import re
 from collections.abc import Iterable
 
+from .._lazyre import LazyPattern, lazy_compile
+
 
 def _translate(pattern: str) -> str:
     out: list[str] = []
@@ -74,8 +76,8 @@ def normalise_pattern(pattern: str) -> str:
     return p
 
 
-def _compile(parts: list[str], flags: int) -> re.Pattern[str] | None:
-    return re.compile("(?:" + "|".join(parts) + r")(?:/.*)?\Z", flags) if parts else None
+def _compile(parts: list[str], flags: int) -> LazyPattern[str] | None:
+    return lazy_compile("(?:" + "|".join(parts) + r")(?:/.*)?\Z", flags) if parts else None
 
 
 class GlobSet:
@@ -97,7 +99,7 @@ class GlobSet:
             else:
                 rel.append(_translate(p))
         flags = re.S | (re.I if ignore_case else 0)
-        self._names = re.compile("(?:" + "|".join(names) + r")\Z", flags) if names else None
+        self._names = lazy_compile("(?:" + "|".join(names) + r")\Z", flags) if names else None
         self._relative = _compile(rel, flags)
         self._absolute = _compile(absolute, flags)
 

@@ -17,10 +17,10 @@ path), however many declarative rules the policy holds. A ``Match`` is still a p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
+from .._lazyre import lazy_compile
 from ..action import ACTION_KINDS, Decision, Outcome, Vote
 from ..normalise._urls import parse_host
 from ._base import facts_of
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 PathAccess = Literal["read", "write", "delete", "exec"]
 _ACCESSES: tuple[str, ...] = get_args(PathAccess)
 _GLOB_CHARS = frozenset("*?[")
-_HOST_BAD = re.compile(r"[\s/@?#*]")
+_HOST_BAD = lazy_compile(r"[\s/@?#*]")
 _VERBS = {"read": "reads", "write": "writes", "delete": "deletes", "exec": "executes"}
 _BUCKET_UNION = 4
 """A path bucket with more globs than this gets a union regex consulted before the globs one by one."""

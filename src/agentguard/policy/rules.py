@@ -36,11 +36,10 @@ and ``scope.opaque`` (see :func:`scope`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..action import Scope
 from ._base import BuiltinRule
-from ._budget import BudgetRule
 from ._match import Match, PathAccess, match
 from ._rules._agents import AGENT_PROGRAMS, NoAgentSpawn
 from ._rules._destructive import DestructiveCommands
@@ -49,6 +48,9 @@ from ._rules._protect import Protect
 from ._rules._scope import ScopeHosts, ScopeOpaque, ScopeRead, ScopeWrite, scope_rules
 from ._rules._secrets import NOT_SECRET, SECRET_FILES, Secrets
 from ._rules._signals import AfterSignal, NoEgressAfterSecretRead
+
+if TYPE_CHECKING:
+    from ._budget import BudgetRule
 
 
 def destructive_commands(*, opaque: Literal["ask", "deny"] = "ask") -> DestructiveCommands:
@@ -85,6 +87,8 @@ def budget(
     estimate_tokens: int | None = None,
 ) -> BudgetRule:
     """Deny LLM calls once the run's spend plus calls in flight would pass ``usd`` or ``tokens``."""
+    from ._budget import BudgetRule
+
     return BudgetRule(usd, tokens, estimate_usd=estimate_usd, estimate_tokens=estimate_tokens)
 
 
@@ -122,6 +126,15 @@ def no_egress_after_secret_read() -> NoEgressAfterSecretRead:
 def scope(scope: Scope) -> tuple[BuiltinRule, ...]:
     """The rules a :class:`~agentguard.Scope` stands for (a policy given ``scope=`` adds them itself)."""
     return tuple(r for r in scope_rules(scope) if isinstance(r, BuiltinRule))
+
+
+def __getattr__(name: str) -> Any:
+    # the budget rule and the spend ledger it reads load with the first budget() or BudgetRule use
+    if name == "BudgetRule":
+        from ._budget import BudgetRule
+
+        return BudgetRule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

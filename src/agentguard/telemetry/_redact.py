@@ -55,6 +55,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from .._lazyre import LazyPattern, lazy_compile
+
 __all__ = ["REDACTED", "redact"]
 
 REDACTED = "[REDACTED]"
@@ -66,7 +68,7 @@ class _Rule:
     """A regex tried only where one of its literal markers occurs."""
 
     markers: tuple[str, ...]
-    pattern: re.Pattern[str]
+    pattern: LazyPattern[str]
     replace: _Replace
     back: int = 0  # the match starts this many characters before the marker
     lowered: bool = False  # the markers are looked for in the lowercased text
@@ -85,7 +87,7 @@ _RULES: Final = (
     # PEM private keys, the whole block; an unterminated block is redacted to the end.
     _Rule(
         ("-----BEGIN",),
-        re.compile(
+        lazy_compile(
             r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
             r"(?s:.*?-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|.*)"
         ),
@@ -93,20 +95,22 @@ _RULES: Final = (
     ),
     # OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic (sk-ant-) keys; a digit is
     # required so that words such as "sk-learn-compatible-estimators" stay.
-    _Rule(("sk-",), re.compile(_B + r"sk-(?=[A-Za-z0-9_-]{0,200}\d)[A-Za-z0-9_-]{20,}"), _whole),
+    _Rule(("sk-",), lazy_compile(_B + r"sk-(?=[A-Za-z0-9_-]{0,200}\d)[A-Za-z0-9_-]{20,}"), _whole),
     _Rule(
-        ("AKIA", "ASIA", "ABIA", "ACCA"), re.compile(_B + r"A[KSBC][IC]A[A-Z0-9]{16}(?![A-Za-z0-9])"), _whole
+        ("AKIA", "ASIA", "ABIA", "ACCA"),
+        lazy_compile(_B + r"A[KSBC][IC]A[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        _whole,
     ),
-    _Rule(("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(_B + r"gh[pousr]_[A-Za-z0-9]{30,}"), _whole),
-    _Rule(("github_pat_",), re.compile(_B + r"github_pat_[A-Za-z0-9_]{20,}"), _whole),
-    _Rule(("xox",), re.compile(_B + r"xox[abeposr]-[A-Za-z0-9-]{10,}"), _whole),
-    _Rule(("AIza",), re.compile(_B + r"AIza[0-9A-Za-z_-]{30,}"), _whole),
-    _Rule(("k_live_", "k_test_"), re.compile(_B + r"[rs]k_(?:live|test)_[0-9A-Za-z]{10,}"), _whole, back=1),
-    _Rule(("eyJ",), re.compile(_B + r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), _whole),
+    _Rule(("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), lazy_compile(_B + r"gh[pousr]_[A-Za-z0-9]{30,}"), _whole),
+    _Rule(("github_pat_",), lazy_compile(_B + r"github_pat_[A-Za-z0-9_]{20,}"), _whole),
+    _Rule(("xox",), lazy_compile(_B + r"xox[abeposr]-[A-Za-z0-9-]{10,}"), _whole),
+    _Rule(("AIza",), lazy_compile(_B + r"AIza[0-9A-Za-z_-]{30,}"), _whole),
+    _Rule(("k_live_", "k_test_"), lazy_compile(_B + r"[rs]k_(?:live|test)_[0-9A-Za-z]{10,}"), _whole, back=1),
+    _Rule(("eyJ",), lazy_compile(_B + r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), _whole),
     # "Authorization: Bearer x", "authorization=Basic x", '"Authorization": "token x"'.
     _Rule(
         ("authorization",),
-        re.compile(
+        lazy_compile(
             r"(?i)(authorization\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?"
             r"(?:(?:bearer|basic|token|digest|bot|apikey|api-key)[ \t]+)?+)([A-Za-z0-9][^\s\"',;\\]*)()"
         ),
@@ -116,7 +120,7 @@ _RULES: Final = (
     # A bearer token anywhere else; it must hold a digit ("Bearer authentication" is prose).
     _Rule(
         ("bearer",),
-        re.compile(
+        lazy_compile(
             r"(?i)"
             + _B
             + r"(bearer[ \t]+)(?=[A-Za-z0-9._~+/-]{0,500}\d)([A-Za-z0-9][A-Za-z0-9._~+/-]{11,}=*)()"
@@ -125,14 +129,14 @@ _RULES: Final = (
         lowered=True,
     ),
     # The password of a URL: scheme://user:[REDACTED]@host.
-    _Rule(("://",), re.compile(r"(://[^\s:/@\"'<>\\]*:)([^\s@/\"'<>\\]+)(@)"), _after_prefix),
+    _Rule(("://",), lazy_compile(r"(://[^\s:/@\"'<>\\]*:)([^\s@/\"'<>\\]+)(@)"), _after_prefix),
 )
 
 # -- credentials in command lines -------------------------------------------------------------------
 # ``curl -u user:pass``, ``--user=user:pass``, ``--proxy-user user:pass``: the part after the colon.
 _USER_PASS: Final = _Rule(
     ("-u",),  # found inside --user and --proxy-user too: one marker, one scan
-    re.compile(
+    lazy_compile(
         r"((?:(?<![A-Za-z0-9_])|(?<=-proxy))-(?:u|user)(?:[ \t]*=[ \t]*|[ \t]+|(?=['\"]))['\"]?[^\s:'\"]+:)"
         r"([^\s'\"]+)()"
     ),
@@ -140,10 +144,10 @@ _USER_PASS: Final = _Rule(
 )
 # ``mysql -phunter2`` (the password glued to ``-p``), only in a command that names a MySQL client.
 _MYSQL_CLIENTS: Final = ("mysql", "mariadb")
-_MYSQL_PASSWORD: Final = _Rule(("-p",), re.compile(r"((?<![^\s'\"])-p)([^\s'\"]+)()"), _after_prefix)
+_MYSQL_PASSWORD: Final = _Rule(("-p",), lazy_compile(r"((?<![^\s'\"])-p)([^\s'\"]+)()"), _after_prefix)
 # A secret-named word or flag, a blank, then its value: ``--password hunter2``,
 # ``aws configure set aws_secret_access_key X``, ``git config credential.token X``.
-_SPACED_VALUE: Final = re.compile(
+_SPACED_VALUE: Final = lazy_compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*+)['\"]?[ \t]++"
     r"(?:'(?P<sq>[^'\n]{1,2000}+)'|\"(?P<dq>[^\"\n]{1,2000}+)\"|(?P<bare>[^\s'\"]++))"
 )
@@ -165,10 +169,10 @@ _POINTER_SUFFIXES: Final = (
 # A key id (AWS ``AKIA...``) marks a text that holds the key's secret too: a bare 40-character token
 # of base64 letters near it is that secret, whatever names it (or nothing at all).
 _KEY_ID_MARKERS: Final = ("AKIA", "ASIA", "ABIA", "ACCA")
-_KEY_ID: Final = re.compile(_B + r"A[KSBC][IC]A[A-Z0-9]{16}(?![A-Za-z0-9])")
-_PAIRED_SECRET: Final = re.compile(r"(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_.-])")
+_KEY_ID: Final = lazy_compile(_B + r"A[KSBC][IC]A[A-Z0-9]{16}(?![A-Za-z0-9])")
+_PAIRED_SECRET: Final = lazy_compile(r"(?<![A-Za-z0-9/+_.-])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_.-])")
 _PAIR_WINDOW: Final = 400
-_REDACTED_MARK: Final = re.compile(re.escape(REDACTED))
+_REDACTED_MARK: Final = lazy_compile(re.escape(REDACTED))
 
 
 def _entropy_like(token: str) -> bool:
@@ -213,13 +217,13 @@ def _command_line_credentials(text: str, lowered: str) -> str:
 
 # -- assignments with a secret-looking name --------------------------------------------------------
 _KEYWORDS: Final = ("key", "token", "secret", "passw", "pwd", "credential", "auth", "private", "dsn")
-_STRONG_NAME: Final = re.compile(
+_STRONG_NAME: Final = lazy_compile(
     r"(?i)secret|passw|pwd|credential|passphrase|dsn|private[_.-]?key"
     r"|(?:api|access|signing|encryption|master|license|subscription)[_.-]?key"
     r"|(?:auth|access|refresh|session|id|bearer|api|bot|oauth|app|user|personal)[_.-]?token"
 )
 _NOT_SECRET_NAMES: Final = frozenset({"pwd", "oldpwd", "author", "authors"})
-_ASSIGNMENT: Final = re.compile(
+_ASSIGNMENT: Final = lazy_compile(
     # the name, optionally quoted (JSON, or JSON inside a JSON string: \"name\")
     r"(?:(?<![A-Za-z0-9_.\\])|(?<=\\[nrt]))(?P<q>\\?[\"']?)(?P<name>[A-Za-z_][A-Za-z0-9_.-]*+)(?P=q)"
     # the separator: = : := => (not == or ::)
@@ -230,7 +234,7 @@ _ASSIGNMENT: Final = re.compile(
     r"|\\\"(?P<eq>[^\"\\\n]{0,2000}+)\\\""
     r"|(?P<bare>\$\{[^}\s]{0,200}\}|[^\s\"'`,;{}\[\]<>&\\]++))"
 )
-_FOLLOWED_BY_SEPARATOR: Final = re.compile(r"[A-Za-z0-9_.-]*+\\?[\"']?[ \t]*+(?::=|=>|=(?!=)|:(?![:=/]))")
+_FOLLOWED_BY_SEPARATOR: Final = lazy_compile(r"[A-Za-z0-9_.-]*+\\?[\"']?[ \t]*+(?::=|=>|=(?!=)|:(?![:=/]))")
 _NAME_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _NAME_FIRST: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 # Bare values that are code or configuration words, not secrets.
@@ -243,13 +247,13 @@ _PLAIN_WORDS: Final = frozenset(
     }
 )  # fmt: skip
 # Bare values that are code: (dotted) identifiers, calls, subscripts, short numbers, references.
-_CODE_VALUE: Final = re.compile(
+_CODE_VALUE: Final = lazy_compile(
     r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?:\(.*|\[.*)?|\d{1,5}(?:\.\d+)?|[$%<({\[*].*|\.\.\.|-"
 )
-_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_GENERATED: Final = re.compile(r"(?=[^\d]*\d)(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9_+/=-]{6,}")
+_IDENTIFIER: Final = lazy_compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_GENERATED: Final = lazy_compile(r"(?=[^\d]*\d)(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9_+/=-]{6,}")
 # Empty values, masks and template placeholders ("***", "<your-key>", "${TOKEN}", "{{ token }}").
-_PLACEHOLDER: Final = re.compile(r"(?i)|\*+|x{3,}|\.{3}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}")
+_PLACEHOLDER: Final = lazy_compile(r"(?i)|\*+|x{3,}|\.{3}|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}")
 _COLON_END: Final = frozenset("\n\r,}]#\\\"'")
 
 

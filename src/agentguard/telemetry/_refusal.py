@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
+from .._lazyre import lazy_compile
+
 __all__ = ["RefusalSource", "looks_like_refusal"]
 
 RefusalSource = Literal["api", "content_filter", "text"]
@@ -226,7 +228,7 @@ _CORE: Final = (
     rf"|(?:{'|'.join(REFUSAL_PHRASES)})"
 )
 # Matched at the start of a sentence (after markdown or quote markers).
-_REFUSAL: Final = re.compile(rf"[\s*_>\"'#-]*(?:{_CORE})")
+_REFUSAL: Final = lazy_compile(rf"[\s*_>\"'#-]*(?:{_CORE})")
 # Every phrase above contains one of these words: a text without any is skipped by a few substring
 # checks, and only the sentences holding one are matched. (One alternation regex with word
 # boundaries is ~50x slower than these ``in`` checks in CPython's ``re``.)
@@ -243,10 +245,10 @@ KEYWORDS: Final = (
     "text-based",
     "request",
 )
-_CANDIDATE: Final = re.compile("|".join(re.escape(k) for k in KEYWORDS))
-_SENTENCE_END: Final = re.compile(r"[.!?;:\n]")
+_CANDIDATE: Final = lazy_compile("|".join(re.escape(k) for k in KEYWORDS))
+_SENTENCE_END: Final = lazy_compile(r"[.!?;:\n]")
 _BOUNDARIES: Final = ".!?;:\n"
-_OBSTACLE: Final = re.compile(rf"\b(?:{_alternation(OBSTACLES)})\b")
+_OBSTACLE: Final = lazy_compile(rf"\b(?:{_alternation(OBSTACLES)})\b")
 WINDOW: Final = 300
 
 

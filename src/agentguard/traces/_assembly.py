@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Final
 
+from .._lazyre import lazy_compile
 from ..telemetry import semconv as sc
 from ._record import Span
 from ._session import Session
@@ -38,7 +39,7 @@ from ._spool import DEFAULT_MEMORY_SPANS, Row, Spool
 CONVERSATION_ATTRIBUTES: Final = (sc.GEN_AI_CONVERSATION_ID, "session.id", "langfuse.session.id")
 """Span attributes that name a conversation, in every convention read."""
 TRACELOOP_ASSOCIATION: Final = "traceloop.association.properties."
-_SESSION_LIKE: Final = re.compile(r"(?:session|conversation|thread|chat)(?:[._-]?id)?", re.IGNORECASE)
+_SESSION_LIKE: Final = lazy_compile(r"(?:session|conversation|thread|chat)(?:[._-]?id)?", re.IGNORECASE)
 ASSEMBLY_ATTRIBUTES: Final = frozenset({*CONVERSATION_ATTRIBUTES, sc.RUN_ID})
 ASSEMBLY_PREFIXES: Final = (TRACELOOP_ASSOCIATION,)
 _JOINING_KINDS: Final = frozenset({2, 5})  # SERVER, CONSUMER: the receiving side of a propagated context

@@ -17,16 +17,16 @@ the diff.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._lazyre import lazy_compile
 from ._record import Span
 from ._transcript_records import RunRecord, ToolRecord, timestamp_ns
 
 _INJECTED = ("<environment_context>", "# AGENTS.md", "<user_instructions>", "<permissions", "<INSTRUCTIONS>")
-_EXIT = re.compile(r"(?:Process exited with code|Exit code:?)\s+(-?\d+)")
-_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
+_EXIT = lazy_compile(r"(?:Process exited with code|Exit code:?)\s+(-?\d+)")
+_FILE = lazy_compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
 
 
 def looks_like(first: Mapping[str, Any]) -> bool:

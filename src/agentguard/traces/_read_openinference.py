@@ -13,10 +13,10 @@ result ``output.value``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from .._lazyre import lazy_compile
 from ..detect import UNCAPTURED
 from ._messages import Message, RequestedCall, ToolResponse, arguments, loads, parse_messages, text_of
 from ._observations import (
@@ -38,9 +38,9 @@ TOOL_PARAMETERS = "tool.parameters"
 TOOL_CALL_ID = "tool_call.id"
 _INPUT_PREFIX = "llm.input_messages."
 _OUTPUT_PREFIX = "llm.output_messages."
-_KEY = re.compile(r"(\d+)\.message\.(.+)")
-_CALL = re.compile(r"tool_calls\.(\d+)\.tool_call\.(.+)")
-_PART = re.compile(r"contents\.(\d+)\.message_content\.(.+)")
+_KEY = lazy_compile(r"(\d+)\.message\.(.+)")
+_CALL = lazy_compile(r"tool_calls\.(\d+)\.tool_call\.(.+)")
+_PART = lazy_compile(r"contents\.(\d+)\.message_content\.(.+)")
 ATTRIBUTES = frozenset({SPAN_KIND, INPUT_VALUE, OUTPUT_VALUE, TOOL_NAME, TOOL_PARAMETERS, TOOL_CALL_ID})
 PREFIXES = (_INPUT_PREFIX, _OUTPUT_PREFIX)
 

@@ -15,10 +15,10 @@ rest:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from .._lazyre import lazy_compile
 from ..detect import UNCAPTURED
 from ._messages import Message, RequestedCall, ToolResponse, arguments, loads, text_of
 from ._observations import (
@@ -38,8 +38,8 @@ ENTITY_OUTPUT = "traceloop.entity.output"
 ASSOCIATION_PREFIX = "traceloop.association.properties."
 _PROMPTS = ("gen_ai.prompt.", "llm.prompts.")
 _COMPLETIONS = ("gen_ai.completion.", "llm.completions.")
-_KEY = re.compile(r"(\d+)\.(.+)")
-_CALL = re.compile(r"tool_calls\.(\d+)\.(.+)")
+_KEY = lazy_compile(r"(\d+)\.(.+)")
+_CALL = lazy_compile(r"tool_calls\.(\d+)\.(.+)")
 ATTRIBUTES = frozenset(
     {SPAN_KIND, ENTITY_NAME, ENTITY_INPUT, ENTITY_OUTPUT, "llm.request.type", "gen_ai.system"}
 )

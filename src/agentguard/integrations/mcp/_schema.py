@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..._lazyre import lazy_compile
 from ...action import Action
 from .._steps import action_for
 
-_PATH_WORDS = re.compile(r"\b(?:file|directory|folder|path)\b", re.IGNORECASE)
-_COMMAND_WORDS = re.compile(r"\b(?:shell|command line|command|bash|script)\b", re.IGNORECASE)
+_PATH_WORDS = lazy_compile(r"\b(?:file|directory|folder|path)\b", re.IGNORECASE)
+_COMMAND_WORDS = lazy_compile(r"\b(?:shell|command line|command|bash|script)\b", re.IGNORECASE)
 
 
 def schema_roles(schema: Mapping[str, Any] | None) -> dict[str, str]:

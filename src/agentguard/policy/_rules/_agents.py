@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..._lazyre import lazy_compile
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 
 if TYPE_CHECKING:
@@ -49,11 +50,11 @@ _LAUNCHERS = frozenset(
     {"npx", "pnpx", "bunx", "uvx", "pipx", "pnpm", "npm", "yarn", "bun", "uv", "deno", "dlx"}
 )
 _INTERPRETERS = frozenset({"node", "nodejs", "deno", "bun", "tsx", "ts-node"})
-_PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")
-_VERSION = re.compile(r"@[^/@]*$")
+_PYTHON = lazy_compile(r"^(?:python|pypy)[0-9.]*$")
+_VERSION = lazy_compile(r"@[^/@]*$")
 
 
-_PLAIN = re.compile(r"[a-z0-9._-]+\Z")
+_PLAIN = lazy_compile(r"[a-z0-9._-]+\Z")
 
 
 @lru_cache(maxsize=4096)

@@ -25,6 +25,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Literal
 
+from ..._lazyre import lazy_compile
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 
 if TYPE_CHECKING:
@@ -53,16 +54,16 @@ _SQL_CLIENTS = frozenset(
         "mongosh",
     }
 )
-_SQL = re.compile(
+_SQL = lazy_compile(
     r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|COLLECTION|OWNED)|TRUNCATE\s+(?:TABLE\s+)?\w"
     r"|DELETE\s+FROM\s+[\w.\"`\[\]]+(?:\s+(?:AS\s+)?\w+)?\s*(?:;|$|\)|RETURNING\b)"
     r"|dropDatabase\s*\(|\.drop\s*\(\s*\)|deleteMany\s*\(\s*\{\s*\}\s*\))",
     re.I,
 )
-_CHANGES_ROWS = re.compile(r"\b(?:DELETE\s+FROM|UPDATE\s+[\w.\"`\[\]]+\s+SET)\b", re.I)
-_WHERE = re.compile(r"\bWHERE\b", re.I)
-_SQL_COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*|#[^\n]*", re.S)
-_WHERE_ALWAYS = re.compile(
+_CHANGES_ROWS = lazy_compile(r"\b(?:DELETE\s+FROM|UPDATE\s+[\w.\"`\[\]]+\s+SET)\b", re.I)
+_WHERE = lazy_compile(r"\bWHERE\b", re.I)
+_SQL_COMMENT = lazy_compile(r"/\*.*?\*/|--[^\n]*|#[^\n]*", re.S)
+_WHERE_ALWAYS = lazy_compile(
     r"\bWHERE\s+(?:1\s*=\s*1|TRUE|1|'(\w*)'\s*=\s*'\1'|(\w+)\s*=\s*\2|NOT\s+FALSE|\w+\s+IS\s+NOT\s+NULL"
     r"|\w+\s*(?:>=?|<>|!=)\s*-?\d*\s*(?:OR\s+1\s*=\s*1)?)\s*(?:;|$)",
     re.I,
@@ -96,7 +97,7 @@ _PUBLISH: dict[str, frozenset[str]] = {
 }
 """``{program: subcommands}`` that publish (or withdraw) a package for everyone: not undone."""
 _HOST_PATHS = ("/", "/etc", "/root", "/home", "/var", "/usr", "/boot", "/proc", "/sys", "/dev", "/run")
-_CONTAINER_ESCAPES = re.compile(
+_CONTAINER_ESCAPES = lazy_compile(
     r"^--(?:privileged|pid=host|ipc=host|uts=host|userns=host|cgroupns=host|network=host|net=host"
     r"|cap-add=(?:all|sys_admin|sys_ptrace|sys_module|dac_read_search)|security-opt=(?:[\w-]+=)?unconfined"
     r"|device=.*)$",
@@ -120,11 +121,11 @@ _INFRA: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("helm", "uninstall"): ("ask", frozenset()),
     ("npm", "unpublish"): ("deny", frozenset()),
 }
-_WORLD = re.compile(
+_WORLD = lazy_compile(
     r"^(?:0?[0-7]?[0-7][0-7]7|[ugoa]*[+=][rwxXst]*w[rwxXst]*|[ugoa]*\+[rwxX]*s[rwxX]*|[2-7][0-7]{3})$"
 )
-_FORK_BOMB = re.compile(r"(\w{1,64}|:)\s{0,8}\(\s{0,8}\)\s{0,8}\{[^}]{0,256}\1\s{0,8}\|\s{0,8}\1\s{0,8}&")
-_TEXT_HINTS = re.compile(
+_FORK_BOMB = lazy_compile(r"(\w{1,64}|:)\s{0,8}\(\s{0,8}\)\s{0,8}\{[^}]{0,256}\1\s{0,8}\|\s{0,8}\1\s{0,8}&")
+_TEXT_HINTS = lazy_compile(
     r"\brm\s{1,8}(?:-\w{0,16}\s{1,8}){0,8}-\w{0,16}[rR]|\bmkfs|\bdd\b[^|;&]{0,256}\bof=/dev/"
     r"|\bpush\b[^|;&]{0,256}(?:\s-f\b|--force|--delete|\s\+\w)"
     r"|\breset\s+--hard|\bclean\s+-\w{0,16}f|\bDROP\s+(?:TABLE|DATABASE)|\bshred\b|\bwipefs\b"

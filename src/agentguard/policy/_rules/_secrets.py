@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from ..._lazyre import lazy_compile
 from ...normalise import bounded_glob
 from .._base import NON_LLM_KINDS, BuiltinRule, facts_of
 from .._globs import GlobSet
@@ -82,7 +83,7 @@ NOT_SECRET: tuple[str, ...] = (
 )
 """Look-alikes that hold no secret (public keys, templates)."""
 
-_TEXT_HINTS = re.compile(
+_TEXT_HINTS = lazy_compile(
     r"(?<![\w-])\.env(?![\w-]|\.(?:example|sample|template|dist))|id_(?:rsa|dsa|ecdsa|ed25519)(?!\.pub)"
     r"|\.aws/credentials|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.kube/config|\.ssh/|/environ\b"
     r"|\.pem\b|os\.environ|process\.env|\bENV\[|\$ENV\{|\bENVIRON\b|Deno\.env|getenv|printenv|secrets\.(?:ya?ml|json|toml|env)"
@@ -98,7 +99,7 @@ _RECURSIVE = frozenset(
 _RECURSIVE_FLAG = frozenset({"grep", "egrep", "fgrep", "cp", "zip", "diff"})
 _EXCLUDE_OPTIONS = ("--exclude=", "--exclude-dir=", "--ignore=", "--glob=!", "--iglob=!", "-g!", "-x")
 _WALK_CWD = frozenset({"rg", "ag", "ack"})  # with no path operand they search the working directory
-_SECRET_VAR = re.compile(
+_SECRET_VAR = lazy_compile(
     r"\$\{?([A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|PRIVATE|AUTH)[A-Za-z0-9_]*)",
     re.I,
 )
@@ -125,7 +126,7 @@ _CREDENTIAL_HELPERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 """``(program, words any of which makes it print a credential)``; ``*`` ends a program prefix."""
 _HELPERS = {program: needles for program, needles in _CREDENTIAL_HELPERS if not program.endswith("*")}
 _PRINTERS = frozenset({"echo", "printf", "print", "cat", "tee", "logger", "wall"})
-_SCRIPT_RUNNERS = re.compile(
+_SCRIPT_RUNNERS = lazy_compile(
     r"^(?:python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|ruby|perl|php|bash|sh|zsh|dash|ksh|Rscript|lua)$"
 )
 _GIT_READERS = frozenset(
