@@ -78,7 +78,8 @@ class PostgresServer:
         self.password = "pw-" + secrets.token_hex(8)
         self.port = _free_port()
         self.log_path = log_dir / "postgres.log"
-        self._dir = Path(tempfile.mkdtemp(prefix="agentguard-pg-"))
+        # as root the server runs as nobody, who must reach the directory: /tmp, not a private $TMPDIR
+        self._dir = Path(tempfile.mkdtemp(prefix="agentguard-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self._proc: subprocess.Popen[bytes] | None = None
         self._as: dict[str, Any] = {}
         if os.geteuid() == 0:

@@ -264,6 +264,22 @@ def test_a_connection_the_server_dropped_is_reopened(
         assert [r.request.id for r in store.history()] == ["c1"]
 
 
+def test_the_urls_own_connection_settings_win(postgres_server: PostgresServer, postgres_url: str) -> None:
+    def names() -> list[str]:
+        rows = postgres_server.sql(
+            postgres_url,
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() ORDER BY 1",
+        )
+        return [name for (name,) in rows]
+
+    with (
+        ApprovalStore(url=postgres_url),
+        ApprovalStore(url=postgres_url + "?application_name=fleet-approver"),
+    ):
+        assert names() == ["agentguard-approvals", "fleet-approver"]
+
+
 def test_a_writer_that_holds_the_queue_makes_others_wait_then_time_out(postgres_url: str) -> None:
     with (
         ApprovalStore(url=postgres_url) as holder,

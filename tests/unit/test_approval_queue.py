@@ -101,7 +101,11 @@ def test_timeout_denies_and_expires_the_request(mode: str, queue: Queue) -> None
 async def test_cancelled_wait_expires_the_request(queue: Queue) -> None:
     approver = queue.approver(poll_interval=0.02)
     task = asyncio.ensure_future(approver.aapprove(_request(), timeout=30))
-    await asyncio.sleep(0.2)
+    with queue.open() as store:  # cancelled while it waits (not before it asked: a loaded machine is slow)
+        deadline = time.monotonic() + 5
+        while not store.pending() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert [r.id for r in store.pending()] == ["r1"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

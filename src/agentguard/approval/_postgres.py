@@ -217,13 +217,19 @@ class PostgresBackend:
         self._lock = threading.RLock()
         self._closed = False
         try:
-            self._psycopg.conninfo.conninfo_to_dict(url)
+            given = self._psycopg.conninfo.conninfo_to_dict(url)
         except self._psycopg.Error:
             # libpq's message quotes the part of the URL it could not parse, password included
             raise ValueError(
                 f"not a valid PostgreSQL connection URL: {self.location!r} (percent-encode special"
                 " characters in the user name and password)"
             ) from None
+        # the URL's own settings win; else the server's views name us, and connecting gives up in time
+        defaults = {
+            "application_name": "agentguard-approvals",
+            "connect_timeout": str(max(2, round(connect_timeout))),  # libpq's minimum is 2 s
+        }
+        self._extra = {k: v for k, v in defaults.items() if k not in given}
         self._conn: psycopg.Connection[Any] | None = None
         with self._errors():
             self._conn = self._connect()
@@ -244,8 +250,7 @@ class PostgresBackend:
             self._url.reveal(),
             autocommit=True,
             row_factory=dict_row,
-            connect_timeout=max(2, round(self.connect_timeout)),  # libpq's minimum is 2 s
-            application_name="agentguard-approvals",
+            **self._extra,
         )
         try:
             conn.execute(f"SET search_path TO {SCHEMA}")
