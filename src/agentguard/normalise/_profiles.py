@@ -42,7 +42,8 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .._lazyre import lazy_compile
 from ..action import ACTION_KINDS, Action, ActionKind, normalise_kind
@@ -65,15 +66,17 @@ _ARGV: Types = (str, list, tuple)
 _OBJ: Types = (dict,)
 
 
-@dataclass(frozen=True, slots=True)
-class _Tool:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Tool(NamedTuple):
     """A known tool: its kind, where its canonical arguments are, what it requires, its known fields."""
 
     kind: ActionKind
-    canonical: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    canonical: Mapping[str, tuple[str, ...]] = _EMPTY
     required: tuple[tuple[str, ...], ...] = ()
     """Each entry: argument names of which at least one must be present."""
-    fields: Mapping[str, Types] = field(default_factory=dict)
+    fields: Mapping[str, Types] = _EMPTY
     """Every argument the tool is documented to take, with the JSON types it accepts."""
 
 
