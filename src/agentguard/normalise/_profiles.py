@@ -38,7 +38,6 @@ action is normalised.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -401,6 +400,8 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        import shlex
+
         return shlex.join(value)
     return str(value)
 
@@ -636,6 +637,8 @@ def _scan(value: Any, key_words: frozenset[str], key: str, shapes: _Shapes, dept
         return
     if isinstance(value, (list, tuple)):
         if key_words & _COMMAND_KEYS and value and all(isinstance(v, str) for v in value):
+            import shlex
+
             shapes.leaves += 1
             shapes.commands.append(shlex.join(value))
             return
