@@ -21,8 +21,7 @@ call; callers answer it with a deny.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 Outcome = Literal["allow", "deny", "ask"]
 
@@ -34,8 +33,7 @@ class HookInputError(ValueError):
     """The hook input is not a tool call the hook can decide; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class HookCall:
+class HookCall(NamedTuple):
     """One tool call as a hook received it."""
 
     tool: str
@@ -49,8 +47,7 @@ def _bounded(reason: str) -> str:
     return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
 
 
-@dataclass(frozen=True, slots=True)
-class HookProtocol:
+class HookProtocol(NamedTuple):
     """One agent's hook protocol."""
 
     agent: str

@@ -38,11 +38,11 @@ action is normalised.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .._lazyre import lazy_compile
 from ..action import ACTION_KINDS, Action, ActionKind, normalise_kind
@@ -65,15 +65,17 @@ _ARGV: Types = (str, list, tuple)
 _OBJ: Types = (dict,)
 
 
-@dataclass(frozen=True, slots=True)
-class _Tool:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Tool(NamedTuple):
     """A known tool: its kind, where its canonical arguments are, what it requires, its known fields."""
 
     kind: ActionKind
-    canonical: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    canonical: Mapping[str, tuple[str, ...]] = _EMPTY
     required: tuple[tuple[str, ...], ...] = ()
     """Each entry: argument names of which at least one must be present."""
-    fields: Mapping[str, Types] = field(default_factory=dict)
+    fields: Mapping[str, Types] = _EMPTY
     """Every argument the tool is documented to take, with the JSON types it accepts."""
 
 
@@ -398,6 +400,8 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        import shlex
+
         return shlex.join(value)
     return str(value)
 
@@ -633,6 +637,8 @@ def _scan(value: Any, key_words: frozenset[str], key: str, shapes: _Shapes, dept
         return
     if isinstance(value, (list, tuple)):
         if key_words & _COMMAND_KEYS and value and all(isinstance(v, str) for v in value):
+            import shlex
+
             shapes.leaves += 1
             shapes.commands.append(shlex.join(value))
             return

@@ -8,8 +8,9 @@ for a file) and options whose value *is* a file. Network clients are in :mod:`._
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 from .._lazyre import lazy_compile
 from ._facts import Access, UrlFact
@@ -29,8 +30,10 @@ class Sink(Protocol):
     def shell_text(self, word: Word, source: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+_NO_FILES: Mapping[str, Access] = MappingProxyType({})
+
+
+class Spec(NamedTuple):
     access: Access
     skip: int = 0
     """Leading operands that are not files (pattern, mode, program text)."""
@@ -38,7 +41,7 @@ class Spec:
     """Access of the last operand when there are two or more (``cp SRC... DEST``)."""
     short: str = ""
     long: frozenset[str] = frozenset()
-    files: dict[str, Access] = field(default_factory=dict)
+    files: Mapping[str, Access] = _NO_FILES
     """Options whose value is a file, with its access (``-o``: write, ``-f``: read)."""
     noskip: frozenset[str] = frozenset()
     """Options that supply what ``skip`` operands would (``grep -e PAT``, ``sed -e SCRIPT``)."""

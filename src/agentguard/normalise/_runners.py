@@ -10,7 +10,6 @@ methods declared here.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from typing import TYPE_CHECKING
@@ -219,6 +218,8 @@ class Runners:
         before = self.peek(stages[idx - 1])
         if before is None or before[0] not in ("echo", "printf") or not all(w.static for w in before[1]):
             return None
+        import base64
+
         try:
             raw = echo_text(before[0], before[1]).strip()
             return base64.b64decode(raw + "=" * (-len(raw) % 4), validate=False).decode("utf-8", "replace")

@@ -8,7 +8,6 @@ command line (``watch``, ``su -c``, ``flock -c``, ``npx -c``): the result says s
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from .._lazyre import lazy_compile
@@ -166,6 +165,8 @@ def unwrap(argv: list[Word]) -> Unwrapped:
                 out.assigned.append(operands[0].value)
                 operands = operands[1:]
             for w in values(p, "-S", "--split-string"):
+                import shlex
+
                 try:
                     operands = [literal(v) for v in shlex.split(w.value)] + operands
                 except ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..action import ACTION_KINDS
 from ._base import Rule, kinds_of, rule_id_of
@@ -20,8 +20,7 @@ from ._match import Match, MatchIndex
 _CACHE_MAX = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     rule: Rule
     rule_id: str
     position: int
