@@ -473,7 +473,7 @@ class FleetTrends:
     def __init__(self, journal: Journal, config: TrendConfig | None = None) -> None:
         self.journal = journal
         self.config = config if config is not None else TrendConfig()
-        self._facts: dict[str, tuple[int, SessionFacts]] = {}
+        self._facts: dict[str, tuple[int, SessionFacts | None]] = {}
         self._last: TrendSnapshot | None = None
         self._last_at = 0.0
         self._lock = threading.Lock()
@@ -491,12 +491,15 @@ class FleetTrends:
                     (x for group in self.journal.spans_by_trace(s["traces"]).values() for x in group),
                     key=lambda x: (x.start, x.span_id),
                 )
+                if not spans:  # compacted by retention: nothing to count
+                    self._facts[s["session_id"]] = (int(s["reviews"]), None)
+                    continue
                 session = Session(id=s["session_id"], spans=spans, traces=tuple(s["traces"]))
                 found = [
                     (f.code, f.category) for f in self.journal.query_findings(session_id=s["session_id"])
                 ]
                 self._facts[s["session_id"]] = (int(s["reviews"]), session_facts(session, found))
-            return [f for _, f in self._facts.values()]
+            return [f for _, f in self._facts.values() if f is not None]
 
     def update(self, *, bucket_s: int | None = None) -> TrendSnapshot:
         """Recompute (in ``bucket_s`` buckets when given); returns the snapshot. Spikes in the
