@@ -11,6 +11,8 @@
 #                     installs only what the demo needs (agentguard[openai]); make venv adds the rest
 #   make dashboard    the live dashboard over the demo's store (STORE=path for another store)
 #   make demo-live    the same agent loop against a real model (OpenAI with OPENAI_API_KEY, else local SmolLM2)
+#   make fleet-demo   a fleet of guarded agents (several processes) exporting OTLP to agentguard monitor:
+#                     findings, alerts and the monitor's Prometheus metrics (FLEET_ARGS=--serve keeps it up)
 #   make eval         precision/recall of the misalignment detectors over the labelled sessions
 #   make clean        remove .venv and build/test output (the component cache is kept; see clean-cache)
 #
@@ -60,7 +62,7 @@ export DEBIAN_FRONTEND := noninteractive
 # what the test session needs to find the components (tests/components/conftest.py)
 export AGENTGUARD_PHOENIX := $(PHOENIX_VENV)/bin/phoenix
 
-.PHONY: help venv venv-demo components llm llama-wheel phoenix system-packages lint test bench bench-instructions eval demo demo-live dashboard clean clean-cache constraints
+.PHONY: help venv venv-demo components llm llama-wheel phoenix system-packages lint test bench bench-instructions eval fleet-demo demo demo-live dashboard clean clean-cache constraints
 
 help:
 	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
@@ -275,6 +277,13 @@ dashboard: venv-demo
 demo-live: venv-demo llm
 	@echo "==> demo-live: agentguard demo --live"
 	$(VENV)/bin/agentguard demo --live
+
+# The fleet demo needs the otlp and prometheus extras (make venv has them); its journal is
+# .agentguard/fleet-demo, which `make dashboard STORE=... DASHBOARD_ARGS="--monitor .agentguard/fleet-demo"` shows.
+FLEET_ARGS ?=
+fleet-demo: venv
+	@echo "==> fleet-demo: guarded agents in several processes -> OTLP/HTTP -> agentguard monitor"
+	$(PY) examples/fleet_demo.py $(FLEET_ARGS)
 
 eval: venv
 	@echo "==> eval: detector precision/recall over the labelled sessions (tests/fixtures/sessions; about 30 s)"

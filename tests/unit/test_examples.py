@@ -17,7 +17,34 @@ DENIES = {
     "mcp_guarded.py": "Denied by policy",
     "claude_agent_sdk_guarded.py": "Denied by policy",
     "quickstart.py": "",
+    "fleet_demo.py": "the monitor reviewed 5 of 5 sessions (coverage 100%",
 }
+
+
+def _fleet_reviewed_and_triaged(workdir: Path, stdout: str) -> None:
+    """The fleet demo's findings reach the dashboard's triage and its metrics were served."""
+    from agentguard.dashboard import MonitorView
+
+    view = MonitorView(workdir / ".agentguard" / "fleet-demo")
+    try:
+        page = view.findings()
+    finally:
+        view.close()
+    codes = {f["code"] for item in page["items"] for f in item["findings"]}
+    assert {
+        "circumvention.decode_exec",
+        "reward_hacking.skip_added",
+        "exfiltration.secret_then_egress",
+    } <= codes
+    assert page["total"] == 3 and all(not item["fleet"] for item in page["items"])  # three flagged sessions
+    assert "ALERT CRITICAL circumvention.decode_exec" in stdout
+    assert 'agentguard_monitor_sessions_total{agentguard_monitor_state="reviewed"} 5' in stdout
+    assert "agentguard_monitor_review_latency_seconds_count 5" in stdout
+    assert "agentguard_monitor_coverage 1" in stdout
+    assert 'agentguard_signal_category="circumvention",agentguard_signal_severity="critical"} 1' in stdout
+
+
+AFTER = {"fleet_demo.py": _fleet_reviewed_and_triaged}
 
 
 def test_every_example_is_listed() -> None:
@@ -39,3 +66,5 @@ def test_example_runs_and_the_model_reads_the_denial(name: str, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert DENIES[name] in done.stdout
+    if name in AFTER:
+        AFTER[name](tmp_path, done.stdout)

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -443,3 +444,46 @@ def test_findings_become_evaluation_log_records_and_metrics(state: Path) -> None
     assert latency.count == 1  # type: ignore[union-attr]
     [coverage] = metrics["agentguard.monitor.coverage"].data.data_points
     assert coverage.value == 1.0  # type: ignore[union-attr]
+    found = {
+        tuple(sorted((k, str(v)) for k, v in (p.attributes or {}).items())): p.value  # type: ignore[union-attr]
+        for p in metrics["agentguard.monitor.findings"].data.data_points
+    }
+    assert (
+        found[
+            (
+                ("agentguard.monitor.reviewer", "rules"),
+                ("agentguard.signal.category", "circumvention"),
+                ("agentguard.signal.severity", "critical"),
+            )
+        ]
+        >= 1
+    )
+
+
+def test_prometheus_port_0_serves_metrics_on_a_free_port_named_in_the_start_line(state: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentguard", "monitor", "--port", "0", "--state", str(state), "--settle", "0",
+         "--prometheus-port", "0", "--retain", "3600"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "; metrics on http://127.0.0.1:" in line, line
+        url = line.split("OTLP/HTTP on ", 1)[1].split(" ", 1)[0]
+        metrics_url = line.split("; metrics on ", 1)[1].split(";", 1)[0]
+        assert metrics_url.endswith("/metrics") and not metrics_url.endswith(":0/metrics")
+        _guarded_run(url)
+        _wait(
+            lambda: (
+                b"agentguard_monitor_findings_total" in urllib.request.urlopen(metrics_url, timeout=5).read()
+            )
+        )
+        text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+        reviewed = r'^agentguard_monitor_sessions_total\{agentguard_monitor_state="reviewed",[^}]*\} 1\.0$'
+        assert re.search(reviewed, text, re.M)
+        assert re.search(r"^agentguard_monitor_coverage(\{[^}]*\})? 1\.0$", text, re.M)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0

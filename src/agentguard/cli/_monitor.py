@@ -12,8 +12,11 @@ above ``--alert-severity`` are printed on stdout as JSON lines and posted to ``-
 with the secret in the environment variable ``--webhook-secret-env`` names. ``--judge MODEL`` (repeat
 for several judges) asks an OpenAI-compatible model about the flagged sessions and a ``--sample`` of
 the rest. ``--status`` prints the journal's counts and exits; ``--findings`` prints the stored findings
-as JSON lines. ``--prometheus-port`` serves the monitor's metrics for Prometheus, the fleet trends'
-``agentguard.fleet.*`` gauges among them (per agent and repository, in ``--trend-bucket`` buckets).
+as JSON lines. ``--prometheus-port`` serves the monitor's metrics for Prometheus (``0``: any free
+port; the address is printed), the fleet trends' ``agentguard.fleet.*`` gauges among them (per agent
+and repository, in ``--trend-bucket`` buckets). ``--retain SECONDS`` keeps a reviewed session's spans
+that long, then compacts them away (sessions with findings keep their findings), so the journal stops
+growing.
 """
 
 from __future__ import annotations
@@ -55,6 +58,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds > 0")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", metavar="DIR", default=".agentguard/monitor", help="journal directory")
     parser.add_argument("--host", default="127.0.0.1", help="receiver address (default loopback)")
@@ -84,7 +94,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--webhook-secret-env", metavar="NAME", help="environment variable holding the HMAC secret"
     )
-    parser.add_argument("--prometheus-port", metavar="PORT", type=int, help="serve metrics on 127.0.0.1:PORT")
+    parser.add_argument(
+        "--prometheus-port",
+        metavar="PORT",
+        type=int,
+        help="serve metrics on 127.0.0.1:PORT (0: any free port)",
+    )
+    parser.add_argument(
+        "--retain",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        help="keep reviewed sessions' spans this long, then compact them away (default: forever)",
+    )
     parser.add_argument(
         "--trend-bucket",
         metavar="DURATION",
@@ -133,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             TranscriptMonitor(model=m, base_url=args.judge_base_url, timeout=args.judge_timeout)
             for m in args.judge
         ]
-    meter_provider = _meter_provider(args.prometheus_port)
+    meter_provider, metrics_port = _meter_provider(args.prometheus_port)
     config = MonitorConfig(
         state_dir=state,
         host=args.host,
@@ -147,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         alert_stream=sys.stdout,
         webhook=webhook,
         trends=TrendConfig(bucket_s=args.trend_bucket),
+        retain_s=args.retain,
     )
     try:
         monitor = Monitor(config, meter_provider=meter_provider)
@@ -159,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         else "no receiver"
     )
     follows = "".join(f"; following {p}" for p in args.follow)
-    print(f"agentguard monitor: {where}{follows}; state in {state}", file=sys.stderr, flush=True)
+    metrics = f"; metrics on http://127.0.0.1:{metrics_port}/metrics" if metrics_port is not None else ""
+    print(f"agentguard monitor: {where}{follows}{metrics}; state in {state}", file=sys.stderr, flush=True)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -173,14 +196,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _meter_provider(port: int | None) -> Any:
+def _meter_provider(port: int | None) -> tuple[Any, int | None]:
+    """A meter provider whose metrics are served on 127.0.0.1:``port`` (0: a free port), and the port."""
     if port is None:
-        return None
+        return None, None
     try:
         from opentelemetry.exporter.prometheus import PrometheusMetricReader
         from opentelemetry.sdk.metrics import MeterProvider
         from prometheus_client import start_http_server
     except ImportError as exc:
         raise CommandError(f"--prometheus-port needs the prometheus extra ({exc})") from exc
-    start_http_server(port, addr="127.0.0.1")
-    return MeterProvider(metric_readers=[PrometheusMetricReader()])
+    try:
+        server, _ = start_http_server(port, addr="127.0.0.1")
+    except OSError as exc:
+        raise CommandError(f"cannot serve metrics on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+    return MeterProvider(metric_readers=[PrometheusMetricReader()]), int(server.server_port)

@@ -20,9 +20,12 @@ The command line is ``agentguard monitor``. What it does:
   (:class:`~agentguard.TranscriptMonitor`, several allowed, results kept per judge) on the sessions the
   rules flagged plus a stable ``sample`` of the rest. Findings, the review mark and alerts are written
   in one transaction: a ``kill -9`` and restart loses no session and reviews none twice.
+- **Retention** (``retain_s``): sessions reviewed longer ago than that lose their spans
+  (:meth:`Journal.compact`); those with findings keep their row and findings, the rest go.
 - **Out**: findings as ``gen_ai.evaluation.result`` log records and ``agentguard.signal`` events on an
   ``agentguard.monitor.review`` span; metrics ``agentguard.monitor.sessions`` (seen / reviewed /
-  judged), ``agentguard.monitor.review.latency`` (session end to verdict) and
+  judged), ``agentguard.monitor.review.latency`` (session end to verdict),
+  ``agentguard.monitor.findings`` (by category, severity and reviewer) and
   ``agentguard.monitor.coverage``; alerts at or above ``alert_severity`` as JSON lines on a stream and
   to a webhook (signed with HMAC-SHA256, retried; see :func:`verify`).
 - **Triage and incidents**: :meth:`Journal.set_state` keeps each finding's state (``new``,
@@ -42,7 +45,7 @@ from __future__ import annotations
 
 from ._alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook, sign, verify
 from ._incident import REPORTING_DAYS, hash_chain, incident_record, verify_chain
-from ._journal import TRIAGE_STATES, Finding, Journal, Status
+from ._journal import TRIAGE_STATES, Compaction, Finding, Journal, Status
 from ._receiver import FileFollower, Receiver, decode_body
 from ._review import RULES, Judge, sampled
 from ._service import Monitor, MonitorConfig
@@ -71,6 +74,7 @@ __all__ = [
     "TRENDS_REVIEWER",
     "TRIAGE_STATES",
     "Bucket",
+    "Compaction",
     "FileFollower",
     "Finding",
     "FleetTrends",

@@ -213,6 +213,17 @@ class ReviewRecord:
     alerts: Sequence[dict[str, Any]] = ()
 
 
+@dataclass(slots=True)
+class Compaction:
+    """What one :meth:`Journal.compact` removed: sessions (``kept`` of them stay, with their
+    findings, as rows without spans), traces and spans."""
+
+    sessions: int = 0
+    kept: int = 0
+    traces: int = 0
+    spans: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Batch:
     trace_id: str
@@ -575,6 +586,66 @@ class Journal:
         with self._lock:
             (value,) = self._db.execute("SELECT MAX(start_ns) FROM trend_facts").fetchone()
         return None if value is None else int(value)
+
+    # -- retention ---------------------------------------------------------------------------------
+    def compact(self, *, before: float, batch: int = 1000) -> Compaction:
+        """Forget sessions reviewed before ``before`` (epoch seconds): their spans, trace rows and keys.
+
+        A session with findings keeps its ``sessions`` row and its findings (triage, the dashboard and
+        ``agentguard triage export`` read them); one without findings is dropped whole. Delivered
+        alerts leave the outbox. The work is done ``batch`` sessions per transaction, so ingest waits
+        for one short transaction at a time. SQLite reuses the freed pages: the file stops growing
+        once what arrives per retention window is steady.
+        """
+        done = Compaction()
+        while True:
+            with self._lock:
+                db = self._db
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = db.execute(
+                        "SELECT session_id, traces FROM sessions WHERE reviewed_at < ? AND traces != '[]'"
+                        " LIMIT ?",
+                        (before, batch),
+                    ).fetchall()
+                    if not rows:
+                        db.execute("DELETE FROM outbox WHERE delivered = 1")
+                        db.execute("COMMIT")
+                        return done
+                    sessions = [str(r[0]) for r in rows]
+                    traces = sorted({str(t) for r in rows for t in json.loads(r[1])})
+                    flagged: set[str] = set()
+                    for chunk in _chunks(sessions):
+                        marks = ",".join("?" * len(chunk))
+                        flagged.update(
+                            r[0]
+                            for r in db.execute(
+                                f"SELECT DISTINCT session_id FROM findings WHERE session_id IN ({marks})",
+                                chunk,
+                            )
+                        )
+                    for chunk in _chunks(traces):
+                        marks = ",".join("?" * len(chunk))
+                        done.spans += db.execute(
+                            f"SELECT COALESCE(SUM(spans), 0) FROM traces WHERE trace_id IN ({marks})", chunk
+                        ).fetchone()[0]
+                        for table in ("batches", "trace_keys", "traces"):
+                            db.execute(f"DELETE FROM {table} WHERE trace_id IN ({marks})", chunk)
+                    kept = [s for s in sessions if s in flagged]
+                    dropped = [s for s in sessions if s not in flagged]
+                    for chunk in _chunks(dropped):
+                        marks = ",".join("?" * len(chunk))
+                        db.execute(f"DELETE FROM sessions WHERE session_id IN ({marks})", chunk)
+                    for chunk in _chunks(kept):
+                        marks = ",".join("?" * len(chunk))
+                        db.execute(f"UPDATE sessions SET traces = '[]' WHERE session_id IN ({marks})", chunk)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            done.sessions += len(sessions)
+            done.kept += len(kept)
+            done.traces += len(traces)
 
     # -- alerts ------------------------------------------------------------------------------------
     def pending_alerts(self, *, now: float, limit: int = 64) -> list[tuple[int, dict[str, Any], int]]:

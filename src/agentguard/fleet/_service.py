@@ -16,7 +16,7 @@ from opentelemetry import _logs, metrics, trace
 from ..detect import SEVERITIES, DetectorSet, default_detectors
 from ..traces import assemble
 from ._alerts import Dispatcher, Webhook
-from ._journal import Finding, Journal, ReviewRecord, Status
+from ._journal import Compaction, Finding, Journal, ReviewRecord, Status
 from ._receiver import FileFollower, Receiver
 from ._review import Judge, review
 from ._telemetry import MonitorTelemetry
@@ -55,6 +55,11 @@ class MonitorConfig:
     """Fleet trends: bucket size and the pass-rate spike rule."""
     trends_every_s: float = 60.0
     """How often the trends (metrics, spike findings) are recomputed; 0 turns them off."""
+    retain_s: float | None = None
+    """Keep a reviewed session's spans this long after its review (``None``: forever); see
+    :meth:`Journal.compact`. Fleet trends and incident records see the retained sessions only."""
+    compact_every_s: float = 60.0
+    """How often, with ``retain_s``, the journal is compacted (on the review thread)."""
 
     def __post_init__(self) -> None:
         for name in ("judge_min_severity", "alert_severity"):
@@ -66,6 +71,10 @@ class MonitorConfig:
             raise ValueError("trends_every_s must be >= 0 (0: no trends)")
         if self.settle_s < 0 or self.idle_s <= 0 or self.tick_s <= 0:
             raise ValueError("settle_s must be >= 0, idle_s and tick_s > 0")
+        if self.retain_s is not None and self.retain_s <= 0:
+            raise ValueError("retain_s must be > 0 seconds (None: keep everything)")
+        if self.compact_every_s <= 0:
+            raise ValueError("compact_every_s must be > 0")
 
 
 class Monitor:
@@ -100,6 +109,7 @@ class Monitor:
         self._last_coverage = 1.0
         self._closed = False
         self._alert_rank = SEVERITIES.index(self.config.alert_severity)
+        self._next_compaction = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> Monitor:
@@ -167,9 +177,25 @@ class Monitor:
                     follower.poll()
                 self.review_due()
                 self.dispatcher.deliver()
+                self._compact_when_due()
             except Exception as exc:  # the loop must go on: log and retry next tick
                 log.warning("monitor review pass failed: %s: %s", type(exc).__name__, exc, exc_info=True)
             self._stop.wait(self.config.tick_s)
+
+    def compact(self, now: float | None = None) -> Compaction:
+        """Drop what ``retain_s`` no longer keeps (nothing without ``retain_s``)."""
+        if self.config.retain_s is None:
+            return Compaction()
+        at = time.time() if now is None else now
+        return self.journal.compact(before=at - self.config.retain_s)
+
+    def _compact_when_due(self) -> None:
+        if self.config.retain_s is None or time.monotonic() < self._next_compaction:
+            return
+        self._next_compaction = time.monotonic() + self.config.compact_every_s
+        done = self.compact()
+        if done.sessions:
+            log.info("monitor retention: %d sessions, %d spans compacted", done.sessions, done.spans)
 
     def _trends_loop(self) -> None:
         """Recompute the trends (gauges, spike findings) every ``trends_every_s``, off the review thread."""

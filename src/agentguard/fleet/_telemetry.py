@@ -2,7 +2,9 @@
 
 - metrics: ``agentguard.monitor.sessions`` (counter, ``state`` = ``seen`` / ``reviewed`` / ``judged``),
   ``agentguard.monitor.review.latency`` (session end to verdict, seconds, explicit buckets),
-  ``agentguard.monitor.coverage`` (gauge: reviewed traces over received traces);
+  ``agentguard.monitor.coverage`` (gauge: reviewed traces over received traces),
+  ``agentguard.monitor.findings`` (counter of new findings: ``agentguard.signal.category``,
+  ``agentguard.signal.severity``, ``agentguard.monitor.reviewer``; ``rules`` or a judge model);
 - fleet trends, gauges per agent (``gen_ai.agent.name``) and repository (``vcs.repository.name``) over
   each series' latest bucket with sessions: ``agentguard.fleet.test.pass_rate``,
   ``agentguard.fleet.change.source_share``, ``agentguard.fleet.refusal.rate``,
@@ -67,6 +69,9 @@ class MonitorTelemetry:
             unit="s",
             description="time from a session's end to its verdict",
             explicit_bucket_boundaries_advisory=LATENCY_BUCKETS,
+        )
+        self.found = meter.create_counter(
+            sc.METRIC_MONITOR_FINDINGS, unit="{finding}", description="new findings of the reviews"
         )
         self._coverage = coverage
 
@@ -149,7 +154,20 @@ class MonitorTelemetry:
             _safe.report("monitor.sessions", exc)
 
     def findings(self, session_id: str, findings: Iterable[Finding], *, spans: int) -> None:
-        """The review span with its signal events, and one evaluation log record per finding."""
+        """The review span with its signal events, one evaluation log record per finding, the counter."""
+        findings = list(findings)
+        try:
+            for f in findings:
+                self.found.add(
+                    1,
+                    {
+                        sc.SIGNAL_CATEGORY: f.category,
+                        sc.SIGNAL_SEVERITY: f.severity,
+                        sc.MONITOR_REVIEWER: f.reviewer,
+                    },
+                )
+        except Exception as exc:
+            _safe.report("monitor.findings.count", exc)
         try:
             attrs: dict[str, Any] = {sc.MONITOR_SESSION_ID: session_id, sc.MONITOR_SPANS: spans}
             with self.tracer.start_as_current_span(sc.SPAN_MONITOR_REVIEW, attributes=attrs) as span:

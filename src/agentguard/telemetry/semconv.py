@@ -172,6 +172,8 @@ APPROVAL_WAIT_BUCKETS: Final = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 36
 METRIC_MONITOR_SESSIONS: Final = "agentguard.monitor.sessions"
 METRIC_MONITOR_LATENCY: Final = "agentguard.monitor.review.latency"
 METRIC_MONITOR_COVERAGE: Final = "agentguard.monitor.coverage"
+METRIC_MONITOR_FINDINGS: Final = "agentguard.monitor.findings"
+"""New findings of the monitor's reviews, by signal category, severity and reviewer."""
 MONITOR_STATE: Final = "agentguard.monitor.state"
 """``seen``, ``reviewed`` or ``judged`` (the sessions counter's one label)."""
 SPAN_MONITOR_REVIEW: Final = "agentguard.monitor.review"
